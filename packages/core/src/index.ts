@@ -1,1 +1,53 @@
-// placeholder
+// Public API of @phasekit/core.
+
+export { createEngine, Engine, type EngineOptions } from './engine.js';
+export {
+  engineConfigSchema,
+  parseConfig,
+  type EngineConfig,
+  type LocationConfig,
+  type HandlerSpec,
+  type HandlerFn,
+  type SetSpec,
+  type SetFn,
+  type LogLevelName,
+} from './config.js';
+export {
+  PHASES,
+  REQUEST_PHASES,
+  PHASE_BIT,
+  PHASE_NGX_NAME,
+  PHASE_CONTEXT_NAME,
+  phaseMask,
+  type Phase,
+  type RequestPhase,
+} from './phases.js';
+export { API_RULES, apiAllowed, checkApi, type ApiName } from './api-rules.js';
+export {
+  ERROR_CODES,
+  PhasekitError,
+  ConfigError,
+  ApiDisabledError,
+  BadArgumentError,
+  HeadersSentError,
+  UnknownVariableError,
+  NoRuntimeError,
+  HandlerError,
+  RedirectCycleError,
+  NoLocationError,
+  EngineClosedError,
+  BodyNotReadError,
+  describeError,
+  type ErrorCode,
+  type ConfigIssue,
+} from './errors.js';
+export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './constants.js';
+export type { Ngx, NgxReq, NgxResp, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
+export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './exchange.js';
+export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './handler.js';
+export { formatLogLine, stderrLogger, type Logger, type LogEntry } from './log.js';
+export type { EngineEvents, RequestInfo, RequestEndInfo, PhaseInfo, HandlerErrorInfo } from './events.js';
+export { systemClock, type Clock } from './clock.js';
+export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './args.js';
+export { defaultPage, reasonPhrase } from './status.js';
+export * from './shared-dict/index.js';

@@ -1,0 +1,118 @@
+// The declarative engine config: one plain object (or JSON), validated by zod, errors naming the path.
+
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { parseMatch } from './location.js';
+import type { Ngx } from './ngx.js';
+
+/** A TypeScript handler: receives the request's `ngx`; may be async where the phase allows waiting. */
+export type HandlerFn = (ngx: Ngx) => unknown;
+/** A set handler computes one variable's value from its arguments. */
+export type SetFn = (ngx: Ngx, ...args: string[]) => string | number | boolean | null | undefined;
+
+const fn = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `expected ${what}` });
+
+const scriptSpec = {
+  lua: z.string().optional(),
+  luaFile: z.string().min(1).optional(),
+};
+
+/** `fn`, `{ lua }`, `{ luaFile }`, or `{ handler: fn }`: exactly one way to give the code. */
+export const handlerSpecSchema = z.union([
+  fn<HandlerFn>('a handler function or { lua } / { luaFile }'),
+  z
+    .object({ ...scriptSpec, handler: fn<HandlerFn>('a function').optional() })
+    .strict()
+    .superRefine(exactlyOneSource),
+]);
+
+function exactlyOneSource(v: { lua?: unknown; luaFile?: unknown; handler?: unknown }, ctx: z.RefinementCtx): void {
+  const n = Number(v.lua !== undefined) + Number(v.luaFile !== undefined) + Number(v.handler !== undefined);
+  if (n !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of "lua", "luaFile" or "handler"' });
+}
+
+const varName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and "_"');
+
+const setSpecSchema = z
+  .object({
+    var: varName,
+    args: z.array(z.string()).optional(),
+    ...scriptSpec,
+    handler: fn<SetFn>('a function').optional(),
+  })
+  .strict()
+  .superRefine(exactlyOneSource);
+
+const locationSchema = z
+  .object({
+    match: z.string().superRefine((m, ctx) => {
+      const parsed = parseMatch(m);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    }),
+    internal: z.boolean().optional(),
+    vars: z.record(varName, z.string()).optional(),
+    set: z.array(setSpecSchema).optional(),
+    rewrite: handlerSpecSchema.optional(),
+    access: handlerSpecSchema.optional(),
+    content: handlerSpecSchema.optional(),
+    headerFilter: handlerSpecSchema.optional(),
+    bodyFilter: handlerSpecSchema.optional(),
+    log: handlerSpecSchema.optional(),
+    defaultType: z.string().optional(),
+  })
+  .strict();
+
+const size = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+[kKmMgG]?$/, 'a size is bytes, or a number with k, m or g ("1m", "512k")'),
+]);
+
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export const engineConfigSchema = z
+  .object({
+    sharedDicts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dict name is letters, digits and "_"'), size).optional(),
+    lua: z
+      .object({
+        packagePath: z.string().optional(),
+        codeCache: z.boolean().optional(),
+        maxRunMs: z.number().positive().optional(),
+        prefix: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    init: handlerSpecSchema.optional(),
+    initWorker: handlerSpecSchema.optional(),
+    exitWorker: handlerSpecSchema.optional(),
+    locations: z.array(locationSchema),
+    defaultType: z.string().optional(),
+    errorLogLevel: z.enum(LOG_LEVELS).optional(),
+    clientMaxBodySize: size.optional(),
+    maxInternalRedirects: z.number().int().min(0).max(100).optional(),
+  })
+  .strict();
+
+export type EngineConfig = z.input<typeof engineConfigSchema>;
+export type LocationConfig = z.input<typeof locationSchema>;
+export type HandlerSpec = z.input<typeof handlerSpecSchema>;
+export type SetSpec = z.input<typeof setSpecSchema>;
+
+/** `locations[2].match` from zod's path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+/** Validates a config; throws ConfigError listing every problem with its path. */
+export function parseConfig(input: unknown): z.output<typeof engineConfigSchema> {
+  const result = engineConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  throw new ConfigError(issues, { cause: result.error });
+}

@@ -1,0 +1,40 @@
+// The contract between core and a server adapter: one request in, one response out.
+
+import type { Chunk, HeaderValue } from './ngx.js';
+
+export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * One HTTP exchange as an adapter hands it to the engine. Adapters translate; every
+ * decision about the request is the engine's.
+ */
+export interface HttpExchange {
+  readonly method: string;
+  /** The request target as received (`/a/b?x=1`). */
+  readonly url: string;
+  /** `"1.1"`, `"1.0"`, `"2.0"`. */
+  readonly httpVersion: string;
+  /** Header names lower-cased, as Node gives them. */
+  readonly headers: IncomingHeaders;
+  /** Names and values as received, alternating. */
+  readonly rawHeaders: readonly string[];
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly secure: boolean;
+  /** Reads the whole body; rejects with a RequestBodyTooLarge-style error past `limit` bytes. */
+  readBody(limit: number): Promise<Uint8Array>;
+  /** Sends the whole response at once; `body` null sends none (HEAD, 204, 304). */
+  respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void;
+  /** Closes the connection without a response (ngx.exit(ngx.ERROR), 444). */
+  abort(): void;
+}
+
+/** Thrown by `readBody` when the body is over the limit (the engine answers 413). */
+export class BodyTooLargeError extends Error {
+  constructor(limit: number) {
+    super(`client intended to send too large body: more than ${limit} bytes`);
+    this.name = 'BodyTooLargeError';
+  }
+}

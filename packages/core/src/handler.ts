@@ -1,0 +1,48 @@
+// Handler specs compiled to one callable shape, and the interface a script runtime (Lua) implements.
+
+import type { HandlerFn, SetFn } from './config.js';
+import type { Logger } from './log.js';
+import type { Ngx } from './ngx.js';
+import type { Phase } from './phases.js';
+import type { SharedDict } from './shared-dict/index.js';
+
+/** Every handler, whatever its language, becomes this: called with the request's ngx. */
+export type CompiledHandler = HandlerFn;
+export type CompiledSetHandler = SetFn;
+
+/** Where a handler sits, for error messages and Lua chunk names (`access(location "= /api")`). */
+export interface HandlerSite {
+  phase: Phase;
+  /** The location's `match`, or undefined for init/initWorker/exitWorker. */
+  location: string | undefined;
+  /** The config path, `locations[2].access`. */
+  path: string;
+}
+
+/** A `{ lua }` or `{ luaFile }` handler as the config gives it. */
+export interface ScriptSpec {
+  kind: 'lua' | 'luaFile';
+  source: string;
+}
+
+/** What the engine hands a runtime when it starts. */
+export interface RuntimeContext {
+  readonly config: Readonly<{ lua?: { packagePath?: string; codeCache?: boolean; maxRunMs?: number; prefix?: string } }>;
+  readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  readonly logger: Logger;
+}
+
+/**
+ * A script runtime turns `{ lua }`-style specs into handlers. @phasekit/lua implements it;
+ * core never imports a runtime.
+ */
+export interface ScriptRuntime {
+  /** Spec keys it compiles, e.g. `["lua", "luaFile"]`. */
+  readonly kinds: readonly string[];
+  /** Called once per engine start (and per reload) before any compile. */
+  start(context: RuntimeContext): Promise<void> | void;
+  /** Compiles one handler; throws (e.g. a syntax error naming site and line) to stop the engine starting. */
+  compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler;
+  compileSet(spec: ScriptSpec, site: HandlerSite): CompiledSetHandler;
+  close(): Promise<void> | void;
+}

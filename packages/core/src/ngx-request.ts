@@ -1,0 +1,339 @@
+// The per-request `ngx` object TypeScript handlers receive; every call checks the phase table.
+
+import { checkApi, type ApiName } from './api-rules.js';
+import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
+import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
+import { BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
+import { formatNumber, pushPrintable } from './format.js';
+import { checkHeaderName, checkHeaderValue, headerKey, ResponseHeaders } from './headers.js';
+import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxReq, NgxResp, Printable } from './ngx.js';
+import { PHASE_NGX_NAME } from './phases.js';
+import type { RequestState } from './request-state.js';
+import type { SharedDict } from './shared-dict/index.js';
+import { readVar, writeVar } from './vars.js';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// eslint-disable-next-line no-control-regex
+const UNSAFE_URI_BYTE = /[\x00-\x1f\x7f]/;
+
+export function responseHeaders(s: RequestState): ResponseHeaders {
+  return (s.headers ??= new ResponseHeaders());
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface NgxRequest extends NgxConstants {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class NgxRequest implements Ngx {
+  readonly #s: RequestState;
+  #header: Ngx['header'] | undefined;
+  #var: Ngx['var'] | undefined;
+  #req: NgxReq | undefined;
+  #resp: NgxResp | undefined;
+
+  constructor(state: RequestState) {
+    this.#s = state;
+  }
+
+  #check(api: ApiName): RequestState {
+    const s = this.#s;
+    checkApi(api, s.phase);
+    return s;
+  }
+
+  say(...values: Printable[]): void {
+    const s = this.#check('ngx.say');
+    pushPrintable(s.out, values, 'say');
+    s.out.push('\n');
+  }
+
+  print(...values: Printable[]): void {
+    pushPrintable(this.#check('ngx.print').out, values, 'print');
+  }
+
+  exit(status: number): void {
+    const s = this.#check('ngx.exit');
+    if (!Number.isInteger(status)) throw new BadArgumentError(`bad argument #1 to 'exit' (number expected, got ${typeof status})`);
+    s.exitCode = status;
+  }
+
+  exec(uri: string, args?: string | ArgsInput): void {
+    const s = this.#check('ngx.exec');
+    if (typeof uri !== 'string' || uri === '') throw new BadArgumentError("bad argument #1 to 'exec' (uri expected)");
+    if (UNSAFE_URI_BYTE.test(uri)) throw new BadArgumentError(`unsafe byte "0x${uri.charCodeAt(uri.search(UNSAFE_URI_BYTE)).toString(16).padStart(2, '0')}" in uri "${uri}"`);
+    let path = uri;
+    let query: string | undefined;
+    const q = uri.indexOf('?');
+    if (q !== -1) {
+      path = uri.slice(0, q);
+      query = uri.slice(q + 1);
+    }
+    if (args !== undefined) {
+      const extra = typeof args === 'string' ? args : encodeArgs(args);
+      query = query === undefined || query === '' ? extra : `${query}&${extra}`;
+    }
+    const named = path.startsWith('@');
+    s.exec = { uri: named ? path.slice(1) : path, args: query, named, resetCtx: true };
+    s.exitCode = undefined;
+  }
+
+  redirect(url: string, status = 302): void {
+    const s = this.#check('ngx.redirect');
+    if (!REDIRECT_STATUSES.has(status)) {
+      throw new BadArgumentError(
+        'only ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and ngx.HTTP_TEMPORARY_REDIRECT are allowed',
+      );
+    }
+    const bad = url.search(UNSAFE_URI_BYTE);
+    if (bad !== -1) throw new BadArgumentError(`unsafe byte "0x${url.charCodeAt(bad).toString(16).padStart(2, '0')}" in redirect uri "${url}"`);
+    const headers = responseHeaders(s);
+    headers.set('Location', url);
+    s.exitCode = status;
+  }
+
+  get status(): number {
+    return this.#check('ngx.status').status;
+  }
+
+  set status(value: number) {
+    const s = this.#check('ngx.status=');
+    if (s.headersSent) {
+      s.engine.log('error', 'attempt to set ngx.status after sending out response headers', s);
+      return;
+    }
+    if (!Number.isInteger(value) || value < 100 || value > 999) throw new BadArgumentError(`bad status ${String(value)}`);
+    s.status = value;
+  }
+
+  get header(): Ngx['header'] {
+    this.#check('ngx.header');
+    return (this.#header ??= headerProxy(this.#s));
+  }
+
+  get var(): Ngx['var'] {
+    this.#check('ngx.var');
+    return (this.#var ??= varProxy(this.#s));
+  }
+
+  get ctx(): Record<string, unknown> {
+    const s = this.#check('ngx.ctx');
+    return (s.ctx ??= {});
+  }
+
+  set ctx(value: Record<string, unknown>) {
+    const s = this.#check('ngx.ctx');
+    if (typeof value !== 'object' || value === null) throw new BadArgumentError('ngx.ctx must be a table');
+    s.ctx = value;
+  }
+
+  get arg(): BodyFilterArg {
+    const s = this.#check('ngx.arg');
+    return s.arg ?? (s.setArgs as unknown as BodyFilterArg);
+  }
+
+  get req(): NgxReq {
+    return (this.#req ??= new Req(this.#s));
+  }
+
+  get resp(): NgxResp {
+    const s = this.#s;
+    return (this.#resp ??= {
+      getHeaders(max = 100, raw = false) {
+        checkApi('ngx.resp.get_headers', s.phase);
+        return s.headers?.toRecord(max, raw) ?? {};
+      },
+    });
+  }
+
+  get shared(): Readonly<Record<string, SharedDict>> {
+    return this.#s.engine.sharedDicts;
+  }
+
+  get isSubrequest(): boolean {
+    return false;
+  }
+
+  getPhase(): string {
+    return PHASE_NGX_NAME[this.#s.phase];
+  }
+
+  log(level: number, ...values: Printable[]): void {
+    const s = this.#s;
+    const name = LOG_LEVEL_NAMES[level];
+    if (name === undefined) throw new BadArgumentError(`bad log level: ${level}`);
+    const parts: Chunk[] = [];
+    pushPrintable(parts, values, 'log');
+    s.engine.log(name, parts.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join(''), s);
+  }
+
+  now(): number {
+    return Math.floor(this.#s.engine.clock.now()) / 1000;
+  }
+}
+Object.assign(NgxRequest.prototype, NGX_CONSTANTS);
+
+class Req implements NgxReq {
+  readonly #s: RequestState;
+  constructor(s: RequestState) {
+    this.#s = s;
+  }
+
+  getMethod(): string {
+    checkApi('ngx.req.get_method', this.#s.phase);
+    return this.#s.method;
+  }
+
+  setMethod(method: string | number): void {
+    checkApi('ngx.req.set_method', this.#s.phase);
+    const name = typeof method === 'number' ? METHOD_BY_CODE.get(method) : method;
+    if (name === undefined || !/^[A-Z]+$/.test(name)) throw new BadArgumentError(`unsupported HTTP method: ${String(method)}`);
+    this.#s.method = name;
+  }
+
+  getHeaders(max = 100, raw = false): Record<string, HeaderValue> {
+    const s = this.#s;
+    checkApi('ngx.req.get_headers', s.phase);
+    const out: Record<string, HeaderValue> = {};
+    const rawHeaders = s.exchange.rawHeaders;
+    const changed = s.reqHeaders;
+    let n = 0;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i] as string;
+      const key = name.toLowerCase();
+      if (changed?.has(key)) continue;
+      if (max > 0 && n++ >= max) return out;
+      addValue(out, raw ? name : key, rawHeaders[i + 1] as string);
+    }
+    if (changed !== undefined) {
+      for (const [key, h] of changed) {
+        if (h.value === undefined) continue;
+        if (max > 0 && n++ >= max) return out;
+        out[raw ? h.name : key] = Array.isArray(h.value) ? [...h.value] : h.value;
+      }
+    }
+    return out;
+  }
+
+  setHeader(name: string, value: string | number | readonly (string | number)[] | null | undefined): void {
+    const s = this.#s;
+    checkApi('ngx.req.set_header', s.phase);
+    const wire = name.replace(/_/g, '-');
+    checkHeaderName(wire);
+    let stored: string | string[] | undefined;
+    if (value === null || value === undefined) stored = undefined;
+    else if (Array.isArray(value)) stored = value.map(String);
+    else stored = String(value);
+    for (const v of Array.isArray(stored) ? stored : stored === undefined ? [] : [stored]) checkHeaderValue(wire, v);
+    (s.reqHeaders ??= new Map()).set(headerKey(name), { name: wire, value: stored });
+  }
+
+  clearHeader(name: string): void {
+    checkApi('ngx.req.clear_header', this.#s.phase);
+    this.setHeader(name, undefined);
+  }
+
+  getUriArgs(max = 100): Args {
+    checkApi('ngx.req.get_uri_args', this.#s.phase);
+    return decodeArgs(this.#s.args, max)[0];
+  }
+
+  setUriArgs(args: string | ArgsInput): void {
+    checkApi('ngx.req.set_uri_args', this.#s.phase);
+    this.#s.args = typeof args === 'string' ? args : encodeArgs(args);
+  }
+
+  setUri(uri: string, jump = false): void {
+    const s = this.#s;
+    checkApi('ngx.req.set_uri', s.phase);
+    if (typeof uri !== 'string' || uri === '') throw new BadArgumentError("bad argument #1 to 'set_uri' (uri expected)");
+    if (UNSAFE_URI_BYTE.test(uri)) throw new BadArgumentError(`unsafe byte in uri "${uri}"`);
+    if (jump) {
+      if (s.phase !== 'rewrite') throw new BadArgumentError('API disabled in the current context');
+      s.exec = { uri, args: undefined, named: false, resetCtx: false };
+    }
+    s.uri = uri;
+  }
+
+  async readBody(): Promise<void> {
+    const s = this.#s;
+    checkApi('ngx.req.read_body', s.phase);
+    if (s.bodyRead) return;
+    const body = await s.exchange.readBody(s.engine.clientMaxBodySize);
+    s.body = body.byteLength === 0 ? undefined : body;
+    s.bodyRead = true;
+  }
+
+  getBodyData(): string | undefined {
+    const s = this.#s;
+    checkApi('ngx.req.get_body_data', s.phase);
+    return s.body === undefined ? undefined : Buffer.from(s.body.buffer, s.body.byteOffset, s.body.byteLength).toString();
+  }
+
+  getPostArgs(max = 100): Args {
+    const s = this.#s;
+    checkApi('ngx.req.get_post_args', s.phase);
+    if (!s.bodyRead) throw new BodyNotReadError();
+    return decodeArgs(this.getBodyData() ?? '', max)[0];
+  }
+
+  httpVersion(): number {
+    return Number(this.#s.exchange.httpVersion);
+  }
+}
+
+function addValue(out: Record<string, HeaderValue>, key: string, value: string): void {
+  const prev = out[key];
+  if (prev === undefined) out[key] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else out[key] = [prev, value];
+}
+
+function headerProxy(s: RequestState): Ngx['header'] {
+  return new Proxy({} as Ngx['header'], {
+    get(_, name) {
+      if (typeof name !== 'string') return undefined;
+      checkApi('ngx.header', s.phase);
+      return s.headers?.get(name);
+    },
+    set(_, name, value) {
+      if (typeof name !== 'string') return false;
+      checkApi('ngx.header=', s.phase);
+      if (s.headersSent) throw new HeadersSentError('ngx.header.HEADER');
+      responseHeaders(s).set(name, value as HeaderValue | number | null | undefined);
+      return true;
+    },
+    deleteProperty(_, name) {
+      if (typeof name !== 'string') return false;
+      checkApi('ngx.header=', s.phase);
+      if (s.headersSent) throw new HeadersSentError('ngx.header.HEADER');
+      s.headers?.delete(name);
+      return true;
+    },
+    has(_, name) {
+      return typeof name === 'string' && s.headers?.has(name) === true;
+    },
+    ownKeys() {
+      return Object.keys(s.headers?.toRecord(0) ?? {});
+    },
+    getOwnPropertyDescriptor(_, name) {
+      const v = typeof name === 'string' ? s.headers?.get(name) : undefined;
+      return v === undefined ? undefined : { value: v, enumerable: true, configurable: true, writable: true };
+    },
+  });
+}
+
+function varProxy(s: RequestState): Ngx['var'] {
+  return new Proxy({} as Ngx['var'], {
+    get(_, name) {
+      if (typeof name !== 'string') return undefined;
+      checkApi('ngx.var', s.phase);
+      return readVar(s, name);
+    },
+    set(_, name, value) {
+      if (typeof name !== 'string') return false;
+      checkApi('ngx.var=', s.phase);
+      writeVar(s, name, typeof value === 'number' ? formatNumber(value) : value);
+      return true;
+    },
+  });
+}

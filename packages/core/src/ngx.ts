@@ -1,0 +1,73 @@
+// The `ngx` API that TypeScript handlers receive: OpenResty's names, camelCase for snake_case.
+
+import type { Args, ArgsInput } from './args.js';
+import type { NgxConstants } from './constants.js';
+import type { SharedDict } from './shared-dict/index.js';
+
+/** What ngx.say / ngx.print accept; arrays are flattened, as OpenResty does with Lua tables. */
+export type Printable = string | number | boolean | null | undefined | Uint8Array | readonly Printable[];
+
+/** A body chunk: text, or bytes when the body is binary. */
+export type Chunk = string | Uint8Array;
+
+/** `ngx.arg` in body_filter: the chunk (writable; '' drops it) and whether it is the last. */
+export interface BodyFilterArg {
+  chunk: Chunk;
+  eof: boolean;
+}
+
+export type HeaderValue = string | string[];
+
+export interface NgxReq {
+  getMethod(): string;
+  /** A method name ("POST") or an ngx.HTTP_* method constant. */
+  setMethod(method: string | number): void;
+  /** Request headers, names lower-cased (original case with `raw`); repeated ones as arrays. */
+  getHeaders(max?: number, raw?: boolean): Record<string, HeaderValue>;
+  setHeader(name: string, value: string | number | readonly (string | number)[] | null | undefined): void;
+  clearHeader(name: string): void;
+  getUriArgs(max?: number): Args;
+  setUriArgs(args: string | ArgsInput): void;
+  /** Changes $uri; with `jump` (rewrite phase only) location matching starts again. */
+  setUri(uri: string, jump?: boolean): void;
+  /** Reads the whole request body (rewrite, access, content). */
+  readBody(): Promise<void>;
+  /** The body read by readBody(), as text (undefined when there is none or it was not read). */
+  getBodyData(): string | undefined;
+  getPostArgs(max?: number): Args;
+  httpVersion(): number;
+}
+
+export interface NgxResp {
+  getHeaders(max?: number, raw?: boolean): Record<string, HeaderValue>;
+}
+
+export interface Ngx extends NgxConstants {
+  say(...values: Printable[]): void;
+  print(...values: Printable[]): void;
+  /**
+   * Ends the current phase. OK (0) in rewrite/access goes on to the next phase; a status
+   * >= 200 ends the request phases. In TypeScript it returns: write `return ngx.exit(403)`.
+   */
+  exit(status: number): void;
+  /** Internal redirect: matching starts again at rewrite for `uri`; ngx.ctx starts empty. */
+  exec(uri: string, args?: string | ArgsInput): void;
+  /** Answers with a Location header; 301, 302 (default), 303, 307 or 308. */
+  redirect(url: string, status?: number): void;
+  status: number;
+  /** Response headers: `ngx.header['X-A'] = 'b'`, `ngx.header.content_type`, undefined clears. */
+  readonly header: Record<string, HeaderValue | number | null | undefined>;
+  /** nginx variables, as strings; only declared variables (and a few built-ins) are writable. */
+  readonly var: Record<string, string | number | null | undefined>;
+  /** Per-request table, shared by the phases of one request. */
+  ctx: Record<string, unknown>;
+  readonly arg: BodyFilterArg;
+  readonly req: NgxReq;
+  readonly resp: NgxResp;
+  readonly shared: Readonly<Record<string, SharedDict>>;
+  readonly isSubrequest: boolean;
+  getPhase(): string;
+  log(level: number, ...values: Printable[]): void;
+  /** Seconds since the epoch, with milliseconds, from the engine's clock. */
+  now(): number;
+}

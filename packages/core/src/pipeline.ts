@@ -1,0 +1,294 @@
+// One request's walk through the phases: the state machine, and the one runner every phase uses.
+
+import { NGX_CONSTANTS } from './constants.js';
+import { channels } from './events.js';
+import { BodyTooLargeError } from './exchange.js';
+import { HandlerError, NoLocationError, RedirectCycleError } from './errors.js';
+import { chunkLength, joinChunks } from './format.js';
+import type { CompiledHandler } from './handler.js';
+import { normalizeUri } from './location.js';
+import type { BodyFilterArg, Chunk } from './ngx.js';
+import { responseHeaders } from './ngx-request.js';
+import type { Phase } from './phases.js';
+import {
+  STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET,
+  type RequestState,
+} from './request-state.js';
+import { defaultPage } from './status.js';
+import { initVars, interpolate, writeVar } from './vars.js';
+
+const { OK, ERROR, DECLINED, HTTP_CLOSE } = NGX_CONSTANTS;
+
+type Pending = PromiseLike<unknown> | undefined;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Which phases may not wait: a handler there that returns a promise is an error. */
+const NO_YIELD = new Set<Phase>(['set', 'headerFilter', 'bodyFilter', 'balancer']);
+
+/**
+ * The one phase runner: calls `handler` in `phase`, records a throw or rejection as the
+ * request's failure, and returns a promise only when the handler was async.
+ */
+export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandler): Pending {
+  s.phase = phase;
+  const events = s.engine.events;
+  if (events.listenerCount('phase:start') > 0 || channels['phase:start'].hasSubscribers) emitPhase(s, 'phase:start');
+  let result: unknown;
+  try {
+    result = handler(s.ngx);
+  } catch (err) {
+    handlerFailed(s, phase, err);
+    return undefined;
+  }
+  if (isThenable(result)) {
+    if (NO_YIELD.has(phase)) {
+      handlerFailed(s, phase, new Error(`attempt to yield in ${phase} handler: it must not be async`));
+      return undefined;
+    }
+    return result.then(
+      (value) => {
+        s.result = value;
+        phaseEnd(s);
+      },
+      (err: unknown) => handlerFailed(s, phase, err),
+    );
+  }
+  s.result = result;
+  phaseEnd(s);
+  return undefined;
+}
+
+function phaseEnd(s: RequestState): void {
+  if (s.engine.events.listenerCount('phase:end') > 0 || channels['phase:end'].hasSubscribers) emitPhase(s, 'phase:end');
+}
+
+function emitPhase(s: RequestState, event: 'phase:start' | 'phase:end'): void {
+  const info = { id: s.id, phase: s.phase, location: s.location.name };
+  s.engine.events.emit(event, info);
+  if (channels[event].hasSubscribers) channels[event].publish(info);
+}
+
+function handlerFailed(s: RequestState, phase: Phase, err: unknown): void {
+  s.failed = true;
+  if (err instanceof BodyTooLargeError) {
+    s.exitCode = 413;
+    s.failed = false;
+    s.engine.log('error', err.message, s);
+    return;
+  }
+  const where = s.id === 0 ? `${phase} handler` : `${phase} handler of location "${s.location.name}"`;
+  const wrapped = new HandlerError(phase, where, err);
+  const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
+  s.engine.log('error', `${wrapped.message}${stack}`, s, wrapped);
+  const info = { id: s.id, phase, location: s.location.name, error: err };
+  s.engine.events.emit('handler:error', info);
+  if (channels['handler:error'].hasSubscribers) channels['handler:error'].publish(info);
+}
+
+/** Walks the request forward until it is done or waits on a promise. */
+export function advance(s: RequestState): void {
+  while (s.step !== STEP_DONE) {
+    const pending = runStep(s);
+    if (pending !== undefined) {
+      pending.then(
+        () => {
+          settle(s);
+          advance(s);
+        },
+        (err: unknown) => {
+          handlerFailed(s, s.phase, err);
+          settle(s);
+          advance(s);
+        },
+      );
+      return;
+    }
+    settle(s);
+  }
+}
+
+function runStep(s: RequestState): Pending {
+  const loc = s.location;
+  switch (s.step) {
+    case STEP_SET:
+      for (const set of loc.set) {
+        s.setArgs = set.args.map((t) => interpolate(s, t));
+        const args = s.setArgs;
+        const pending = runHandler(s, 'set', (ngx) => {
+          const value = set.fn(ngx, ...args);
+          writeVar(s, set.var, value);
+        });
+        s.setArgs = undefined;
+        if (pending !== undefined || s.failed) return pending;
+      }
+      return undefined;
+    case STEP_REWRITE:
+      return loc.rewrite && runHandler(s, 'rewrite', loc.rewrite);
+    case STEP_ACCESS:
+      return loc.access && runHandler(s, 'access', loc.access);
+    case STEP_CONTENT:
+      return loc.content && runHandler(s, 'content', loc.content);
+    case STEP_RESPOND:
+      respond(s);
+      return undefined;
+    case STEP_LOG:
+      s.endTime = s.engine.clock.now();
+      return loc.log && runHandler(s, 'log', loc.log);
+    default:
+      return undefined;
+  }
+}
+
+/** Decides the next step from what the last handler did: fail, exec, exit, or go on. */
+function settle(s: RequestState): void {
+  const step = s.step;
+  if (step >= STEP_RESPOND) {
+    if (step === STEP_LOG) finish(s);
+    s.step = step + 1;
+    return;
+  }
+  if (s.failed) {
+    s.step = STEP_RESPOND;
+    return;
+  }
+  if (s.exec !== undefined) {
+    internalRedirect(s);
+    return;
+  }
+  const code = s.exitCode;
+  if (code !== undefined) {
+    if (step !== STEP_CONTENT && (code === OK || code === DECLINED)) {
+      s.exitCode = undefined;
+    } else {
+      s.step = STEP_RESPOND;
+      return;
+    }
+  }
+  if (step === STEP_CONTENT && s.location.content === undefined) {
+    // No content handler: nginx's static module finds no file.
+    if (s.out.length === 0) s.exitCode = 404;
+  }
+  s.step = step + 1;
+}
+
+function internalRedirect(s: RequestState): void {
+  const target = s.exec as NonNullable<RequestState['exec']>;
+  s.exec = undefined;
+  if (++s.redirects > s.engine.maxRedirects) {
+    handlerFailed(s, s.phase, new RedirectCycleError(target.uri));
+    s.step = STEP_RESPOND;
+    return;
+  }
+  const table = s.engine.locations;
+  if (target.named) {
+    const loc = table.named(target.uri);
+    if (loc === undefined) {
+      handlerFailed(s, s.phase, new NoLocationError(target.uri));
+      s.step = STEP_RESPOND;
+      return;
+    }
+    s.location = loc;
+    s.captures = undefined;
+  } else {
+    const uri = normalizeUri(target.uri) ?? target.uri;
+    s.uri = uri;
+    const found = table.find(uri);
+    if (found === undefined) {
+      s.exitCode = 404;
+      s.step = STEP_RESPOND;
+      return;
+    }
+    s.location = found.location;
+    s.captures = found.captures;
+  }
+  if (target.args !== undefined) s.args = target.args;
+  if (target.resetCtx) s.ctx = undefined;
+  s.exitCode = undefined;
+  s.out.length = 0;
+  initVars(s);
+  s.step = STEP_SET;
+}
+
+/** Builds the response and hands it to the exchange: header_filter, body_filter, then one write. */
+function respond(s: RequestState): void {
+  const code = s.exitCode;
+  if (code === ERROR || code === HTTP_CLOSE) {
+    s.exchange.abort();
+    s.headersSent = true;
+    if (s.status === 0) s.status = code === HTTP_CLOSE ? HTTP_CLOSE : 0;
+    return;
+  }
+  let body: Chunk | undefined;
+  let isPage = false;
+  if (s.failed) {
+    s.status = 500;
+    body = defaultPage(500);
+    isPage = true;
+  } else if (s.out.length > 0) {
+    if (s.status === 0) s.status = 200;
+    body = joinChunks(s.out);
+  } else if (code !== undefined && code >= 200) {
+    s.status = code;
+    body = defaultPage(code);
+    isPage = body !== undefined;
+  } else if (s.status === 0) {
+    s.status = 200;
+  }
+  s.out.length = 0;
+  const loc = s.location;
+  const headers = responseHeaders(s);
+  if (isPage) {
+    headers.set('Content-Type', 'text/html');
+    headers.delete('Content-Length');
+  } else if (!headers.has('content-type')) {
+    headers.set('Content-Type', loc.defaultType);
+  }
+
+  if (loc.headerFilter !== undefined) {
+    runHandler(s, 'headerFilter', loc.headerFilter);
+    if (s.failed) {
+      s.status = 500;
+      body = defaultPage(500);
+      headers.clear();
+      headers.set('Content-Type', 'text/html');
+    }
+  }
+  s.headersSent = true;
+
+  if (loc.bodyFilter !== undefined && !s.failed) {
+    const arg: BodyFilterArg = { chunk: body ?? '', eof: true };
+    s.arg = arg;
+    runHandler(s, 'bodyFilter', loc.bodyFilter);
+    s.arg = undefined;
+    if (s.failed || s.result === ERROR) {
+      s.exchange.abort();
+      return;
+    }
+    body = arg.chunk;
+  }
+
+  const status = s.status;
+  const bodyless = status === 204 || status === 304 || status < 200;
+  const length = body === undefined || bodyless ? 0 : chunkLength(body);
+  if (!bodyless && !headers.has('content-length')) headers.set('Content-Length', length);
+  const send = s.method === 'HEAD' || bodyless || length === 0 ? null : (body as Chunk);
+  s.bodyBytesSent = send === null ? 0 : length;
+  s.bytesSent = s.bodyBytesSent;
+  s.exchange.respond(status, headers.toOutgoing(), send);
+}
+
+function finish(s: RequestState): void {
+  s.engine.requestDone();
+  const events = s.engine.events;
+  if (events.listenerCount('request:end') > 0 || channels['request:end'].hasSubscribers) {
+    const info = {
+      id: s.id, method: s.method, uri: s.uri, location: s.location.name, status: s.status,
+      requestTime: (s.endTime - s.start) / 1000,
+    };
+    events.emit('request:end', info);
+    if (channels['request:end'].hasSubscribers) channels['request:end'].publish(info);
+  }
+}

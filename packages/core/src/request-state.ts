@@ -1,0 +1,101 @@
+// The mutable state of one request as the pipeline walks it; internal to core.
+
+import type { CompiledHandler, CompiledSetHandler } from './handler.js';
+import type { HttpExchange } from './exchange.js';
+import type { ParsedMatch } from './location.js';
+import type { BodyFilterArg, Chunk, Ngx } from './ngx.js';
+import type { Phase } from './phases.js';
+import type { ResponseHeaders } from './headers.js';
+import type { EngineCore } from './engine-core.js';
+
+/** A `$name` reference or literal text, from `vars` values and set `args`. */
+export type Template = readonly (string | { ref: string })[];
+
+export interface CompiledLocation {
+  /** The `match` string, as written. */
+  readonly name: string;
+  readonly match: ParsedMatch;
+  readonly internal: boolean;
+  /** Declared variables with their initial value templates (nginx `set $a 12;`). */
+  readonly vars: ReadonlyMap<string, Template>;
+  readonly set: readonly { readonly var: string; readonly args: readonly Template[]; readonly fn: CompiledSetHandler }[];
+  readonly rewrite: CompiledHandler | undefined;
+  readonly access: CompiledHandler | undefined;
+  readonly content: CompiledHandler | undefined;
+  readonly headerFilter: CompiledHandler | undefined;
+  readonly bodyFilter: CompiledHandler | undefined;
+  readonly log: CompiledHandler | undefined;
+  readonly defaultType: string;
+}
+
+export const STEP_SET = 0;
+export const STEP_REWRITE = 1;
+export const STEP_ACCESS = 2;
+export const STEP_CONTENT = 3;
+export const STEP_RESPOND = 4;
+export const STEP_LOG = 5;
+export const STEP_DONE = 6;
+
+export class RequestState {
+  readonly engine: EngineCore;
+  readonly exchange: HttpExchange;
+  readonly id: number;
+  readonly start: number;
+  readonly ngx: Ngx;
+
+  method: string;
+  /** The raw request target, `$request_uri`. */
+  readonly requestUri: string;
+  /** Normalized path, `$uri`. */
+  uri: string;
+  /** Query string without `?`, `$args`. */
+  args: string;
+
+  location: CompiledLocation;
+  captures: RegExpExecArray | undefined;
+  phase: Phase = 'rewrite';
+  step = STEP_SET;
+
+  /** ngx.status; 0 until set. */
+  status = 0;
+  headers: ResponseHeaders | undefined;
+  /** Buffered output of ngx.say/print. */
+  out: Chunk[] = [];
+  headersSent = false;
+  exitCode: number | undefined;
+  exec: { uri: string; args: string | undefined; named: boolean; resetCtx: boolean } | undefined;
+  /** What the last handler threw, once logged. */
+  failed = false;
+  redirects = 0;
+
+  ctx: Record<string, unknown> | undefined;
+  /** Declared and set variables of the current location. */
+  vars: Map<string, string | undefined> | undefined;
+  /** Request header changes made by ngx.req.setHeader/clearHeader (lower-cased name → value). */
+  reqHeaders: Map<string, { name: string; value: string | string[] | undefined }> | undefined;
+  body: Uint8Array | undefined;
+  bodyRead = false;
+  arg: BodyFilterArg | undefined;
+  setArgs: readonly string[] | undefined;
+  /** Return value of the last handler (body_filter may return ngx.ERROR). */
+  result: unknown;
+
+  bytesSent = 0;
+  bodyBytesSent = 0;
+  endTime = 0;
+
+  constructor(engine: EngineCore, exchange: HttpExchange, id: number, ngxFactory: (s: RequestState) => Ngx,
+    location: CompiledLocation, uri: string, args: string, captures: RegExpExecArray | undefined) {
+    this.engine = engine;
+    this.exchange = exchange;
+    this.id = id;
+    this.start = engine.clock.now();
+    this.method = exchange.method;
+    this.requestUri = exchange.url;
+    this.uri = uri;
+    this.args = args;
+    this.location = location;
+    this.captures = captures;
+    this.ngx = ngxFactory(this);
+  }
+}

@@ -1,0 +1,39 @@
+// HTTP status lines and nginx-style default pages for error statuses.
+
+/** Reason phrases as nginx sends them (they differ from Node's in a few places, e.g. 413). */
+const REASONS: Record<number, string> = {
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 206: 'Partial Content',
+  301: 'Moved Permanently', 302: 'Moved Temporarily', 303: 'See Other', 304: 'Not Modified',
+  307: 'Temporary Redirect', 308: 'Permanent Redirect',
+  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Not Allowed', 406: 'Not Acceptable', 408: 'Request Time-out', 409: 'Conflict', 410: 'Gone',
+  411: 'Length Required', 412: 'Precondition Failed', 413: 'Request Entity Too Large',
+  414: 'Request-URI Too Large', 415: 'Unsupported Media Type', 416: 'Requested Range Not Satisfiable',
+  421: 'Misdirected Request', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out', 505: 'HTTP Version Not Supported', 507: 'Insufficient Storage',
+};
+
+export function reasonPhrase(status: number): string | undefined {
+  return REASONS[status];
+}
+
+const pageCache = new Map<number, string>();
+
+/**
+ * The body nginx sends for an error status it has a page for (3xx redirects and 4xx/5xx),
+ * or undefined (then the response has no body). Pages are immutable, so they are cached.
+ */
+export function defaultPage(status: number): string | undefined {
+  if (status < 300 || status === 304) return undefined;
+  let page = pageCache.get(status);
+  if (page !== undefined) return page;
+  const reason = REASONS[status];
+  if (reason === undefined) return undefined;
+  const title = `${status} ${reason}`;
+  page =
+    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n` +
+    `<center><h1>${title}</h1></center>\r\n<hr><center>phasekit</center>\r\n</body>\r\n</html>\r\n`;
+  pageCache.set(status, page);
+  return page;
+}

@@ -1,0 +1,140 @@
+// nginx variables for ngx.var: built-ins computed on read, declared ones stored per request.
+
+import { rawArg } from './args.js';
+import { UnknownVariableError } from './errors.js';
+import { headerKey } from './headers.js';
+import type { RequestState, Template } from './request-state.js';
+
+type Getter = (s: RequestState) => string | undefined;
+
+function requestHeader(s: RequestState, name: string): string | undefined {
+  const changed = s.reqHeaders?.get(name);
+  const v = changed !== undefined ? changed.value : s.exchange.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) - s.start) / 1000;
+
+const BUILTIN: Record<string, Getter> = {
+  uri: (s) => s.uri,
+  document_uri: (s) => s.uri,
+  args: (s) => s.args,
+  query_string: (s) => s.args,
+  is_args: (s) => (s.args === '' ? '' : '?'),
+  request_uri: (s) => s.requestUri,
+  request_method: (s) => s.method,
+  request: (s) => `${s.exchange.method} ${s.requestUri} HTTP/${s.exchange.httpVersion}`,
+  server_protocol: (s) => `HTTP/${s.exchange.httpVersion}`,
+  scheme: (s) => (s.exchange.secure ? 'https' : 'http'),
+  https: (s) => (s.exchange.secure ? 'on' : ''),
+  remote_addr: (s) => s.exchange.remoteAddress,
+  remote_port: (s) => String(s.exchange.remotePort),
+  server_addr: (s) => s.exchange.localAddress,
+  server_port: (s) => String(s.exchange.localPort),
+  host: (s) => {
+    const h = requestHeader(s, 'host');
+    if (h === undefined || h === '') return s.exchange.localAddress;
+    const end = h.startsWith('[') ? h.indexOf(']') + 1 : h.indexOf(':');
+    return (end > 0 ? h.slice(0, end) : h).toLowerCase();
+  },
+  content_type: (s) => requestHeader(s, 'content-type'),
+  content_length: (s) => requestHeader(s, 'content-length'),
+  status: (s) => String(s.status).padStart(3, '0'),
+  request_time: (s) => secondsSince(s).toFixed(3),
+  msec: (s) => (s.engine.clock.now() / 1000).toFixed(3),
+  bytes_sent: (s) => String(s.bytesSent),
+  body_bytes_sent: (s) => String(s.bodyBytesSent),
+  pid: () => String(process.pid),
+  request_length: (s) => requestHeader(s, 'content-length') ?? '0',
+};
+
+/** Built-ins that ngx.var may assign, besides declared variables. */
+const WRITABLE: Record<string, (s: RequestState, v: string) => void> = {
+  args: (s, v) => {
+    s.args = v;
+  },
+  query_string: (s, v) => {
+    s.args = v;
+  },
+};
+
+/** Reads `$name` (names are case-insensitive, as in nginx). */
+export function readVar(s: RequestState, rawName: string): string | undefined {
+  const name = rawName.toLowerCase();
+  const declared = s.vars;
+  if (declared !== undefined && declared.has(name)) return declared.get(name);
+  const builtin = BUILTIN[name];
+  if (builtin !== undefined) return builtin(s);
+  if (name.startsWith('arg_')) return rawArg(s.args, name.slice(4));
+  if (name.startsWith('http_')) return requestHeader(s, headerKey(name.slice(5)));
+  if (name.startsWith('cookie_')) return cookie(requestHeader(s, 'cookie'), name.slice(7));
+  if (name.startsWith('sent_http_')) {
+    const v = s.headers?.get(name.slice(10));
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+  const caps = s.captures;
+  if (caps !== undefined) {
+    if (/^[0-9]$/.test(name)) return caps[Number(name)];
+    const named = caps.groups?.[rawName];
+    if (named !== undefined) return named;
+  }
+  return undefined;
+}
+
+/** Assigns `$name`; only declared variables and a few built-ins may be written. */
+export function writeVar(s: RequestState, rawName: string, value: unknown): void {
+  const name = rawName.toLowerCase();
+  const str = value === null || value === undefined ? undefined : typeof value === 'number' ? String(value) : String(value);
+  if (s.vars?.has(name)) {
+    s.vars.set(name, str);
+    return;
+  }
+  const w = WRITABLE[name];
+  if (w === undefined) throw new UnknownVariableError(rawName);
+  w(s, str ?? '');
+}
+
+/** Resets the declared variables of the current location to their configured values. */
+export function initVars(s: RequestState): void {
+  const declared = s.location.vars;
+  const setVars = s.location.set;
+  if (declared.size === 0 && setVars.length === 0) {
+    s.vars = undefined;
+    return;
+  }
+  const vars = new Map<string, string | undefined>();
+  s.vars = vars;
+  for (const set of setVars) vars.set(set.var.toLowerCase(), '');
+  for (const [name, template] of declared) vars.set(name, interpolate(s, template));
+}
+
+/** Expands a template: literal text and `$var` references. */
+export function interpolate(s: RequestState, template: Template): string {
+  if (template.length === 1 && typeof template[0] === 'string') return template[0];
+  let out = '';
+  for (const part of template) out += typeof part === 'string' ? part : (readVar(s, part.ref) ?? '');
+  return out;
+}
+
+/** `"a $arg_x ${http_host}b"` → parts. `$$` is not special in nginx either. */
+export function parseTemplate(text: string): Template {
+  const parts: (string | { ref: string })[] = [];
+  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g;
+  let last = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push({ ref: (m[1] ?? m[2]) as string });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length || parts.length === 0) parts.push(text.slice(last));
+  return parts;
+}
+
+function cookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim().toLowerCase() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}

@@ -1,0 +1,4 @@
+// Public API of @phasekit/node-http.
+
+export { createHandler, type NodeHandler, type NextFunction } from './handler.js';
+export { NodeExchange } from './exchange.js';

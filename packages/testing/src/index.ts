@@ -1,0 +1,3 @@
+// Public API of @phasekit/testing.
+
+export { inject, type InjectOptions, type InjectResponse } from './inject.js';
