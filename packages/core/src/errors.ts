@@ -4,8 +4,8 @@ export const ERROR_CODES = {
   PHASEKIT_ERR_CONFIG: 'the engine config does not match the schema',
   PHASEKIT_ERR_API_DISABLED: 'an API was called in a phase that does not allow it',
   PHASEKIT_ERR_BAD_ARGUMENT: 'an API was called with an argument it does not accept',
-  PHASEKIT_ERR_HEADERS_SENT: 'response headers or status changed after they were sent',
-  PHASEKIT_ERR_UNKNOWN_VARIABLE: 'a variable that was not declared was written',
+  PHASEKIT_ERR_HEADERS_SENT: 'exec, redirect or exit tried to change a response whose headers were sent',
+  PHASEKIT_ERR_UNKNOWN_VARIABLE: 'a variable that was not declared, or is read-only, was written',
   PHASEKIT_ERR_NO_RUNTIME: 'a handler spec names a script runtime the engine does not have',
   PHASEKIT_ERR_HANDLER: 'a handler threw or rejected',
   PHASEKIT_ERR_REDIRECT_CYCLE: 'too many internal redirects (exec) for one request',
@@ -41,11 +41,11 @@ export class ConfigError extends PhasekitError {
   }
 }
 
-/** OpenResty's `API disabled in the context of <directive>`. */
+/** OpenResty's `API disabled in the context of <directive>` (or its no-request variants). */
 export class ApiDisabledError extends PhasekitError {
   readonly api: string;
-  constructor(api: string, context: string) {
-    super('PHASEKIT_ERR_API_DISABLED', `API disabled in the context of ${context}`);
+  constructor(api: string, message: string) {
+    super('PHASEKIT_ERR_API_DISABLED', message);
     this.name = 'ApiDisabledError';
     this.api = api;
   }
@@ -59,17 +59,20 @@ export class BadArgumentError extends PhasekitError {
 }
 
 export class HeadersSentError extends PhasekitError {
+  /** `what` completes "attempt to call …", e.g. `ngx.exec after sending out response headers`. */
   constructor(what: string) {
-    super('PHASEKIT_ERR_HEADERS_SENT', `attempt to set ${what} after sending out response headers`);
+    super('PHASEKIT_ERR_HEADERS_SENT', `attempt to call ${what}`);
     this.name = 'HeadersSentError';
   }
 }
 
 export class UnknownVariableError extends PhasekitError {
-  constructor(name: string) {
+  constructor(name: string, readOnly = false) {
     super(
       'PHASEKIT_ERR_UNKNOWN_VARIABLE',
-      `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`,
+      readOnly
+        ? `variable "${name}" not changeable`
+        : `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`,
     );
     this.name = 'UnknownVariableError';
   }
@@ -115,7 +118,7 @@ export class EngineClosedError extends PhasekitError {
 
 export class BodyNotReadError extends PhasekitError {
   constructor() {
-    super('PHASEKIT_ERR_BODY_NOT_READ', 'request body not read yet: call ngx.req.readBody() first');
+    super('PHASEKIT_ERR_BODY_NOT_READ', 'no request body found; maybe you should turn on lua_need_request_body?');
     this.name = 'BodyNotReadError';
   }
 }

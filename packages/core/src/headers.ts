@@ -1,6 +1,6 @@
 // Response headers: case-insensitive names, multi-values, and OpenResty's `ngx.header.x_y` spelling.
 
-import { BadArgumentError } from './errors.js';
+import { formatNumber } from './format.js';
 import type { HeaderValue } from './ngx.js';
 
 interface Entry {
@@ -8,27 +8,38 @@ interface Entry {
   value: HeaderValue;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Bytes OpenResty %XX-escapes (uppercase hex) instead of sending: control characters in
+// values; anything outside an HTTP token in names. So no value can inject a header.
 // eslint-disable-next-line no-control-regex
-const UNSAFE_VALUE = /[\r\n\0]/;
+const VALUE_ESCAPE = /[\x00-\x08\x0a-\x1f\x7f]/g;
+const NAME_ESCAPE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g;
+const hex = (c: string) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
 
 /** `content_type` → `content-type` (OpenResty turns underscores into dashes). */
 export function headerKey(name: string): string {
   return name.indexOf('_') === -1 ? name.toLowerCase() : name.replace(/_/g, '-').toLowerCase();
 }
 
-export function checkHeaderName(name: string): void {
-  if (!TOKEN.test(name)) throw new BadArgumentError(`invalid header name "${name}"`);
+/** A header name as it goes on the wire: `_` → `-`, other non-token bytes %XX-escaped. */
+export function wireHeaderName(name: string): string {
+  const dashed = name.indexOf('_') === -1 ? name : name.replace(/_/g, '-');
+  return dashed.replace(NAME_ESCAPE, (c) => (c.charCodeAt(0) > 0xff ? encodeURIComponent(c) : hex(c)));
 }
 
-export function checkHeaderValue(name: string, value: string): void {
-  if (UNSAFE_VALUE.test(value)) {
-    throw new BadArgumentError(`invalid value for header "${name}": CR, LF and NUL are not allowed`);
-  }
+/** A header value as it goes on the wire: CR, LF and other control bytes %XX-escaped. */
+export function wireHeaderValue(value: string): string {
+  return value.replace(VALUE_ESCAPE, hex);
+}
+
+/** Lua-style string form of a header value: numbers as Lua prints them, booleans as words. */
+function valueString(v: unknown): string {
+  return wireHeaderValue(typeof v === 'number' ? formatNumber(v) : String(v));
 }
 
 export class ResponseHeaders {
   readonly #entries = new Map<string, Entry>();
+  /** Names cleared on purpose (a cleared Content-Type is not defaulted again). */
+  #cleared: Set<string> | undefined;
 
   get(name: string): HeaderValue | undefined {
     return this.#entries.get(headerKey(name))?.value;
@@ -39,29 +50,29 @@ export class ResponseHeaders {
   }
 
   /** Sets (replaces) a header; null/undefined/empty array clears it. Values are checked. */
-  set(name: string, value: HeaderValue | number | readonly (string | number)[] | null | undefined): void {
+  set(name: string, value: HeaderValue | number | boolean | readonly (string | number)[] | null | undefined): void {
     const key = headerKey(name);
-    if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) {
+    // OpenResty drops a header set to nil, "", {} or a table without an array part.
+    if (value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
       this.#entries.delete(key);
+      (this.#cleared ??= new Set()).add(key);
       return;
     }
-    const wire = name.indexOf('_') === -1 ? name : name.replace(/_/g, '-');
-    checkHeaderName(wire);
-    let stored: HeaderValue;
-    if (Array.isArray(value)) {
-      stored = value.map((v) => String(v));
-      for (const v of stored) checkHeaderValue(wire, v);
-    } else {
-      stored = String(value);
-      checkHeaderValue(wire, stored);
-    }
+    if (typeof value === 'object' && !Array.isArray(value)) return;
+    const wire = wireHeaderName(name);
+    const stored: HeaderValue = Array.isArray(value) ? value.map(valueString) : valueString(value);
     const existing = this.#entries.get(key);
     if (existing !== undefined) existing.value = stored;
     else this.#entries.set(key, { name: wire, value: stored });
   }
 
   delete(name: string): void {
-    this.#entries.delete(headerKey(name));
+    this.set(name, undefined);
+  }
+
+  /** True when the header was cleared on purpose and not set again. */
+  wasCleared(name: string): boolean {
+    return this.#cleared?.has(headerKey(name)) === true && !this.#entries.has(headerKey(name));
   }
 
   clear(): void {

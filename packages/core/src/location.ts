@@ -103,12 +103,16 @@ export class LocationTable<T> {
 
 /**
  * nginx's URI normalization: %XX decoded, `//` merged, `.` and `..` segments resolved.
- * Returns undefined for a URI that climbs above the root (nginx answers 400).
+ * Returns undefined for what nginx answers 400 to: no leading slash, bad escapes, or a
+ * path that climbs above the root.
  */
 export function normalizeUri(path: string): string | undefined {
+  if (path.charCodeAt(0) !== 47 /* / */) return undefined;
   if (path.indexOf('%') === -1 && path.indexOf('//') === -1 && path.indexOf('/.') === -1) return path;
   let decoded = path;
   if (path.indexOf('%') !== -1) {
+    // Bad escapes and an escaped NUL are refused, as nginx's request-line parser does.
+    if (/%(?![0-9a-fA-F]{2})|%00/.test(path)) return undefined;
     decoded = path.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
     // nginx keeps the bytes; re-read multi-byte UTF-8 sequences as text when they are valid.
     try {

@@ -5,7 +5,7 @@ import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
 import { BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
 import { formatNumber, pushPrintable } from './format.js';
-import { checkHeaderName, checkHeaderValue, headerKey, ResponseHeaders } from './headers.js';
+import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
 import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxReq, NgxResp, Printable } from './ngx.js';
 import { PHASE_NGX_NAME } from './phases.js';
 import type { RequestState } from './request-state.js';
@@ -45,10 +45,13 @@ export class NgxRequest implements Ngx {
     const s = this.#check('ngx.say');
     pushPrintable(s.out, values, 'say');
     s.out.push('\n');
+    s.headersSent = true;
   }
 
   print(...values: Printable[]): void {
-    pushPrintable(this.#check('ngx.print').out, values, 'print');
+    const s = this.#check('ngx.print');
+    pushPrintable(s.out, values, 'print');
+    s.headersSent = true;
   }
 
   exit(status: number): void {
@@ -59,8 +62,11 @@ export class NgxRequest implements Ngx {
 
   exec(uri: string, args?: string | ArgsInput): void {
     const s = this.#check('ngx.exec');
-    if (typeof uri !== 'string' || uri === '') throw new BadArgumentError("bad argument #1 to 'exec' (uri expected)");
-    if (UNSAFE_URI_BYTE.test(uri)) throw new BadArgumentError(`unsafe byte "0x${uri.charCodeAt(uri.search(UNSAFE_URI_BYTE)).toString(16).padStart(2, '0')}" in uri "${uri}"`);
+    if (typeof uri !== 'string') throw new BadArgumentError("bad argument #1 to 'exec' (string expected)");
+    if (uri === '') throw new BadArgumentError('The uri argument is empty');
+    if (s.headersSent) throw new HeadersSentError('ngx.exec after sending out response headers');
+    const bad = uri.search(UNSAFE_URI_BYTE);
+    if (bad !== -1) throw new BadArgumentError(`unsafe byte "0x${uri.charCodeAt(bad).toString(16).padStart(2, '0')}" in uri "${escapeUnsafe(uri)}"`);
     let path = uri;
     let query: string | undefined;
     const q = uri.indexOf('?');
@@ -73,6 +79,10 @@ export class NgxRequest implements Ngx {
       query = query === undefined || query === '' ? extra : `${query}&${extra}`;
     }
     const named = path.startsWith('@');
+    if (named && query !== undefined && query !== '') {
+      s.engine.log('warn', `query strings ${query} ignored when exec'ing named location ${path}`, s);
+      query = undefined;
+    }
     s.exec = { uri: named ? path.slice(1) : path, args: query, named, resetCtx: true };
     s.exitCode = undefined;
   }
@@ -85,7 +95,8 @@ export class NgxRequest implements Ngx {
       );
     }
     const bad = url.search(UNSAFE_URI_BYTE);
-    if (bad !== -1) throw new BadArgumentError(`unsafe byte "0x${url.charCodeAt(bad).toString(16).padStart(2, '0')}" in redirect uri "${url}"`);
+    if (bad !== -1) throw new BadArgumentError(`unsafe byte "0x${url.charCodeAt(bad).toString(16).padStart(2, '0')}" in redirect uri "${escapeUnsafe(url)}"`);
+    if (s.headersSent) throw new HeadersSentError('ngx.redirect after sending out the headers');
     const headers = responseHeaders(s);
     headers.set('Location', url);
     s.exitCode = status;
@@ -97,7 +108,7 @@ export class NgxRequest implements Ngx {
 
   set status(value: number) {
     const s = this.#check('ngx.status=');
-    if (s.headersSent) {
+    if (s.headersSent && s.phase !== 'headerFilter') {
       s.engine.log('error', 'attempt to set ngx.status after sending out response headers', s);
       return;
     }
@@ -217,14 +228,12 @@ class Req implements NgxReq {
   setHeader(name: string, value: string | number | readonly (string | number)[] | null | undefined): void {
     const s = this.#s;
     checkApi('ngx.req.set_header', s.phase);
-    const wire = name.replace(/_/g, '-');
-    checkHeaderName(wire);
+    const wire = wireHeaderName(name);
     let stored: string | string[] | undefined;
     if (value === null || value === undefined) stored = undefined;
-    else if (Array.isArray(value)) stored = value.map(String);
-    else stored = String(value);
-    for (const v of Array.isArray(stored) ? stored : stored === undefined ? [] : [stored]) checkHeaderValue(wire, v);
-    (s.reqHeaders ??= new Map()).set(headerKey(name), { name: wire, value: stored });
+    else if (Array.isArray(value)) stored = value.map((v) => wireHeaderValue(String(v)));
+    else stored = wireHeaderValue(String(value));
+    (s.reqHeaders ??= new Map()).set(wire.toLowerCase(), { name: wire, value: stored });
   }
 
   clearHeader(name: string): void {
@@ -254,13 +263,15 @@ class Req implements NgxReq {
     s.uri = uri;
   }
 
-  async readBody(): Promise<void> {
+  /** Misuse throws at once (not as a rejection), as the Lua API raises. */
+  readBody(): Promise<void> {
     const s = this.#s;
     checkApi('ngx.req.read_body', s.phase);
-    if (s.bodyRead) return;
-    const body = await s.exchange.readBody(s.engine.clientMaxBodySize);
-    s.body = body.byteLength === 0 ? undefined : body;
-    s.bodyRead = true;
+    if (s.bodyRead) return Promise.resolve();
+    return s.exchange.readBody(s.engine.clientMaxBodySize).then((body) => {
+      s.body = body.byteLength === 0 ? undefined : body;
+      s.bodyRead = true;
+    });
   }
 
   getBodyData(): string | undefined {
@@ -288,6 +299,18 @@ function addValue(out: Record<string, HeaderValue>, key: string, value: string):
   else out[key] = [prev, value];
 }
 
+/** Past the header filter, header changes are logged and ignored, as OpenResty does. */
+function headerLocked(s: RequestState): boolean {
+  if (!s.headersSent || s.phase === 'headerFilter') return false;
+  s.engine.log('error', 'attempt to set ngx.header.HEADER after sending out response headers', s);
+  return true;
+}
+
+/** `\r` → `\x0D`, as OpenResty quotes a URI in its unsafe-byte errors. */
+function escapeUnsafe(uri: string): string {
+  return uri.replace(new RegExp(UNSAFE_URI_BYTE.source, 'g'), (c) => '\\x' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
+
 function headerProxy(s: RequestState): Ngx['header'] {
   return new Proxy({} as Ngx['header'], {
     get(_, name) {
@@ -298,15 +321,14 @@ function headerProxy(s: RequestState): Ngx['header'] {
     set(_, name, value) {
       if (typeof name !== 'string') return false;
       checkApi('ngx.header=', s.phase);
-      if (s.headersSent) throw new HeadersSentError('ngx.header.HEADER');
+      if (headerLocked(s)) return true;
       responseHeaders(s).set(name, value as HeaderValue | number | null | undefined);
       return true;
     },
     deleteProperty(_, name) {
       if (typeof name !== 'string') return false;
       checkApi('ngx.header=', s.phase);
-      if (s.headersSent) throw new HeadersSentError('ngx.header.HEADER');
-      s.headers?.delete(name);
+      if (!headerLocked(s)) s.headers?.delete(name);
       return true;
     },
     has(_, name) {

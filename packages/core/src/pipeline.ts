@@ -14,10 +14,10 @@ import {
   STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET,
   type RequestState,
 } from './request-state.js';
-import { defaultPage } from './status.js';
+import { CLOSE_STATUSES, defaultPage, reasonPhrase } from './status.js';
 import { initVars, interpolate, writeVar } from './vars.js';
 
-const { OK, ERROR, DECLINED, HTTP_CLOSE } = NGX_CONSTANTS;
+const { OK, ERROR, DECLINED } = NGX_CONSTANTS;
 
 type Pending = PromiseLike<unknown> | undefined;
 
@@ -160,16 +160,21 @@ function settle(s: RequestState): void {
   }
   const code = s.exitCode;
   if (code !== undefined) {
-    if (step !== STEP_CONTENT && (code === OK || code === DECLINED)) {
+    if (step !== STEP_CONTENT && step !== STEP_SET && (code === OK || code === DECLINED)) {
       s.exitCode = undefined;
     } else {
       s.step = STEP_RESPOND;
       return;
     }
   }
+  if (s.headersSent) {
+    // A response started in rewrite/access is finalized when that handler returns.
+    s.step = STEP_RESPOND;
+    return;
+  }
   if (step === STEP_CONTENT && s.location.content === undefined) {
     // No content handler: nginx's static module finds no file.
-    if (s.out.length === 0) s.exitCode = 404;
+    s.exitCode = 404;
   }
   s.step = step + 1;
 }
@@ -178,16 +183,14 @@ function internalRedirect(s: RequestState): void {
   const target = s.exec as NonNullable<RequestState['exec']>;
   s.exec = undefined;
   if (++s.redirects > s.engine.maxRedirects) {
-    handlerFailed(s, s.phase, new RedirectCycleError(target.uri));
-    s.step = STEP_RESPOND;
+    redirectFailed(s, new RedirectCycleError(target.uri));
     return;
   }
   const table = s.engine.locations;
   if (target.named) {
     const loc = table.named(target.uri);
     if (loc === undefined) {
-      handlerFailed(s, s.phase, new NoLocationError(target.uri));
-      s.step = STEP_RESPOND;
+      redirectFailed(s, new NoLocationError(target.uri));
       return;
     }
     s.location = loc;
@@ -204,7 +207,7 @@ function internalRedirect(s: RequestState): void {
     s.location = found.location;
     s.captures = found.captures;
   }
-  if (target.args !== undefined) s.args = target.args;
+  if (!target.named && target.resetCtx) s.args = target.args ?? '';
   if (target.resetCtx) s.ctx = undefined;
   s.exitCode = undefined;
   s.out.length = 0;
@@ -212,72 +215,108 @@ function internalRedirect(s: RequestState): void {
   s.step = STEP_SET;
 }
 
-/** Builds the response and hands it to the exchange: header_filter, body_filter, then one write. */
-function respond(s: RequestState): void {
+/**
+ * Decides the response from what the handlers did, as nginx + lua-nginx-module would:
+ * `{ status, body, page }`, or undefined when the connection is to be closed unanswered.
+ */
+function decide(s: RequestState): { body: Chunk | undefined; page: boolean } | undefined {
   const code = s.exitCode;
-  if (code === ERROR || code === HTTP_CLOSE) {
-    s.exchange.abort();
-    s.headersSent = true;
-    if (s.status === 0) s.status = code === HTTP_CLOSE ? HTTP_CLOSE : 0;
-    return;
+  if (s.headersSent) {
+    // Output was produced: its status stands (OpenResty sent the headers at the first say).
+    if (s.failed || code === ERROR || (code !== undefined && CLOSE_STATUSES.has(code))) {
+      if (s.status === 0) s.status = 200;
+      return undefined;
+    }
+    if (s.status === 0) s.status = 200;
+    if (code !== undefined && code >= 300 && code !== s.status) {
+      s.engine.log('error', `attempt to set status ${code} via ngx.exit after sending out the response status ${s.status}`, s);
+    }
+    return { body: joinChunks(s.out), page: false };
   }
-  let body: Chunk | undefined;
-  let isPage = false;
   if (s.failed) {
     s.status = 500;
-    body = defaultPage(500);
-    isPage = true;
-  } else if (s.out.length > 0) {
-    if (s.status === 0) s.status = 200;
-    body = joinChunks(s.out);
-  } else if (code !== undefined && code >= 200) {
-    s.status = code;
-    body = defaultPage(code);
-    isPage = body !== undefined;
-  } else if (s.status === 0) {
-    s.status = 200;
+    return { body: defaultPage(500), page: true };
   }
+  if (code === undefined || code === OK) {
+    if (s.status === 0) s.status = 200;
+    return { body: undefined, page: false };
+  }
+  if (code < 100 || CLOSE_STATUSES.has(code)) {
+    // ERROR, DECLINED (in content), 1..99, 408, 444, 499: nginx closes the connection.
+    s.status = CLOSE_STATUSES.has(code) ? code : 0;
+    return undefined;
+  }
+  if (code < 300) {
+    if (s.status === 0) s.status = code;
+    return { body: undefined, page: false };
+  }
+  s.status = code;
+  const page = defaultPage(code);
+  return { body: page, page: page !== undefined };
+}
+
+/** An internal redirect that cannot happen: logged without a stack (nginx prints none), then 500. */
+function redirectFailed(s: RequestState, err: Error): void {
+  s.failed = true;
+  s.engine.log('error', err.message, s, err);
+  s.step = STEP_RESPOND;
+}
+
+/** Builds the response and hands it to the exchange: header_filter, body_filter, then one write. */
+function respond(s: RequestState): void {
+  const decided = decide(s);
   s.out.length = 0;
+  if (decided === undefined) {
+    abort(s);
+    return;
+  }
+  let body = decided.body;
   const loc = s.location;
   const headers = responseHeaders(s);
-  if (isPage) {
+  const status = s.status;
+  const bodyless = status === 204 || status === 304;
+  if (decided.page) {
     headers.set('Content-Type', 'text/html');
     headers.delete('Content-Length');
-  } else if (!headers.has('content-type')) {
+  } else if (!bodyless && (status < 300 || reasonPhrase(status) !== undefined) && !headers.has('content-type') && !headers.wasCleared('content-type')) {
     headers.set('Content-Type', loc.defaultType);
   }
+  s.headersSent = true;
 
   if (loc.headerFilter !== undefined) {
     runHandler(s, 'headerFilter', loc.headerFilter);
     if (s.failed) {
-      s.status = 500;
-      body = defaultPage(500);
-      headers.clear();
-      headers.set('Content-Type', 'text/html');
+      abort(s);
+      return;
     }
   }
-  s.headersSent = true;
 
-  if (loc.bodyFilter !== undefined && !s.failed) {
+  if (loc.bodyFilter !== undefined && !bodyless) {
     const arg: BodyFilterArg = { chunk: body ?? '', eof: true };
     s.arg = arg;
     runHandler(s, 'bodyFilter', loc.bodyFilter);
     s.arg = undefined;
     if (s.failed || s.result === ERROR) {
-      s.exchange.abort();
+      abort(s);
       return;
     }
     body = arg.chunk;
   }
 
-  const status = s.status;
-  const bodyless = status === 204 || status === 304 || status < 200;
-  const length = body === undefined || bodyless ? 0 : chunkLength(body);
-  if (!bodyless && !headers.has('content-length')) headers.set('Content-Length', length);
-  const send = s.method === 'HEAD' || bodyless || length === 0 ? null : (body as Chunk);
+  const final = s.status;
+  const noBody = final === 204 || final === 304 || final < 200;
+  const length = body === undefined || noBody ? 0 : chunkLength(body);
+  if (!noBody && !headers.has('content-length')) headers.set('Content-Length', length);
+  const send = s.method === 'HEAD' || noBody || length === 0 ? null : (body as Chunk);
   s.bodyBytesSent = send === null ? 0 : length;
   s.bytesSent = s.bodyBytesSent;
-  s.exchange.respond(status, headers.toOutgoing(), send);
+  s.exchange.respond(final, headers.toOutgoing(), send);
+}
+
+function abort(s: RequestState): void {
+  s.headersSent = true;
+  s.bodyBytesSent = 0;
+  s.exchange.abort();
 }
 
 function finish(s: RequestState): void {

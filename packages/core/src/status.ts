@@ -18,6 +18,12 @@ export function reasonPhrase(status: number): string | undefined {
   return REASONS[status];
 }
 
+/** Where nginx's page title differs from the status line's reason phrase. */
+const PAGE_TITLES: Record<number, string> = { 302: 'Found', 401: 'Authorization Required' };
+
+/** Statuses nginx answers by closing the connection, sending nothing. */
+export const CLOSE_STATUSES: ReadonlySet<number> = new Set([408, 444, 499]);
+
 const pageCache = new Map<number, string>();
 
 /**
@@ -28,8 +34,8 @@ export function defaultPage(status: number): string | undefined {
   if (status < 300 || status === 304) return undefined;
   let page = pageCache.get(status);
   if (page !== undefined) return page;
-  const reason = REASONS[status];
-  if (reason === undefined) return undefined;
+  const reason = PAGE_TITLES[status] ?? REASONS[status];
+  if (reason === undefined || status === 408) return undefined;
   const title = `${status} ${reason}`;
   page =
     `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n` +

@@ -18,8 +18,8 @@ const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) -
 const BUILTIN: Record<string, Getter> = {
   uri: (s) => s.uri,
   document_uri: (s) => s.uri,
-  args: (s) => s.args,
-  query_string: (s) => s.args,
+  args: (s) => (s.args === '' ? undefined : s.args),
+  query_string: (s) => (s.args === '' ? undefined : s.args),
   is_args: (s) => (s.args === '' ? '' : '?'),
   request_uri: (s) => s.requestUri,
   request_method: (s) => s.method,
@@ -84,13 +84,13 @@ export function readVar(s: RequestState, rawName: string): string | undefined {
 /** Assigns `$name`; only declared variables and a few built-ins may be written. */
 export function writeVar(s: RequestState, rawName: string, value: unknown): void {
   const name = rawName.toLowerCase();
-  const str = value === null || value === undefined ? undefined : typeof value === 'number' ? String(value) : String(value);
+  const str = value === null || value === undefined ? undefined : String(value);
   if (s.vars?.has(name)) {
     s.vars.set(name, str);
     return;
   }
   const w = WRITABLE[name];
-  if (w === undefined) throw new UnknownVariableError(rawName);
+  if (w === undefined) throw new UnknownVariableError(rawName, BUILTIN[name] !== undefined);
   w(s, str ?? '');
 }
 
