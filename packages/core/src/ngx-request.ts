@@ -3,11 +3,11 @@
 import { checkApi, type ApiName } from './api-rules.js';
 import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
-import { BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
+import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
 import { formatNumber, pushPrintable } from './format.js';
 import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
 import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxReq, NgxResp, Printable } from './ngx.js';
-import { PHASE_NGX_NAME } from './phases.js';
+import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from './phases.js';
 import type { RequestState } from './request-state.js';
 import type { SharedDict } from './shared-dict/index.js';
 import { readVar, writeVar } from './vars.js';
@@ -257,7 +257,7 @@ class Req implements NgxReq {
     if (typeof uri !== 'string' || uri === '') throw new BadArgumentError("bad argument #1 to 'set_uri' (uri expected)");
     if (UNSAFE_URI_BYTE.test(uri)) throw new BadArgumentError(`unsafe byte in uri "${uri}"`);
     if (jump) {
-      if (s.phase !== 'rewrite') throw new BadArgumentError('API disabled in the current context');
+      if (s.phase !== 'rewrite') throw new ApiDisabledError('ngx.req.set_uri', `API disabled in the context of ${PHASE_CONTEXT_NAME[s.phase]}`);
       s.exec = { uri, args: undefined, named: false, resetCtx: false };
     }
     s.uri = uri;

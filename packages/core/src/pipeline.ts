@@ -284,10 +284,20 @@ function respond(s: RequestState): void {
   s.headersSent = true;
 
   if (loc.headerFilter !== undefined) {
+    s.exitCode = undefined;
     runHandler(s, 'headerFilter', loc.headerFilter);
     if (s.failed) {
       abort(s);
       return;
+    }
+    const code = s.exitCode as number | undefined;
+    if (code !== undefined && code >= 200) {
+      // ngx.exit in header_filter replaces the response: nginx's page, or an empty body.
+      s.status = code;
+      body = defaultPage(code);
+      if (body === undefined) headers.delete('Content-Type');
+      else headers.set('Content-Type', 'text/html');
+      headers.delete('Content-Length');
     }
   }
 

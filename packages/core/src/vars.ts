@@ -7,10 +7,16 @@ import type { RequestState, Template } from './request-state.js';
 
 type Getter = (s: RequestState) => string | undefined;
 
+/** The first value of a request header (nginx 1.22 gives only the first of repeated ones). */
 function requestHeader(s: RequestState, name: string): string | undefined {
   const changed = s.reqHeaders?.get(name);
-  const v = changed !== undefined ? changed.value : s.exchange.headers[name];
-  return Array.isArray(v) ? v[0] : v;
+  if (changed !== undefined) return Array.isArray(changed.value) ? changed.value[0] : changed.value;
+  const raw = s.exchange.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (n.length === name.length && n.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
 }
 
 const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) - s.start) / 1000;

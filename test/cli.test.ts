@@ -1,0 +1,79 @@
+// `phasekit serve` over a real socket: a .mjs config, --listen, graceful SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'packages/phasekit/bin/phasekit.mjs');
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+/** Starts the CLI from sources (tsx, `source` export condition) and waits for its banner. */
+function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'serve', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1] as string, output: () => out });
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
+}
+
+describe('phasekit serve', () => {
+  it('serves a .mjs config with function handlers and finishes in-flight requests on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
+    const file = join(dir, 'config.mjs');
+    writeFileSync(file, `export default {
+  locations: [
+    { match: '/', content: (ngx) => ngx.say('hello from ', ngx.var.uri) },
+    { match: '= /slow', content: async (ngx) => { await new Promise((r) => setTimeout(r, 300)); ngx.say('done'); } },
+  ],
+};\n`);
+    const { child, url } = await serve([file, '--listen', '127.0.0.1:0']);
+    const res = await request(`${url}/x`);
+    expect(await res.body.text()).toBe('hello from /x\n');
+
+    const slow = request(`${url}/slow`).then((r) => r.body.text());
+    await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await slow).toBe('done\n');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('serves a JSON config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ locations: [{ match: '/', internal: true }] }));
+    const { child, url } = await serve([file, '--listen', '127.0.0.1:0']);
+    expect((await request(`${url}/`)).statusCode).toBe(404);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('exits non-zero with the path of a bad config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ locations: [{ match: 'nope' }] }));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'serve', file], { cwd: root });
+    children.push(child);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await exited(child)).toBe(1);
+    expect(err).toContain('locations[0].match');
+  });
+});
