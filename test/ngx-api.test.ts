@@ -37,7 +37,7 @@ describe('ngx.var', () => {
       const before = ngx.var.greeting as string;
       ngx.var.greeting = 'bye';
       ngx.var.n = 12;
-      ngx.say(before, ' ', ngx.var.greeting as string, ' ', ngx.var.n as string, ' ', typeof ngx.var.n);
+      ngx.say(before, ' ', ngx.var.greeting as string, ' ', String(ngx.var['n']), ' ', typeof ngx.var['n']);
     }, '/?who=bob', { vars: { greeting: 'hi $arg_who', n: '' } });
     expect(res.body).toBe('hi bob bye 12 string\n');
   });

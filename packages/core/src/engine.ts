@@ -13,7 +13,7 @@ import { LocationTable, normalizeUri, parseMatch, type ParsedMatch } from './loc
 import { levelRank, stderrLogger, type Logger } from './log.js';
 import { NgxRequest } from './ngx-request.js';
 import type { Phase } from './phases.js';
-import { advance, runHandler } from './pipeline.js';
+import { advance, phasesObserved, runHandler } from './pipeline.js';
 import { defaultPage } from './status.js';
 import { RequestState, STEP_RESPOND, type CompiledLocation } from './request-state.js';
 import { parseSize, SharedDict } from './shared-dict/index.js';
@@ -116,6 +116,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       s.step = STEP_RESPOND;
     }
     initVars(s);
+    s.tracePhases = phasesObserved(s);
     this.#inFlight++;
     if (this.listenerCount('request:start') > 0 || channels['request:start'].hasSubscribers) {
       const info = { id, method: s.method, uri, location: s.location.name };

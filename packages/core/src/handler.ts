@@ -2,7 +2,6 @@
 
 import type { HandlerFn, SetFn } from './config.js';
 import type { Logger } from './log.js';
-import type { Ngx } from './ngx.js';
 import type { Phase } from './phases.js';
 import type { SharedDict } from './shared-dict/index.js';
 

@@ -12,7 +12,10 @@ interface Entry {
 // values; anything outside an HTTP token in names. So no value can inject a header.
 // eslint-disable-next-line no-control-regex
 const VALUE_ESCAPE = /[\x00-\x08\x0a-\x1f\x7f]/g;
+// eslint-disable-next-line no-control-regex
+const VALUE_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const NAME_ESCAPE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g;
+const NAME_UNSAFE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const hex = (c: string) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
 
 /** `content_type` → `content-type` (OpenResty turns underscores into dashes). */
@@ -23,17 +26,18 @@ export function headerKey(name: string): string {
 /** A header name as it goes on the wire: `_` → `-`, other non-token bytes %XX-escaped. */
 export function wireHeaderName(name: string): string {
   const dashed = name.indexOf('_') === -1 ? name : name.replace(/_/g, '-');
+  if (!NAME_UNSAFE.test(dashed)) return dashed;
   return dashed.replace(NAME_ESCAPE, (c) => (c.charCodeAt(0) > 0xff ? encodeURIComponent(c) : hex(c)));
 }
 
 /** A header value as it goes on the wire: CR, LF and other control bytes %XX-escaped. */
 export function wireHeaderValue(value: string): string {
-  return value.replace(VALUE_ESCAPE, hex);
+  return VALUE_UNSAFE.test(value) ? value.replace(VALUE_ESCAPE, hex) : value;
 }
 
 /** Lua-style string form of a header value: numbers as Lua prints them, booleans as words. */
 function valueString(v: unknown): string {
-  return wireHeaderValue(typeof v === 'number' ? formatNumber(v) : String(v));
+  return wireHeaderValue(typeof v === 'string' ? v : typeof v === 'number' ? formatNumber(v) : String(v));
 }
 
 export class ResponseHeaders {
@@ -64,6 +68,13 @@ export class ResponseHeaders {
     const existing = this.#entries.get(key);
     if (existing !== undefined) existing.value = stored;
     else this.#entries.set(key, { name: wire, value: stored });
+  }
+
+  /** Sets a header the engine itself produces (known-good name and value, no checks). */
+  setOwn(key: string, name: string, value: string): void {
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) existing.value = value;
+    else this.#entries.set(key, { name, value });
   }
 
   delete(name: string): void {

@@ -1,6 +1,6 @@
 // The per-request `ngx` object TypeScript handlers receive; every call checks the phase table.
 
-import { checkApi, type ApiName } from './api-rules.js';
+import { API_RULES, checkApi, type ApiName } from './api-rules.js';
 import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
 import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
@@ -37,14 +37,18 @@ export class NgxRequest implements Ngx {
 
   #check(api: ApiName): RequestState {
     const s = this.#s;
-    checkApi(api, s.phase);
+    if ((API_RULES[api] & s.phaseBit) === 0) checkApi(api, s.phase);
     return s;
   }
 
   say(...values: Printable[]): void {
     const s = this.#check('ngx.say');
-    pushPrintable(s.out, values, 'say');
-    s.out.push('\n');
+    const only = values.length === 1 ? values[0] : undefined;
+    if (typeof only === 'string') s.out.push(only + '\n');
+    else {
+      pushPrintable(s.out, values, 'say');
+      s.out.push('\n');
+    }
     s.headersSent = true;
   }
 
@@ -311,23 +315,28 @@ function escapeUnsafe(uri: string): string {
   return uri.replace(new RegExp(UNSAFE_URI_BYTE.source, 'g'), (c) => '\\x' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
+/** checkApi, with the common allowed case decided inline. */
+function allow(s: RequestState, api: ApiName): void {
+  if ((API_RULES[api] & s.phaseBit) === 0) checkApi(api, s.phase);
+}
+
 function headerProxy(s: RequestState): Ngx['header'] {
   return new Proxy({} as Ngx['header'], {
     get(_, name) {
       if (typeof name !== 'string') return undefined;
-      checkApi('ngx.header', s.phase);
+      allow(s, 'ngx.header');
       return s.headers?.get(name);
     },
     set(_, name, value) {
       if (typeof name !== 'string') return false;
-      checkApi('ngx.header=', s.phase);
+      allow(s, 'ngx.header=');
       if (headerLocked(s)) return true;
-      responseHeaders(s).set(name, value as HeaderValue | number | null | undefined);
+      responseHeaders(s).set(name, value as HeaderValue | number | boolean | null | undefined);
       return true;
     },
     deleteProperty(_, name) {
       if (typeof name !== 'string') return false;
-      checkApi('ngx.header=', s.phase);
+      allow(s, 'ngx.header=');
       if (!headerLocked(s)) s.headers?.delete(name);
       return true;
     },
@@ -348,12 +357,12 @@ function varProxy(s: RequestState): Ngx['var'] {
   return new Proxy({} as Ngx['var'], {
     get(_, name) {
       if (typeof name !== 'string') return undefined;
-      checkApi('ngx.var', s.phase);
+      allow(s, 'ngx.var');
       return readVar(s, name);
     },
     set(_, name, value) {
       if (typeof name !== 'string') return false;
-      checkApi('ngx.var=', s.phase);
+      allow(s, 'ngx.var=');
       writeVar(s, name, typeof value === 'number' ? formatNumber(value) : value);
       return true;
     },

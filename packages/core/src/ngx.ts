@@ -56,7 +56,7 @@ export interface Ngx extends NgxConstants {
   redirect(url: string, status?: number): void;
   status: number;
   /** Response headers: `ngx.header['X-A'] = 'b'`, `ngx.header.content_type`, undefined clears. */
-  readonly header: Record<string, HeaderValue | number | null | undefined>;
+  readonly header: Record<string, HeaderValue | number | boolean | null | undefined>;
   /** nginx variables, as strings; only declared variables (and a few built-ins) are writable. */
   readonly var: Record<string, string | number | null | undefined>;
   /** Per-request table, shared by the phases of one request. */

@@ -34,8 +34,7 @@ const NO_YIELD = new Set<Phase>(['set', 'headerFilter', 'bodyFilter', 'balancer'
  */
 export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandler): Pending {
   s.phase = phase;
-  const events = s.engine.events;
-  if (events.listenerCount('phase:start') > 0 || channels['phase:start'].hasSubscribers) emitPhase(s, 'phase:start');
+  if (s.tracePhases) emitPhase(s, 'phase:start');
   let result: unknown;
   try {
     result = handler(s.ngx);
@@ -62,7 +61,14 @@ export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandl
 }
 
 function phaseEnd(s: RequestState): void {
-  if (s.engine.events.listenerCount('phase:end') > 0 || channels['phase:end'].hasSubscribers) emitPhase(s, 'phase:end');
+  if (s.tracePhases) emitPhase(s, 'phase:end');
+}
+
+/** Whether anyone listens to phase events; asked once per request, not once per phase. */
+export function phasesObserved(s: RequestState): boolean {
+  const events = s.engine.events;
+  return events.listenerCount('phase:start') > 0 || events.listenerCount('phase:end') > 0 ||
+    channels['phase:start'].hasSubscribers || channels['phase:end'].hasSubscribers;
 }
 
 function emitPhase(s: RequestState, event: 'phase:start' | 'phase:end'): void {
@@ -135,8 +141,9 @@ function runStep(s: RequestState): Pending {
       respond(s);
       return undefined;
     case STEP_LOG:
+      if (loc.log === undefined) return undefined;
       s.endTime = s.engine.clock.now();
-      return loc.log && runHandler(s, 'log', loc.log);
+      return runHandler(s, 'log', loc.log);
     default:
       return undefined;
   }
@@ -279,7 +286,7 @@ function respond(s: RequestState): void {
     headers.set('Content-Type', 'text/html');
     headers.delete('Content-Length');
   } else if (!bodyless && (status < 300 || reasonPhrase(status) !== undefined) && !headers.has('content-type') && !headers.wasCleared('content-type')) {
-    headers.set('Content-Type', loc.defaultType);
+    headers.setOwn('content-type', 'Content-Type', loc.defaultType);
   }
   s.headersSent = true;
 
@@ -316,7 +323,7 @@ function respond(s: RequestState): void {
   const final = s.status;
   const noBody = final === 204 || final === 304 || final < 200;
   const length = body === undefined || noBody ? 0 : chunkLength(body);
-  if (!noBody && !headers.has('content-length')) headers.set('Content-Length', length);
+  if (!noBody && !headers.has('content-length')) headers.setOwn('content-length', 'Content-Length', String(length));
   const send = s.method === 'HEAD' || noBody || length === 0 ? null : (body as Chunk);
   s.bodyBytesSent = send === null ? 0 : length;
   s.bytesSent = s.bodyBytesSent;
@@ -333,6 +340,7 @@ function finish(s: RequestState): void {
   s.engine.requestDone();
   const events = s.engine.events;
   if (events.listenerCount('request:end') > 0 || channels['request:end'].hasSubscribers) {
+    if (s.endTime === 0) s.endTime = s.engine.clock.now();
     const info = {
       id: s.id, method: s.method, uri: s.uri, location: s.location.name, status: s.status,
       requestTime: (s.endTime - s.start) / 1000,

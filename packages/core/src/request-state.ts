@@ -4,7 +4,7 @@ import type { CompiledHandler, CompiledSetHandler } from './handler.js';
 import type { HttpExchange } from './exchange.js';
 import type { ParsedMatch } from './location.js';
 import type { BodyFilterArg, Chunk, Ngx } from './ngx.js';
-import type { Phase } from './phases.js';
+import { PHASE_BIT, type Phase } from './phases.js';
 import type { ResponseHeaders } from './headers.js';
 import type { EngineCore } from './engine-core.js';
 
@@ -53,8 +53,21 @@ export class RequestState {
 
   location: CompiledLocation;
   captures: RegExpExecArray | undefined;
-  phase: Phase = 'rewrite';
+  #phase: Phase = 'rewrite';
+  /** PHASE_BIT of `phase`, kept beside it for the API checks on the hot path. */
+  phaseBit = PHASE_BIT.rewrite;
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  set phase(phase: Phase) {
+    this.#phase = phase;
+    this.phaseBit = PHASE_BIT[phase];
+  }
   step = STEP_SET;
+  /** Emit phase:start/end for this request (someone was listening when it began). */
+  tracePhases = false;
 
   /** ngx.status; 0 until set. */
   status = 0;
