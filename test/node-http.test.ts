@@ -82,6 +82,12 @@ describe('node:http adapter', () => {
     expect(out.endsWith('\r\n\r\n')).toBe(true);
   });
 
+  it('status lines carry nginx\'s reason phrases', async () => {
+    const base = await listen({ locations: [{ match: '/', content: (ngx) => ngx.redirect('/x') }] });
+    const out = await raw(base, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(out).toMatch(/^HTTP\/1\.1 302 Moved Temporarily\r\n/);
+  });
+
   it('HTTP/1.0 clients get a complete response', async () => {
     const base = await listen(config);
     const out = await raw(base, 'GET /api HTTP/1.0\r\n\r\n');

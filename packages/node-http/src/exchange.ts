@@ -2,7 +2,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { BodyTooLargeError, type Chunk, type HeaderValue, type HttpExchange, type IncomingHeaders } from '@phasekit/core';
+import { BodyTooLargeError, reasonPhrase, type Chunk, type HeaderValue, type HttpExchange, type IncomingHeaders } from '@phasekit/core';
 
 export class NodeExchange implements HttpExchange {
   readonly #req: IncomingMessage;
@@ -86,7 +86,10 @@ export class NodeExchange implements HttpExchange {
   respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void {
     const res = this.#res;
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, headers);
+    // nginx's reason phrases ("302 Moved Temporarily"), where Node's differ.
+    const reason = reasonPhrase(status);
+    if (reason === undefined) res.writeHead(status, headers);
+    else res.writeHead(status, reason, headers);
     if (body === null) res.end();
     else res.end(body);
   }
