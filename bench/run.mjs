@@ -46,9 +46,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = median(rates.node ?? [NaN]);
 console.log(`\n${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`);
 console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} rounds × ${SECONDS} s per target, median round\n`);
-console.log('| target | requests/s | ratio to bare node:http |');
-console.log('| --- | ---: | ---: |');
+console.log('| target | requests/s | ratio to bare node:http | rounds |');
+console.log('| --- | ---: | ---: | --- |');
 for (const kind of TARGETS) {
   const m = median(rates[kind]);
-  console.log(`| ${LABELS[kind] ?? kind} | ${Math.round(m).toLocaleString('en-US')} | ${(m / base).toFixed(2)}× |`);
+  const all = rates[kind].map((r) => Math.round(r / 1000)).join(', ');
+  console.log(`| ${LABELS[kind] ?? kind} | ${Math.round(m).toLocaleString('en-US')} | ${(m / base).toFixed(2)}× | ${all} (k/s) |`);
 }

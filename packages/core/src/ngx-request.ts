@@ -320,51 +320,59 @@ function allow(s: RequestState, api: ApiName): void {
   if ((API_RULES[api] & s.phaseBit) === 0) checkApi(api, s.phase);
 }
 
+/** Proxy traps shared by every request's `ngx.header`; the target is the request state. */
+const HEADER_TRAPS: ProxyHandler<RequestState> = {
+  get(s, name) {
+    if (typeof name !== 'string') return undefined;
+    allow(s, 'ngx.header');
+    return s.headers?.get(name);
+  },
+  set(s, name, value) {
+    if (typeof name !== 'string') return false;
+    allow(s, 'ngx.header=');
+    if (headerLocked(s)) return true;
+    responseHeaders(s).set(name, value as HeaderValue | number | boolean | null | undefined);
+    return true;
+  },
+  deleteProperty(s, name) {
+    if (typeof name !== 'string') return false;
+    allow(s, 'ngx.header=');
+    if (!headerLocked(s)) s.headers?.delete(name);
+    return true;
+  },
+  has(s, name) {
+    return typeof name === 'string' && s.headers?.has(name) === true;
+  },
+  ownKeys(s) {
+    return Object.keys(s.headers?.toRecord(0) ?? {});
+  },
+  getOwnPropertyDescriptor(s, name) {
+    const v = typeof name === 'string' ? s.headers?.get(name) : undefined;
+    return v === undefined ? undefined : { value: v, enumerable: true, configurable: true, writable: true };
+  },
+};
+
 function headerProxy(s: RequestState): Ngx['header'] {
-  return new Proxy({} as Ngx['header'], {
-    get(_, name) {
-      if (typeof name !== 'string') return undefined;
-      allow(s, 'ngx.header');
-      return s.headers?.get(name);
-    },
-    set(_, name, value) {
-      if (typeof name !== 'string') return false;
-      allow(s, 'ngx.header=');
-      if (headerLocked(s)) return true;
-      responseHeaders(s).set(name, value as HeaderValue | number | boolean | null | undefined);
-      return true;
-    },
-    deleteProperty(_, name) {
-      if (typeof name !== 'string') return false;
-      allow(s, 'ngx.header=');
-      if (!headerLocked(s)) s.headers?.delete(name);
-      return true;
-    },
-    has(_, name) {
-      return typeof name === 'string' && s.headers?.has(name) === true;
-    },
-    ownKeys() {
-      return Object.keys(s.headers?.toRecord(0) ?? {});
-    },
-    getOwnPropertyDescriptor(_, name) {
-      const v = typeof name === 'string' ? s.headers?.get(name) : undefined;
-      return v === undefined ? undefined : { value: v, enumerable: true, configurable: true, writable: true };
-    },
-  });
+  return new Proxy(s, HEADER_TRAPS) as unknown as Ngx['header'];
 }
 
+const VAR_TRAPS: ProxyHandler<RequestState> = {
+  get(s, name) {
+    if (typeof name !== 'string') return undefined;
+    allow(s, 'ngx.var');
+    return readVar(s, name);
+  },
+  set(s, name, value) {
+    if (typeof name !== 'string') return false;
+    allow(s, 'ngx.var=');
+    writeVar(s, name, typeof value === 'number' ? formatNumber(value) : value);
+    return true;
+  },
+  has: () => false,
+  ownKeys: () => [],
+  getOwnPropertyDescriptor: () => undefined,
+};
+
 function varProxy(s: RequestState): Ngx['var'] {
-  return new Proxy({} as Ngx['var'], {
-    get(_, name) {
-      if (typeof name !== 'string') return undefined;
-      allow(s, 'ngx.var');
-      return readVar(s, name);
-    },
-    set(_, name, value) {
-      if (typeof name !== 'string') return false;
-      allow(s, 'ngx.var=');
-      writeVar(s, name, typeof value === 'number' ? formatNumber(value) : value);
-      return true;
-    },
-  });
+  return new Proxy(s, VAR_TRAPS) as unknown as Ngx['var'];
 }
