@@ -47,7 +47,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   readonly #config: ReturnType<typeof parseConfig>;
   readonly #logger: Logger;
   readonly #logRank: number;
-  readonly #runtimes: readonly ScriptRuntime[];
+  readonly runtimes: readonly ScriptRuntime[];
   #locations = new LocationTable<CompiledLocation>();
   #requestSeq = 0;
   #inFlight = 0;
@@ -61,7 +61,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     this.clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? stderrLogger;
     this.#logRank = levelRank(this.#config.errorLogLevel ?? 'error');
-    this.#runtimes = options.runtimes ?? [];
+    this.runtimes = options.runtimes ?? [];
     this.maxRedirects = this.#config.maxInternalRedirects ?? 10;
     this.clientMaxBodySize = parseSize(this.#config.clientMaxBodySize ?? '1m');
     const dicts: Record<string, SharedDict> = { ...options.sharedDicts };
@@ -81,8 +81,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
 
   /** Starts runtimes, compiles every handler, and runs `init` then `initWorker`. */
   async start(): Promise<void> {
-    const context = { config: this.#config, sharedDicts: this.sharedDicts, logger: this.#logger };
-    for (const rt of this.#runtimes) await rt.start(context);
+    const context = { config: this.#config, sharedDicts: this.sharedDicts, logger: this.#logger, clock: this.clock };
+    for (const rt of this.runtimes) await rt.start(context);
     this.#locations = this.#compileLocations();
     const cfg = this.#config;
     if (cfg.init) await this.#runLifecycle('init', this.#compile(cfg.init, { phase: 'init', location: undefined, path: 'init' }));
@@ -150,7 +150,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     if (cfg.exitWorker) {
       await this.#runLifecycle('exitWorker', this.#compile(cfg.exitWorker, { phase: 'exitWorker', location: undefined, path: 'exitWorker' }));
     }
-    for (const rt of this.#runtimes) await rt.close();
+    for (const rt of this.runtimes) await rt.close();
   }
 
   get closed(): boolean {
@@ -218,7 +218,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   }
 
   #runtimeFor(script: ScriptSpec, site: HandlerSite): ScriptRuntime {
-    const rt = this.#runtimes.find((r) => r.kinds.includes(script.kind));
+    const rt = this.runtimes.find((r) => r.kinds.includes(script.kind));
     if (rt === undefined) throw new NoRuntimeError(site.path, script.kind);
     return rt;
   }

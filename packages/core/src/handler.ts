@@ -2,6 +2,8 @@
 
 import type { HandlerFn, SetFn } from './config.js';
 import type { Logger } from './log.js';
+import type { Ngx } from './ngx.js';
+import type { Clock } from './clock.js';
 import type { Phase } from './phases.js';
 import type { SharedDict } from './shared-dict/index.js';
 
@@ -29,6 +31,7 @@ export interface RuntimeContext {
   readonly config: Readonly<{ lua?: { packagePath?: string; codeCache?: boolean; maxRunMs?: number; prefix?: string } }>;
   readonly sharedDicts: Readonly<Record<string, SharedDict>>;
   readonly logger: Logger;
+  readonly clock: Clock;
 }
 
 /**
@@ -43,5 +46,7 @@ export interface ScriptRuntime {
   /** Compiles one handler; throws (e.g. a syntax error naming site and line) to stop the engine starting. */
   compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler;
   compileSet(spec: ScriptSpec, site: HandlerSite): CompiledSetHandler;
+  /** A request that ran one of this runtime's handlers has finished (after its log phase). */
+  requestDone?(ngx: Ngx): void;
   close(): Promise<void> | void;
 }

@@ -43,6 +43,7 @@ export {
 } from './errors.js';
 export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './constants.js';
 export type { Ngx, NgxReq, NgxResp, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
+export { checkRequestApi } from './ngx-request.js';
 export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './exchange.js';
 export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './handler.js';
 export { formatLogLine, stderrLogger, type Logger, type LogEntry } from './log.js';

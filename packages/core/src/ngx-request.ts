@@ -184,6 +184,18 @@ export class NgxRequest implements Ngx {
   now(): number {
     return Math.floor(this.#s.engine.clock.now()) / 1000;
   }
+
+  /** For script runtimes: throws OpenResty's error unless `api` may run in this request's phase. */
+  static check(ngx: Ngx, api: ApiName): void {
+    if (!(#s in ngx)) throw new TypeError('not a phasekit request');
+    const s = (ngx as NgxRequest).#s;
+    if ((API_RULES[api] & s.phaseBit) === 0) checkApi(api, s.phase);
+  }
+}
+
+/** Throws OpenResty's "API disabled ..." unless `api` may run in the phase `ngx`'s request is in. */
+export function checkRequestApi(ngx: Ngx, api: ApiName): void {
+  NgxRequest.check(ngx, api);
 }
 Object.assign(NgxRequest.prototype, NGX_CONSTANTS);
 
@@ -291,8 +303,22 @@ class Req implements NgxReq {
     return decodeArgs(this.getBodyData() ?? '', max)[0];
   }
 
+  getBodyBuffer(): Uint8Array | undefined {
+    const s = this.#s;
+    checkApi('ngx.req.get_body_data', s.phase);
+    return s.body;
+  }
+
   httpVersion(): number {
     return Number(this.#s.exchange.httpVersion);
+  }
+
+  startTime(): number {
+    return this.#s.start / 1000;
+  }
+
+  isInternal(): boolean {
+    return this.#s.redirects > 0;
   }
 }
 

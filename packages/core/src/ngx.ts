@@ -35,7 +35,13 @@ export interface NgxReq {
   /** The body read by readBody(), as text (undefined when there is none or it was not read). */
   getBodyData(): string | undefined;
   getPostArgs(max?: number): Args;
+  /** The body read by readBody(), as bytes. */
+  getBodyBuffer(): Uint8Array | undefined;
   httpVersion(): number;
+  /** When the request started, in seconds since the epoch (with milliseconds). */
+  startTime(): number;
+  /** True after an internal redirect (exec). */
+  isInternal(): boolean;
 }
 
 export interface NgxResp {

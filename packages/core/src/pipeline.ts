@@ -338,6 +338,7 @@ function abort(s: RequestState): void {
 
 function finish(s: RequestState): void {
   s.engine.requestDone();
+  for (const rt of s.engine.runtimes) rt.requestDone?.(s.ngx);
   const events = s.engine.events;
   if (events.listenerCount('request:end') > 0 || channels['request:end'].hasSubscribers) {
     if (s.endTime === 0) s.endTime = s.engine.clock.now();

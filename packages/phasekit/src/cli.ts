@@ -1,10 +1,11 @@
 // `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`.
 
 import { readFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createEngine, PhasekitError, type EngineConfig } from '@phasekit/core';
+import { PhasekitError, type EngineConfig } from '@phasekit/core';
+import { createEngine, usesLua } from './create-engine.js';
 import { createServer } from './serve.js';
 
 const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT]
@@ -52,7 +53,10 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const [command, file] = positionals;
   if (command !== 'serve' || file === undefined) throw new CliUsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
   const listen = parseListen(values.listen ?? '127.0.0.1:8080');
-  const engine = await createEngine(await loadConfig(file));
+  const config = await loadConfig(file);
+  // luaFile handlers and lua.packagePath are relative to the config file, as nginx's to its prefix.
+  const withPrefix: EngineConfig = { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dirname(resolve(file)) } };
+  const engine = await createEngine(usesLua(config) ? withPrefix : config);
   const server = await createServer(engine, listen);
   console.log(`listening on ${server.url}`);
   const stop = (signal: string) => {

@@ -1,6 +1,8 @@
-// Public API of phasekit: the engine, the node:http adapter and inject(), in one install.
+// Public API of phasekit: the engine (with Lua), the node:http adapter and inject(), in one install.
 
 export * from '@phasekit/core';
+export { createEngine, usesLua } from './create-engine.js';
+export { luaRuntime, LuaRuntime, LuaHandlerError, LUA_ERROR_CODES, type LuaRuntimeOptions } from '@phasekit/lua';
 export * from '@phasekit/node-http';
 export { inject, type InjectOptions, type InjectResponse } from '@phasekit/testing';
 export { createServer, type PhasekitServer, type ServeOptions } from './serve.js';

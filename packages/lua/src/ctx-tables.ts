@@ -1,0 +1,46 @@
+// ngx.ctx for Lua: one Lua table per request, replaced when the request's ctx is reset (exec).
+
+import type { Ngx } from '@phasekit/core';
+import { guard } from './ngx/request.js';
+import type { LuaCall, LuaRef, LuaVm } from './vm/index.js';
+
+export interface CtxTables {
+  /** Pushes the request's ctx table, creating it on first use. */
+  push(call: LuaCall, ngx: Ngx): void;
+  /** `ngx.ctx = t`: argument `index` becomes the request's ctx table. */
+  replace(call: LuaCall, ngx: Ngx, index: number): void;
+  /** The request ended: its table is no longer anchored. */
+  release(ngx: Ngx): void;
+}
+
+export function installCtxTables(vm: LuaVm): CtxTables {
+  // Keyed by the request; `js` is the core ctx object the table belongs to: exec gives the
+  // request a new one, and with it a new Lua table.
+  const tables = new Map<Ngx, { js: object; ref: LuaRef }>();
+  const current = (call: LuaCall, ngx: Ngx) => guard(call, () => ngx.ctx);
+  return {
+    push(call, ngx) {
+      const js = current(call, ngx);
+      let entry = tables.get(ngx);
+      if (entry === undefined || entry.js !== js) {
+        entry?.ref.release();
+        entry = { js, ref: vm.newTable() };
+        tables.set(ngx, entry);
+      }
+      call.pushValue(entry.ref);
+    },
+    replace(call, ngx, index) {
+      const js = current(call, ngx);
+      const ref = call.ref(index);
+      if (ref === undefined) return;
+      tables.get(ngx)?.ref.release();
+      tables.set(ngx, { js, ref });
+    },
+    release(ngx) {
+      const entry = tables.get(ngx);
+      if (entry === undefined) return;
+      entry.ref.release();
+      tables.delete(ngx);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Error codes of @phasekit/lua: the VM bridge's, and the runtime's own; all listed in docs/reference/errors.md.
+
+import { LUA_VM_ERROR_CODES } from './vm/index.js';
+
+export const LUA_ERROR_CODES = {
+  ...LUA_VM_ERROR_CODES,
+  PHASEKIT_ERR_LUA_HANDLER: 'a Lua handler raised an error (its message and traceback are in the log)',
+  PHASEKIT_ERR_LUA_FILE: 'a luaFile handler could not be read',
+} as const;
+
+export type LuaErrorCode = keyof typeof LUA_ERROR_CODES;
+
+/**
+ * A Lua handler failed: `message` is Lua's (`content(location "/"):3: boom`), `traceback` the Lua
+ * stack. Its `stack` is the traceback, so the engine's error log shows it, as OpenResty's does.
+ */
+export class LuaHandlerError extends Error {
+  readonly code: 'PHASEKIT_ERR_LUA_HANDLER' | 'PHASEKIT_ERR_LUA_CPU_LIMIT';
+  readonly traceback: string;
+  constructor(message: string, traceback: string, killed: boolean) {
+    super(message);
+    this.name = 'LuaHandlerError';
+    this.code = killed ? 'PHASEKIT_ERR_LUA_CPU_LIMIT' : 'PHASEKIT_ERR_LUA_HANDLER';
+    this.traceback = traceback;
+    this.stack = `runtime error: ${message}\n${traceback.startsWith(message) ? traceback.slice(message.length + 1) : traceback}`;
+  }
+}
+
+export class LuaFileError extends Error {
+  readonly code = 'PHASEKIT_ERR_LUA_FILE';
+  constructor(path: string, cause: unknown) {
+    super(`cannot read Lua file "${path}": ${(cause as Error).message}`, { cause });
+    this.name = 'LuaFileError';
+  }
+}

@@ -1,0 +1,194 @@
+// The Lua script runtime: one VM per engine, handlers compiled once, each run in its own coroutine.
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import {
+  PHASE_NGX_NAME,
+  type CompiledHandler,
+  type CompiledSetHandler,
+  type HandlerSite,
+  type LogLevel,
+  type Ngx,
+  type RuntimeContext,
+  type ScriptRuntime,
+  type ScriptSpec,
+} from '@phasekit/core';
+import { LuaFileError, LuaHandlerError } from './errors.js';
+import { installCtxTables, type CtxTables } from './ctx-tables.js';
+import { installFields } from './ngx/fields.js';
+import { installHeader } from './ngx/header.js';
+import { createInstall } from './ngx/install.js';
+import { installLog } from './ngx/log.js';
+import { installOutput } from './ngx/output.js';
+import { installReq } from './ngx/req.js';
+import { EXIT_SIGNAL, PAIRS_TO_TABLE_LUA, type RequestInstall } from './ngx/request.js';
+import { installShared } from './ngx/shared.js';
+import { installVar } from './ngx/var.js';
+import { installRequire } from './require.js';
+import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
+
+export interface LuaRuntimeOptions {
+  /** Lua CPU time one handler may use, in ms (default: the config's lua.maxRunMs, else 1000; 0 = no limit). */
+  maxRunMs?: number;
+  /** Cap on the Lua heap, in bytes (default: none). */
+  memoryMaxBytes?: number;
+}
+
+/** A script runtime for `{ lua }` and `{ luaFile }` handlers; pass it to createEngine's `runtimes`. */
+export function luaRuntime(options: LuaRuntimeOptions = {}): ScriptRuntime {
+  return new LuaRuntime(options);
+}
+
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export class LuaRuntime implements ScriptRuntime {
+  readonly kinds = ['lua', 'luaFile'] as const;
+  readonly #options: LuaRuntimeOptions;
+  #vm: LuaVm | undefined;
+  #prefix = process.cwd();
+  #logger: RuntimeContext['logger'] | undefined;
+  #clock: RuntimeContext['clock'] | undefined;
+  #ctx: CtxTables | undefined;
+  /** The request whose Lua code is running now (the VM runs one coroutine at a time). */
+  #current: Ngx | undefined;
+
+  constructor(options: LuaRuntimeOptions = {}) {
+    this.#options = options;
+  }
+
+  get vm(): LuaVm {
+    if (this.#vm === undefined) throw new Error('the Lua runtime has not started');
+    return this.#vm;
+  }
+
+  async start(context: RuntimeContext): Promise<void> {
+    const lua = context.config.lua ?? {};
+    this.#prefix = resolve(lua.prefix ?? process.cwd());
+    this.#logger = context.logger;
+    this.#clock = context.clock;
+    const vmOptions: { maxRunMs: number; memoryMaxBytes?: number } = { maxRunMs: this.#options.maxRunMs ?? lua.maxRunMs ?? 1000 };
+    if (this.#options.memoryMaxBytes !== undefined) vmOptions.memoryMaxBytes = this.#options.memoryMaxBytes;
+    const vm = await LuaVm.create(vmOptions);
+    this.#vm = vm;
+    const base = createInstall(vm, context.clock);
+    const [pairsToTable] = vm.run(PAIRS_TO_TABLE_LUA, 'ngx.pairs');
+    const ctxTables = installCtxTables(vm);
+    this.#ctx = ctxTables;
+    const install: RequestInstall = {
+      ...base,
+      prefix: this.#prefix,
+      pairsToTable: pairsToTable as LuaRef,
+      request: (call) => this.#current ?? call.raiseError('no request found'),
+      maybeRequest: () => this.#current,
+      ctxTable: (call, ngx) => ctxTables.push(call, ngx),
+      setCtxTable: (call, ngx, index) => ctxTables.replace(call, ngx, index),
+    };
+    installLog(install, (level, message) => this.#log(level, message));
+    installOutput(install);
+    installFields(install);
+    installVar(install);
+    installHeader(install);
+    installReq(install);
+    installShared(install, context.sharedDicts);
+    for (const extra of EXTRA_MODULES) extra(install);
+    installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix });
+    vm.setField(vm.sandbox, 'ngx', base.ngx);
+  }
+
+  compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler {
+    const chunk = this.#compile(spec, site);
+    return (ngx) => this.#invoke(chunk, ngx, []);
+  }
+
+  compileSet(spec: ScriptSpec, site: HandlerSite): CompiledSetHandler {
+    const chunk = this.#compile(spec, site);
+    return (ngx, ...args) => this.#invoke(chunk, ngx, args) as ReturnType<CompiledSetHandler>;
+  }
+
+  requestDone(ngx: Ngx): void {
+    this.#ctx?.release(ngx);
+  }
+
+  close(): void {
+    this.#vm?.close();
+    this.#vm = undefined;
+  }
+
+  #compile(spec: ScriptSpec, site: HandlerSite): LuaChunk {
+    if (spec.kind === 'lua') return this.vm.compile(spec.source, chunkName(site));
+    const path = isAbsolute(spec.source) ? spec.source : join(this.#prefix, spec.source);
+    let source: Buffer;
+    try {
+      source = readFileSync(path);
+    } catch (err) {
+      throw new LuaFileError(path, err);
+    }
+    const shown = relative(process.cwd(), path);
+    return this.vm.compile(source, shown.startsWith('..') ? path : shown);
+  }
+
+  /** Runs a handler: synchronously when it never waits, else as a promise that drives its coroutine. */
+  #invoke(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
+    const th = this.vm.spawn(chunk, { args });
+    const outer = this.#current;
+    this.#current = ngx;
+    let r: ResumeResult;
+    try {
+      r = th.resume();
+    } finally {
+      this.#current = outer;
+    }
+    if (r.status === 'done') return r.values[0];
+    if (r.status === 'error') throw new LuaHandlerError(r.message, r.traceback, r.killed);
+    if (r.fromJs && r.value === EXIT_SIGNAL) {
+      th.close();
+      return undefined;
+    }
+    return this.#wait(th, ngx, r);
+  }
+
+  async #wait(th: LuaThread, ngx: Ngx, first: ResumeResult): Promise<unknown> {
+    let r = first;
+    for (;;) {
+      if (r.status === 'done') return r.values[0];
+      if (r.status === 'error') throw new LuaHandlerError(r.message, r.traceback, r.killed);
+      if (r.fromJs && r.value === EXIT_SIGNAL) {
+        th.close();
+        return undefined;
+      }
+      let ok = true;
+      let settled: unknown;
+      if (r.fromJs) {
+        try {
+          settled = await r.value;
+        } catch (err) {
+          ok = false;
+          settled = err;
+        }
+      } else {
+        await nextTurn();
+      }
+      if (th.status === 'closed') return undefined;
+      const outer = this.#current;
+      this.#current = ngx;
+      try {
+        r = !r.fromJs ? th.resume() : ok ? th.resolve(settled) : th.reject(settled);
+      } finally {
+        this.#current = outer;
+      }
+    }
+  }
+
+  #log(level: LogLevel, message: string): void {
+    this.#logger?.({ level, message, time: this.#clock?.now() ?? Date.now() });
+  }
+}
+
+/** `access(location "= /api")`, `init`, `set_by_lua(location "/")`: what Lua error messages start with. */
+function chunkName(site: HandlerSite): string {
+  const phase = PHASE_NGX_NAME[site.phase];
+  return site.location === undefined ? phase : `${phase}(location "${site.location}")`;
+}
+
+/** Request-independent API areas (time, strings, regexes, cjson) that install themselves. */
+const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [];

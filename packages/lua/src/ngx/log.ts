@@ -1,0 +1,81 @@
+// ngx.log and print, the ngx.* constants, ngx.worker.* and ngx.config.*.
+
+import { LOG_LEVEL_NAMES, NGX_CONSTANTS, type LogLevel } from '@phasekit/core';
+import type { RequestInstall } from './request.js';
+
+/** The version phasekit reports as ngx.config.ngx_lua_version (lua-nginx-module's numbering). */
+export const NGX_LUA_VERSION = 10023;
+
+const LOG_LUA = String.raw`
+local ngx, js_log, sandbox = ...
+local type, tostring, select, getmetatable, error = type, tostring, select, getmetatable, error
+local concat, fmt, mtype, getinfo = table.concat, string.format, math.type, debug.getinfo
+local NULL = ngx.null
+local function render(fname, ...)
+  local n = select("#", ...)
+  local buf = {}
+  for i = 1, n do
+    local v = select(i, ...)
+    local t = type(v)
+    if t == "string" then buf[i] = v
+    elseif t == "number" then buf[i] = mtype(v) == "float" and fmt("%.14g", v) or tostring(v)
+    elseif t == "nil" then buf[i] = "nil"
+    elseif t == "boolean" then buf[i] = v and "true" or "false"
+    elseif v == NULL then buf[i] = "null"
+    elseif t == "table" and getmetatable(v) and getmetatable(v).__tostring then buf[i] = tostring(v)
+    else error("bad argument #" .. (i + (fname == "log" and 1 or 0)) .. " to '" .. fname .. "' (expected table to have __tostring metamethod)", 3) end
+  end
+  return concat(buf, "", 1, n)
+end
+local function where()
+  local info = getinfo(3, "Sl")
+  if not info or info.currentline < 0 then return "[lua] " end
+  return "[lua] " .. info.short_src .. ":" .. info.currentline .. ": "
+end
+function ngx.log(level, ...)
+  if type(level) ~= "number" then error("bad argument #1 to 'log' (number expected, got " .. type(level) .. ")", 2) end
+  if level < 0 or level > 8 then error("bad log level", 2) end
+  js_log(level, where() .. render("log", ...))
+end
+sandbox.print = function(...)
+  js_log(ngx.NOTICE, where() .. render("print", ...))
+end
+`;
+
+export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLevel, message: string) => void): void {
+  const { vm, ngx } = ctx;
+  for (const [name, value] of Object.entries(NGX_CONSTANTS)) vm.setField(ngx, name, value);
+  const log = vm.createFunction((call) => {
+    const level = LOG_LEVEL_NAMES[call.checkNumber(1)] ?? 'error';
+    const message = call.string(2) ?? '';
+    const r = ctx.maybeRequest();
+    if (r === undefined) logOutsideRequest(level, message);
+    else r.log(call.checkNumber(1), message);
+    return 0;
+  }, 'ngx.log');
+  vm.run(LOG_LUA, 'ngx.log', ngx, log, vm.sandbox);
+
+  vm.run(
+    String.raw`
+    local ngx, pid, version, prefix = ...
+    ngx.worker = {
+      id = function() return 0 end,
+      count = function() return 1 end,
+      pid = function() return pid end,
+      exiting = function() return false end,
+    }
+    ngx.config = {
+      subsystem = "http",
+      debug = false,
+      ngx_lua_version = version,
+      nginx_version = 1022001,
+      prefix = function() return prefix end,
+      nginx_configure = function() return "phasekit" end,
+    }`,
+    'ngx.worker',
+    ngx,
+    process.pid,
+    NGX_LUA_VERSION,
+    ctx.prefix,
+  );
+}

@@ -1,0 +1,120 @@
+// ngx.say / print / flush / eof / send_headers / exit / exec / redirect / sleep: output and flow control.
+
+import { checkRequestApi, type Chunk } from '@phasekit/core';
+import { EXIT_SIGNAL, guard, type RequestInstall } from './request.js';
+
+// Values are flattened and formatted in Lua (numbers as LuaJIT prints them), so each call
+// crosses into JS once with one string.
+const OUTPUT_LUA = String.raw`
+local ngx, js_out = ...
+local type, tostring, select, pairs, error = type, tostring, select, pairs, error
+local concat, fmt, mtype = table.concat, string.format, math.type
+local NULL = ngx.null
+local function add(buf, n, v, fname, argn)
+  local t = type(v)
+  if t == "string" then n = n + 1; buf[n] = v
+  elseif t == "number" then
+    n = n + 1
+    if mtype(v) == "float" then buf[n] = fmt("%.14g", v) else buf[n] = tostring(v) end
+  elseif t == "nil" then n = n + 1; buf[n] = "nil"
+  elseif t == "boolean" then n = n + 1; buf[n] = v and "true" or "false"
+  elseif v == NULL then n = n + 1; buf[n] = "null"
+  elseif t == "table" then
+    local len = #v
+    for k in pairs(v) do
+      if mtype(k) ~= "integer" or k < 1 or k > len then
+        error("bad argument #" .. argn .. " to '" .. fname .. "' (non-array table found)", 4)
+      end
+    end
+    for i = 1, len do n = add(buf, n, v[i], fname, argn) end
+  else
+    error("bad argument #" .. argn .. " to '" .. fname .. "' (string, number, boolean, nil, ngx.null, or array table expected, but got " .. t .. ")", 4)
+  end
+  return n
+end
+local function render(fname, nl, ...)
+  local count = select("#", ...)
+  if count == 1 and not nl then
+    local v = ...
+    if type(v) == "string" then return v end
+  end
+  local buf, n = {}, 0
+  for i = 1, count do n = add(buf, n, (select(i, ...)), fname, i) end
+  if nl then n = n + 1; buf[n] = "\n" end
+  return concat(buf, "", 1, n)
+end
+function ngx.say(...)
+  local ok, err = js_out(render("say", true, ...))
+  if not ok then error(err, 2) end
+  return 1
+end
+function ngx.print(...)
+  local ok, err = js_out(render("print", false, ...))
+  if not ok then error(err, 2) end
+  return 1
+end
+`;
+
+export function installOutput(ctx: RequestInstall): void {
+  const { vm, ngx } = ctx;
+  // Returns true, or false + message so the Lua wrapper raises at the user's line.
+  const out = vm.createFunction((call) => {
+    const r = ctx.request(call);
+    try {
+      r.print(call.value(1) as Chunk);
+      call.pushBoolean(true);
+      return 1;
+    } catch (err) {
+      call.pushBoolean(false);
+      call.pushString((err as Error).message);
+      return 2;
+    }
+  }, 'ngx.print');
+  vm.run(OUTPUT_LUA, 'ngx.output', ngx, out);
+
+  const unwind = (call: Parameters<Parameters<typeof ctx.fn>[2]>[0]) => call.yield(EXIT_SIGNAL);
+  ctx.fn(ngx, 'exit', (call) => {
+    const r = ctx.request(call);
+    const status = call.number(1);
+    if (status === undefined || !Number.isInteger(status)) {
+      return call.raiseError(`bad argument #1 to 'exit' (number expected, got ${call.type(1)})`);
+    }
+    guard(call, () => r.exit(status));
+    // In header_filter ngx.exit returns and the code after it runs (as OpenResty does).
+    return r.getPhase() === 'header_filter' ? 0 : unwind(call);
+  });
+  ctx.fn(ngx, 'exec', (call) => {
+    const r = ctx.request(call);
+    const uri = call.value(1);
+    if (typeof uri !== 'string') return call.raiseError(`bad argument #1 to 'exec' (string expected, got ${call.type(1)})`);
+    const args = call.value(2);
+    guard(call, () => r.exec(uri, typeof args === 'string' ? args : args === null ? undefined : String(args)));
+    return unwind(call);
+  });
+  ctx.fn(ngx, 'redirect', (call) => {
+    const r = ctx.request(call);
+    if (call.argCount < 1 || call.argCount > 2) return call.raiseError('expecting one or two arguments');
+    const url = call.value(1);
+    const status = call.isNil(2) ? 302 : Number(call.value(2));
+    guard(call, () => r.redirect(typeof url === 'string' ? url : String(url ?? ''), status));
+    return unwind(call);
+  });
+  ctx.fn(ngx, 'flush', (call) => {
+    ctx.request(call);
+    // Output is buffered until the handler ends (streaming comes with its own work).
+    call.pushNumber(1);
+    return 1;
+  });
+  ctx.fn(ngx, 'sleep', (call) => {
+    const r = ctx.request(call);
+    guard(call, () => checkRequestApi(r, 'ngx.sleep'));
+    const seconds = call.checkNumber(1);
+    if (seconds < 0) return call.raiseError('invalid sleep duration "' + String(seconds) + '"');
+    return call.yield(sleep(ctx, seconds));
+  });
+}
+
+function sleep(ctx: RequestInstall, seconds: number): Promise<void> {
+  if (seconds === 0) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => ctx.clock.schedule(resolve, seconds * 1000));
+}

@@ -1,0 +1,181 @@
+// ngx.req.*: method, headers, URI and args, body.
+
+import type { ArgsInput } from '@phasekit/core';
+import type { LuaCall } from '../vm/index.js';
+import { guard, pushPairs, type RequestInstall } from './request.js';
+
+const REQ_LUA = String.raw`
+local ngx, to_table, fns = ...
+local type, tostring, error, pairs, select = type, tostring, error, pairs, select
+local lower, gsub = string.lower, string.gsub
+local req = {}
+ngx.req = req
+
+-- get_headers() tables also answer mixed-case and underscore spellings, as OpenResty's do.
+local header_mt = {
+  __index = function(t, k)
+    if type(k) ~= "string" then return nil end
+    local norm = gsub(lower(k), "_", "-")
+    if norm ~= k then return rawget(t, norm) end
+    return nil
+  end,
+}
+function req.get_headers(max, raw)
+  local t = to_table(fns.get_headers(max or 100, raw and true or false))
+  if not raw then setmetatable(t, header_mt) end
+  return t
+end
+function req.get_uri_args(max) return to_table(fns.get_uri_args(max or 100)) end
+function req.get_post_args(max)
+  local ok, err = fns.post_args_ok()
+  if not ok then error(err, 2) end
+  return to_table(fns.get_post_args(max or 100))
+end
+
+-- Tables cross to JS as key, value pairs (arrays as repeated keys).
+local function flatten(args)
+  local out, n = {}, 0
+  for k, v in pairs(args) do
+    if type(v) == "table" then
+      for i = 1, #v do n = n + 2; out[n - 1] = tostring(k); out[n] = v[i] end
+    else
+      n = n + 2; out[n - 1] = tostring(k); out[n] = v
+    end
+  end
+  return n, out
+end
+function req.set_uri_args(args)
+  if type(args) == "table" then
+    local n, out = flatten(args)
+    return fns.set_uri_args(n, table.unpack(out, 1, n))
+  end
+  if type(args) ~= "string" then
+    error("bad argument #1 to 'set_uri_args' (string or table expected, got " .. type(args) .. ")", 2)
+  end
+  return fns.set_uri_args(-1, args)
+end
+function req.set_header(name, value)
+  if type(value) == "table" then
+    local n = #value
+    local vals = {}
+    for i = 1, n do vals[i] = tostring(value[i]) end
+    return fns.set_header(name, n, table.unpack(vals, 1, n))
+  end
+  if value == nil then return fns.set_header(name, -1) end
+  return fns.set_header(name, 1, tostring(value))
+end
+function req.clear_header(name) return fns.set_header(name, -1) end
+for name, f in pairs(fns.direct) do req[name] = f end
+`;
+
+export function installReq(ctx: RequestInstall): void {
+  const { vm, ngx } = ctx;
+  const fns = vm.newTable();
+  const direct = vm.newTable();
+  vm.setField(fns, 'direct', direct);
+
+  ctx.fn(fns, 'get_headers', (call) => {
+    const r = ctx.request(call);
+    return pushPairs(call, guard(call, () => r.req.getHeaders(call.number(1) ?? 100, call.boolean(2))));
+  });
+  ctx.fn(fns, 'get_uri_args', (call) => {
+    const r = ctx.request(call);
+    return pushPairs(call, guard(call, () => r.req.getUriArgs(call.number(1) ?? 100)));
+  });
+  ctx.fn(fns, 'post_args_ok', (call) => {
+    const r = ctx.request(call);
+    try {
+      r.req.getPostArgs(0);
+      call.pushBoolean(true);
+      return 1;
+    } catch (err) {
+      call.pushBoolean(false);
+      call.pushString((err as Error).message);
+      return 2;
+    }
+  });
+  ctx.fn(fns, 'get_post_args', (call) => {
+    const r = ctx.request(call);
+    return pushPairs(call, guard(call, () => r.req.getPostArgs(call.number(1) ?? 100)));
+  });
+  ctx.fn(fns, 'set_uri_args', (call) => {
+    const r = ctx.request(call);
+    const n = call.checkNumber(1);
+    if (n === -1) {
+      const s = call.string(2) ?? '';
+      guard(call, () => r.req.setUriArgs(s));
+      return 0;
+    }
+    const input: ArgsInput = {};
+    for (let i = 0; i < n; i += 2) {
+      const key = call.string(i + 2) ?? '';
+      const value = call.value(i + 3);
+      const item = typeof value === 'boolean' || typeof value === 'number' ? value : String(value);
+      const prev = input[key];
+      input[key] = prev === undefined ? item : Array.isArray(prev) ? [...prev, item] : [prev as string, item];
+    }
+    guard(call, () => r.req.setUriArgs(input));
+    return 0;
+  });
+  ctx.fn(fns, 'set_header', (call) => {
+    const r = ctx.request(call);
+    const name = call.checkString(1);
+    const n = call.checkNumber(2);
+    const value = n === -1 ? undefined : n === 1 ? (call.string(3) ?? '') : Array.from({ length: n }, (_, i) => call.string(i + 3) ?? '');
+    guard(call, () => r.req.setHeader(name, value));
+    return 0;
+  });
+
+  const d = (name: string, f: (call: LuaCall) => number) => ctx.fn(direct, name, f);
+  d('get_method', (call) => {
+    const r = ctx.request(call);
+    call.pushString(guard(call, () => r.req.getMethod()));
+    return 1;
+  });
+  d('set_method', (call) => {
+    const r = ctx.request(call);
+    const m = call.value(1);
+    if (typeof m !== 'number') return call.raiseError('bad method number');
+    guard(call, () => r.req.setMethod(m));
+    return 0;
+  });
+  d('set_uri', (call) => {
+    const r = ctx.request(call);
+    const uri = call.checkString(1);
+    const jump = call.boolean(2);
+    guard(call, () => r.req.setUri(uri, jump));
+    return 0;
+  });
+  d('read_body', (call) => {
+    const r = ctx.request(call);
+    return call.yield(guard(call, () => r.req.readBody()));
+  });
+  d('discard_body', (call) => {
+    ctx.request(call);
+    return 0;
+  });
+  d('get_body_data', (call) => {
+    const r = ctx.request(call);
+    call.pushValue(guard(call, () => r.req.getBodyBuffer()) ?? null);
+    return 1;
+  });
+  d('get_body_file', (call) => {
+    ctx.request(call);
+    call.pushNil();
+    return 1;
+  });
+  d('http_version', (call) => {
+    call.pushNumber(ctx.request(call).req.httpVersion());
+    return 1;
+  });
+  d('start_time', (call) => {
+    call.pushNumber(ctx.request(call).req.startTime());
+    return 1;
+  });
+  d('is_internal', (call) => {
+    call.pushBoolean(ctx.request(call).req.isInternal());
+    return 1;
+  });
+
+  vm.run(REQ_LUA, 'ngx.req', ngx, ctx.pairsToTable, fns);
+}

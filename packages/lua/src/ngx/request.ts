@@ -1,0 +1,69 @@
+// What request-bound ngx modules get: the request whose Lua code is running, and the exit signal.
+
+import type { Ngx } from '@phasekit/core';
+import { LuaRaise } from '../vm/call.js';
+import type { LuaCall, LuaRef } from '../vm/index.js';
+import type { NgxInstall } from './install.js';
+
+/** Yielded by ngx.exit/exec/redirect: the runtime ends the handler's thread there. */
+export const EXIT_SIGNAL: unique symbol = Symbol('phasekit.lua.exit');
+
+export interface RequestInstall extends NgxInstall {
+  /** The request whose handler is running; raises OpenResty's "no request found" outside one. */
+  request(call: LuaCall): Ngx;
+  /** The request, or undefined outside one (init, timers). */
+  maybeRequest(): Ngx | undefined;
+  /** The Lua `ngx.ctx` table of the running request (created on first use, reset by exec). */
+  ctxTable(call: LuaCall, ngx: Ngx): void;
+  /** Replaces the running request's `ngx.ctx` table with argument `index` of the call. */
+  setCtxTable(call: LuaCall, ngx: Ngx, index: number): void;
+  /** Lua function: (k1, v1, k2, v2, ...) → table, repeated keys collected into arrays. */
+  readonly pairsToTable: LuaRef;
+  /** Where relative Lua paths are resolved (ngx.config.prefix()). */
+  readonly prefix: string;
+}
+
+/** Pushes a record as alternating keys and values (arrays as repeated keys) for pairsToTable. */
+export function pushPairs(call: LuaCall, record: Readonly<Record<string, string | boolean | readonly (string | boolean)[]>>): number {
+  let n = 0;
+  for (const k of Object.keys(record)) {
+    const v = record[k] as string | boolean | readonly (string | boolean)[];
+    if (Array.isArray(v)) {
+      for (const item of v as readonly (string | boolean)[]) {
+        call.pushString(k);
+        call.pushValue(item);
+        n += 2;
+      }
+    } else {
+      call.pushString(k);
+      call.pushValue(v as string | boolean);
+      n += 2;
+    }
+  }
+  return n;
+}
+
+/** Lua source of pairsToTable. */
+export const PAIRS_TO_TABLE_LUA = String.raw`
+local select, type = select, type
+return function(...)
+  local t, n = {}, select("#", ...)
+  for i = 1, n, 2 do
+    local k, v = select(i, ...)
+    local prev = t[k]
+    if prev == nil then t[k] = v
+    elseif type(prev) == "table" then prev[#prev + 1] = v
+    else t[k] = { prev, v } end
+  end
+  return t
+end`;
+
+/** Runs `fn`; a JS error (an API disabled here, a bad argument) becomes a Lua error at the caller's line. */
+export function guard<T>(call: LuaCall, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof LuaRaise) throw err;
+    return call.raiseError(err instanceof Error ? err.message : String(err));
+  }
+}

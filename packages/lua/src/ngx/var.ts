@@ -1,0 +1,47 @@
+// ngx.var: nginx variables, read and written through the request (one JS call per access).
+
+import { guard, type RequestInstall } from './request.js';
+
+const VAR_LUA = String.raw`
+local ngx, get, set = ...
+local type, tostring, error = type, tostring, error
+ngx.var = setmetatable({}, {
+  __index = function(_, k)
+    if type(k) == "number" then k = tostring(k) end
+    return get(k)
+  end,
+  __newindex = function(_, k, v)
+    local t = type(v)
+    if t ~= "string" and t ~= "nil" then
+      if t == "number" and math.type(v) == "float" then v = string.format("%.14g", v) else v = tostring(v) end
+    end
+    local ok, err = set(k, v)
+    if not ok then error(err, 2) end
+  end,
+})
+`;
+
+export function installVar(ctx: RequestInstall): void {
+  const { vm, ngx } = ctx;
+  const get = vm.createFunction((call) => {
+    const r = ctx.request(call);
+    const name = call.checkString(1);
+    call.pushValue(guard(call, () => r.var[name]) as string | undefined);
+    return 1;
+  }, 'ngx.var');
+  const set = vm.createFunction((call) => {
+    const r = ctx.request(call);
+    const name = call.checkString(1);
+    const value = call.value(2);
+    try {
+      r.var[name] = value === null ? undefined : (value as string);
+      call.pushBoolean(true);
+      return 1;
+    } catch (err) {
+      call.pushBoolean(false);
+      call.pushString((err as Error).message);
+      return 2;
+    }
+  }, 'ngx.var=');
+  vm.run(VAR_LUA, 'ngx.var', ngx, get, set);
+}

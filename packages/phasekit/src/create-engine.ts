@@ -1,0 +1,20 @@
+// createEngine with the Lua runtime included when the config has Lua handlers.
+
+import { createEngine as createCoreEngine, type Engine, type EngineConfig, type EngineOptions } from '@phasekit/core';
+import { luaRuntime } from '@phasekit/lua';
+
+/** True when any handler in the config is `{ lua }` or `{ luaFile }`. */
+export function usesLua(config: EngineConfig): boolean {
+  const isLua = (spec: unknown) => typeof spec === 'object' && spec !== null && ('lua' in spec || 'luaFile' in spec);
+  if (config.lua !== undefined || isLua(config.init) || isLua(config.initWorker) || isLua(config.exitWorker)) return true;
+  return config.locations.some((loc) => Object.values(loc).some(isLua) || (loc.set ?? []).some(isLua));
+}
+
+/**
+ * Builds and starts an engine, like @phasekit/core's createEngine, with a Lua runtime (one
+ * wasmoon VM) added when the config has Lua handlers and `options.runtimes` gives none.
+ */
+export function createEngine(config: EngineConfig, options: EngineOptions = {}): Promise<Engine> {
+  if (options.runtimes === undefined && usesLua(config)) return createCoreEngine(config, { ...options, runtimes: [luaRuntime()] });
+  return createCoreEngine(config, options);
+}
