@@ -2,16 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '@phasekit/core';
+import { LUA_ERROR_CODES } from '@phasekit/lua';
+
+const ALL_CODES = [...Object.keys(ERROR_CODES), ...Object.keys(LUA_ERROR_CODES)];
 
 const page = readFileSync(new URL('../docs/reference/errors.md', import.meta.url), 'utf8');
 
 describe('docs/reference/errors.md', () => {
-  it.each(Object.keys(ERROR_CODES))('documents %s', (code) => {
+  it.each(ALL_CODES)('documents %s', (code) => {
     expect(page).toMatch(new RegExp(`^## \`${code}\`$`, 'm'));
   });
 
   it('documents no code that does not exist', () => {
     const documented = [...page.matchAll(/^## `(PHASEKIT_ERR_[A-Z_]+)`$/gm)].map((m) => m[1]);
-    expect(documented.sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    expect(documented.sort()).toEqual([...ALL_CODES].sort());
   });
 });

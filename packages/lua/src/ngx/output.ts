@@ -75,7 +75,7 @@ export function installOutput(ctx: RequestInstall): void {
   const unwind = (call: Parameters<Parameters<typeof ctx.fn>[2]>[0]) => call.yield(EXIT_SIGNAL);
   ctx.fn(ngx, 'exit', (call) => {
     const r = ctx.request(call);
-    const status = call.number(1);
+    const status = call.type(1) === 'number' ? call.number(1) : undefined;
     if (status === undefined || !Number.isInteger(status)) {
       return call.raiseError(`bad argument #1 to 'exit' (number expected, got ${call.type(1)})`);
     }

@@ -82,8 +82,11 @@ export function installShared(ctx: NgxInstall, dicts: Readonly<Record<string, Sh
         call.pushValue(result as LuaValue);
         return 1;
       }
-      for (const v of result as unknown[]) call.pushValue(v as LuaValue);
-      return result.length;
+      // Trailing nils are not returned (`nil, "not found"`, not `nil, "not found", nil`).
+      let n = result.length;
+      while (n > 1 && result[n - 1] === undefined) n--;
+      for (let i = 0; i < n; i++) call.pushValue(result[i] as LuaValue);
+      return n;
     });
   }
   vm.run(SHARED_LUA, 'ngx.shared', ngx, names, js);
