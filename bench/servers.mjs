@@ -28,6 +28,29 @@ async function handlerFor(name) {
       });
       return createHandler(engine);
     }
+    case 'phasekit-lua-content': {
+      const { createEngine, createHandler } = await import('phasekit');
+      const engine = await createEngine({
+        locations: [{ match: '= /bench', content: { lua: 'ngx.header["X-Phase"] = "1" ngx.say("HELLO")' } }],
+      });
+      return createHandler(engine);
+    }
+    case 'phasekit-lua': {
+      const { createEngine, createHandler } = await import('phasekit');
+      const engine = await createEngine({
+        sharedDicts: { stats: '1m' },
+        locations: [{
+          match: '= /bench',
+          rewrite: { lua: 'ngx.ctx.started = true' },
+          access: { lua: 'if ngx.var.arg_deny then return ngx.exit(403) end' },
+          content: { lua: 'ngx.say("hello")' },
+          headerFilter: { lua: 'ngx.header["X-Phase"] = "1"' },
+          bodyFilter: { lua: 'ngx.arg[1] = string.upper(ngx.arg[1])' },
+          log: { lua: 'ngx.shared.stats:incr("requests", 1, 0)' },
+        }],
+      });
+      return createHandler(engine);
+    }
     default:
       throw new Error(`unknown target ${name}`);
   }

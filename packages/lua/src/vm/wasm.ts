@@ -101,9 +101,52 @@ export interface LuaModule {
 
 /** Instantiates a fresh wasm instance of wasmoon's Lua (one linear memory, up to 2 GiB, per instance). */
 export async function loadLuaModule(): Promise<LuaModule> {
-  const luaWasm = await new LuaFactory().getLuaModule();
+  const { module, exports } = await instantiateCapturingExports();
   // The emscripten module's declared type lacks the `_lua*` exports; they exist at run time.
-  return luaWasm.module as unknown as LuaModule;
+  const m = module as unknown as LuaModule;
+  if (exports === undefined) return m;
+  // wasmoon ships emscripten's ASSERTIONS build: every `Module._lua_x` is a wrapper that checks
+  // the runtime and builds an error string on each call (~12% of a Lua handler's time).
+  // Calling the instance's exports directly skips it; HEAP views and addFunction stay the module's.
+  const direct = Object.create(m) as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(exports)) {
+    if (typeof fn === 'function' && `_${name}` in m) direct[`_${name}`] = fn;
+  }
+  return direct as unknown as LuaModule;
+}
+
+/** The slice of the WebAssembly global used here (the TS lib in use has no WebAssembly types). */
+type WasmExports = Record<string, unknown>;
+interface WasmGlobal {
+  instantiate: (...args: unknown[]) => Promise<{ instance: { exports: WasmExports } } | { exports: WasmExports }>;
+}
+const wasmGlobal = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
+
+/** One instantiation at a time, so the exports captured are this module's. */
+let instantiating: Promise<unknown> = Promise.resolve();
+
+/**
+ * Creates wasmoon's module while watching WebAssembly.instantiate for the instance it makes
+ * (emscripten keeps the raw exports private). Falls back to the module alone if none is seen.
+ */
+async function instantiateCapturingExports(): Promise<{ module: unknown; exports: WasmExports | undefined }> {
+  const turn = instantiating.then(async () => {
+    const original = wasmGlobal.instantiate;
+    let exports: WasmExports | undefined;
+    wasmGlobal.instantiate = async (...args: unknown[]) => {
+      const result = await original.apply(wasmGlobal, args);
+      exports = ('instance' in result ? result.instance : result).exports;
+      return result;
+    };
+    try {
+      const luaWasm = await new LuaFactory().getLuaModule();
+      return { module: luaWasm.module as unknown, exports };
+    } finally {
+      wasmGlobal.instantiate = original;
+    }
+  });
+  instantiating = turn.catch(() => undefined);
+  return turn;
 }
 
 const SCRATCH_KEEP = 64 * 1024;
