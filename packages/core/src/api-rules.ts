@@ -54,6 +54,8 @@ export const API_RULES = {
   'ngx.log': ALL,
   'ngx.get_phase': ALL,
   'ngx.shared': ALL,
+  'ngx.timer': ALL & ~phaseMask('init', 'exitWorker'),
+  'ngx.worker': ALL,
 } as const satisfies Record<string, number>;
 
 /**
@@ -71,7 +73,7 @@ const NO_REQUEST = phaseMask('initWorker', 'timer', 'exitWorker');
 
 /** The error OpenResty raises for `api` in `phase` (assumes it is not allowed there). */
 export function disabledMessage(api: string, phase: Phase): string {
-  if (phase === 'init') return C_STYLE.has(api) ? 'no request object found' : 'no request found';
+  if (phase === 'init') return api === 'ngx.timer' ? 'no request' : C_STYLE.has(api) ? 'no request object found' : 'no request found';
   if ((PHASE_BIT[phase] & NO_REQUEST) !== 0 && FFI_STYLE.has(api)) return 'API disabled in the current context';
   return `API disabled in the context of ${PHASE_CONTEXT_NAME[phase]}`;
 }

@@ -1,4 +1,5 @@
-// The engine: compiles a config into locations and handlers, and runs each request through the phases.
+// The engine: compiles a config into locations and handlers, runs each request through the
+// phases, and owns the lifecycle (init, initWorker, timers, reload, close, exitWorker).
 
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from './clock.js';
@@ -14,9 +15,10 @@ import { levelRank, stderrLogger, type Logger } from './log.js';
 import { NgxRequest } from './ngx-request.js';
 import type { Phase } from './phases.js';
 import { advance, phasesObserved, runHandler } from './pipeline.js';
-import { defaultPage } from './status.js';
-import { RequestState, STEP_RESPOND, type CompiledLocation } from './request-state.js';
+import { RequestState, STEP_RESPOND, type CompiledLocation, type Generation } from './request-state.js';
 import { parseSize, SharedDict } from './shared-dict/index.js';
+import { defaultPage } from './status.js';
+import { Timers, type TimerInfo } from './timers.js';
 import { initVars, parseTemplate } from './vars.js';
 
 export interface EngineOptions {
@@ -30,9 +32,16 @@ export interface EngineOptions {
   sharedDicts?: Readonly<Record<string, SharedDict>>;
 }
 
-const newRequestState = (s: RequestState) => new NgxRequest(s);
+export interface CloseOptions {
+  /** Milliseconds to wait for requests in flight before their connections are closed (default: wait). */
+  timeout?: number;
+}
 
-/** Builds and starts an engine: validates the config, compiles every handler, runs `init`. */
+type ParsedConfig = ReturnType<typeof parseConfig>;
+
+const newNgx = (s: RequestState) => new NgxRequest(s);
+
+/** Builds and starts an engine: validates the config, compiles every handler, runs `init` then `initWorker`. */
 export async function createEngine(config: EngineConfig, options: EngineOptions = {}): Promise<Engine> {
   const engine = new Engine(config, options);
   await engine.start();
@@ -42,28 +51,24 @@ export async function createEngine(config: EngineConfig, options: EngineOptions 
 export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   readonly clock: Clock;
   readonly sharedDicts: Readonly<Record<string, SharedDict>>;
-  readonly maxRedirects: number;
-  readonly clientMaxBodySize: number;
-  readonly #config: ReturnType<typeof parseConfig>;
+  #config: ParsedConfig;
   readonly #logger: Logger;
-  readonly #logRank: number;
-  readonly runtimes: readonly ScriptRuntime[];
-  #locations = new LocationTable<CompiledLocation>();
+  #logRank: number;
+  #runtimeTemplates: readonly ScriptRuntime[];
+  #gen: Generation | undefined;
+  #genSeq = 0;
   #requestSeq = 0;
-  #inFlight = 0;
   #closed = false;
-  #idle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
 
-  /** Use `createEngine()`; the constructor does not compile handlers or run init. */
+  /** Use `createEngine()`; the constructor neither compiles handlers nor runs init. */
   constructor(config: EngineConfig, options: EngineOptions = {}) {
     super();
     this.#config = parseConfig(config);
     this.clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? stderrLogger;
     this.#logRank = levelRank(this.#config.errorLogLevel ?? 'error');
-    this.runtimes = options.runtimes ?? [];
-    this.maxRedirects = this.#config.maxInternalRedirects ?? 10;
-    this.clientMaxBodySize = parseSize(this.#config.clientMaxBodySize ?? '1m');
+    this.#runtimeTemplates = options.runtimes ?? [];
     const dicts: Record<string, SharedDict> = { ...options.sharedDicts };
     for (const [name, size] of Object.entries(this.#config.sharedDicts ?? {})) {
       dicts[name] ??= new SharedDict(name, size, { clock: this.clock });
@@ -71,24 +76,68 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     this.sharedDicts = Object.freeze(dicts);
   }
 
+  get maxRedirects(): number {
+    return this.#config.maxInternalRedirects ?? 10;
+  }
+
+  get clientMaxBodySize(): number {
+    return parseSize(this.#config.clientMaxBodySize ?? '1m');
+  }
+
   get events(): EventEmitter<EngineEvents> {
     return this;
   }
 
-  get locations(): LocationTable<CompiledLocation> {
-    return this.#locations;
+  /** The script runtimes of the current generation. */
+  get runtimes(): readonly ScriptRuntime[] {
+    return this.#live().runtimes;
   }
 
-  /** Starts runtimes, compiles every handler, and runs `init` then `initWorker`. */
+  /** Pending timers of the current generation (what "too many pending timers" is made of). */
+  get timers(): TimerInfo[] {
+    return this.#live().timers.list();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts runtimes, compiles every handler, runs `init` then `initWorker`. */
   async start(): Promise<void> {
-    const context = { config: this.#config, sharedDicts: this.sharedDicts, logger: this.#logger, clock: this.clock };
-    for (const rt of this.runtimes) await rt.start(context);
-    this.#locations = this.#compileLocations();
-    const cfg = this.#config;
-    if (cfg.init) await this.#runLifecycle('init', this.#compile(cfg.init, { phase: 'init', location: undefined, path: 'init' }));
-    if (cfg.initWorker) {
-      await this.#runLifecycle('initWorker', this.#compile(cfg.initWorker, { phase: 'initWorker', location: undefined, path: 'initWorker' }));
-    }
+    if (this.#gen !== undefined) throw new PhasekitError('PHASEKIT_ERR_BAD_ARGUMENT', 'the engine has started already');
+    this.#gen = await this.#build(this.#config, this.#runtimeTemplates);
+  }
+
+  /**
+   * Builds a new generation from `config` (default: the current one): fresh script runtimes,
+   * `init` and `initWorker` again; shared dicts keep their data. The old generation's pending
+   * timers fire with premature = true; its requests in flight finish on the code they started
+   * with, then its runtimes close. If the new config fails, the old generation stays.
+   */
+  async reload(config?: EngineConfig): Promise<void> {
+    const old = this.#live();
+    const parsed = config === undefined ? this.#config : parseConfig(config);
+    const runtimes = old.runtimes.map((rt) => rt.fork?.() ?? rt);
+    const next = await this.#build(parsed, runtimes);
+    this.#config = parsed;
+    this.#logRank = levelRank(parsed.errorLogLevel ?? 'error');
+    this.#runtimeTemplates = runtimes;
+    this.#gen = next;
+    await this.#retire(old, undefined, runtimes);
+  }
+
+  /**
+   * Stops taking requests, lets those in flight finish (or closes their connections after
+   * `timeout` ms), fires pending timers with premature = true, runs `exitWorker`, closes the runtimes.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      const gen = this.#gen;
+      if (gen === undefined) return;
+      await this.#retire(gen, options.timeout, []);
+    })();
+    return this.#closing;
   }
 
   /**
@@ -97,6 +146,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
    */
   handle(exchange: HttpExchange): boolean {
     if (this.#closed) throw new EngineClosedError();
+    const gen = this.#live();
     const url = exchange.url;
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
@@ -107,17 +157,17 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       exchange.respond(400, { 'Content-Type': 'text/html', 'Content-Length': String(Buffer.byteLength(page)) }, exchange.method === 'HEAD' ? null : page);
       return true;
     }
-    const found = this.#locations.find(uri);
+    const found = gen.locations.find(uri);
     if (found === undefined) return false;
     const id = ++this.#requestSeq;
-    const s = new RequestState(this, exchange, id, newRequestState, found.location, uri, q === -1 ? '' : url.slice(q + 1), found.captures);
+    const s = new RequestState(this, gen, exchange, id, newNgx, found.location, uri, q === -1 ? '' : url.slice(q + 1), found.captures);
     if (found.location.internal) {
       s.exitCode = 404;
       s.step = STEP_RESPOND;
     }
     initVars(s);
     s.tracePhases = phasesObserved(s);
-    this.#inFlight++;
+    gen.requests.add(s);
     if (this.listenerCount('request:start') > 0 || channels['request:start'].hasSubscribers) {
       const info = { id, method: s.method, uri, location: s.location.name };
       this.emit('request:start', info);
@@ -130,55 +180,118 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   log(level: LogLevel, message: string, request?: RequestState, err?: unknown): void {
     if (levelRank(level) > this.#logRank) return;
     const entry: Parameters<Logger>[0] = { level, message, time: this.clock.now() };
-    if (request !== undefined) {
+    if (request !== undefined && request.id !== 0) {
       entry.requestId = request.id;
       entry.phase = request.phase;
       entry.location = request.location.name;
       entry.client = request.exchange.remoteAddress;
       entry.request = `${request.exchange.method} ${request.requestUri} HTTP/${request.exchange.httpVersion}`;
+    } else if (request !== undefined) {
+      entry.phase = request.phase;
     }
     if (err !== undefined) entry.err = err;
     this.#logger(entry);
   }
 
-  /** Stops taking requests and shuts the runtimes down. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
-    const cfg = this.#config;
-    if (cfg.exitWorker) {
-      await this.#runLifecycle('exitWorker', this.#compile(cfg.exitWorker, { phase: 'exitWorker', location: undefined, path: 'exitWorker' }));
-    }
-    for (const rt of this.runtimes) await rt.close();
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /** Called by the pipeline when a request has run its log phase. */
-  requestDone(): void {
-    if (--this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
+  requestDone(request: RequestState): void {
+    const gen = request.gen;
+    gen.requests.delete(request);
+    if (gen.requests.size === 0) gen.drained?.();
   }
 
-  async #runLifecycle(phase: Phase, handler: CompiledHandler): Promise<void> {
-    // Lifecycle handlers run on a request-less state so the same phase rules apply.
-    const s = lifecycleState(this, phase);
+  #live(): Generation {
+    if (this.#gen === undefined) throw new PhasekitError('PHASEKIT_ERR_BAD_ARGUMENT', 'the engine has not started: use createEngine()');
+    return this.#gen;
+  }
+
+  /** Starts `runtimes`, compiles `config`, runs init and initWorker. */
+  async #build(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): Promise<Generation> {
+    const context = { config, sharedDicts: this.sharedDicts, logger: this.#logger, clock: this.clock };
+    for (const rt of runtimes) await rt.start(context);
+    const gen: Generation = {
+      id: ++this.#genSeq,
+      runtimes,
+      locations: this.#compileLocations(config, runtimes),
+      timers: undefined as unknown as Timers,
+      requests: new Set(),
+      exiting: false,
+      drained: undefined,
+    };
+    (gen as { timers: Timers }).timers = new Timers(
+      {
+        now: () => this.clock.now(),
+        schedule: (fn, ms) => this.clock.schedule(fn, ms),
+        run: (callback) => this.#runDetached(gen, 'timer', callback),
+        log: (level, message) => this.log(level, message),
+      },
+      { maxPending: config.maxPendingTimers ?? 1024, maxRunning: config.maxRunningTimers ?? 256 },
+    );
+    try {
+      if (config.init) await this.#runLifecycle(gen, 'init', this.#compile(config.init, runtimes, { phase: 'init', location: undefined, path: 'init' }));
+      if (config.initWorker) {
+        await this.#runLifecycle(gen, 'initWorker', this.#compile(config.initWorker, runtimes, { phase: 'initWorker', location: undefined, path: 'initWorker' }));
+      }
+    } catch (err) {
+      await gen.timers.expire();
+      for (const rt of runtimes) await rt.close();
+      throw err;
+    }
+    return gen;
+  }
+
+  /** Ends a generation: premature timers, requests drained (or cut at `timeout`), exitWorker, runtimes closed. */
+  async #retire(gen: Generation, timeout: number | undefined, keep: readonly ScriptRuntime[]): Promise<void> {
+    gen.exiting = true;
+    await gen.timers.expire();
+    if (gen.requests.size > 0) {
+      await new Promise<void>((resolve) => {
+        gen.drained = resolve;
+        if (timeout !== undefined) {
+          this.clock.schedule(() => {
+            for (const s of gen.requests) s.exchange.abort();
+            resolve();
+          }, timeout);
+        }
+      });
+    }
+    if (this.#closed && this.#config.exitWorker) {
+      const handler = this.#compile(this.#config.exitWorker, gen.runtimes, { phase: 'exitWorker', location: undefined, path: 'exitWorker' });
+      await this.#runDetached(gen, 'exitWorker', handler);
+    }
+    for (const rt of gen.runtimes) if (!keep.includes(rt)) await rt.close();
+  }
+
+  async #runLifecycle(gen: Generation, phase: Phase, handler: CompiledHandler): Promise<void> {
+    const s = this.#lifecycleState(gen, phase);
     const pending = runHandler(s, phase, handler);
     if (pending !== undefined) await pending;
     if (s.failed) throw new PhasekitError('PHASEKIT_ERR_HANDLER', `${phase} handler failed; the engine does not start`);
   }
 
-  #compileLocations(): LocationTable<CompiledLocation> {
+  /** Runs a handler outside any request (timers, exitWorker): errors are logged, never thrown. */
+  #runDetached(gen: Generation, phase: Phase, handler: CompiledHandler): Promise<void> | void {
+    const s = this.#lifecycleState(gen, phase);
+    const pending = runHandler(s, phase, handler);
+    return pending === undefined ? undefined : Promise.resolve(pending).then(() => undefined);
+  }
+
+  /** A request-less state: lifecycle handlers and timers get the same `ngx` and phase rules. */
+  #lifecycleState(gen: Generation, phase: Phase): RequestState {
+    const s = new RequestState(this, gen, LIFECYCLE_EXCHANGE, 0, newNgx, LIFECYCLE_LOCATION, '/', '', undefined);
+    s.phase = phase;
+    return s;
+  }
+
+  #compileLocations(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): LocationTable<CompiledLocation> {
     const table = new LocationTable<CompiledLocation>();
-    const engineType = this.#config.defaultType ?? 'text/plain';
-    this.#config.locations.forEach((loc, i) => {
+    const engineType = config.defaultType ?? 'text/plain';
+    config.locations.forEach((loc, i) => {
       const match = parseMatch(loc.match) as ParsedMatch;
       const at = (phase: Phase, key: string): HandlerSite => ({ phase, location: loc.match, path: `locations[${i}].${key}` });
       const handler = (phase: Phase, key: keyof typeof loc): CompiledHandler | undefined => {
         const spec = loc[key] as HandlerSpec | undefined;
-        return spec === undefined ? undefined : this.#compile(spec, at(phase, key));
+        return spec === undefined ? undefined : this.#compile(spec, runtimes, at(phase, key));
       };
       const vars = new Map(Object.entries(loc.vars ?? {}).map(([k, v]) => [k.toLowerCase(), parseTemplate(v)] as const));
       const compiled: CompiledLocation = {
@@ -189,7 +302,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
         set: (loc.set ?? []).map((spec, j) => ({
           var: spec.var,
           args: (spec.args ?? []).map(parseTemplate),
-          fn: this.#compileSet(spec, { phase: 'set', location: loc.match, path: `locations[${i}].set[${j}]` }),
+          fn: this.#compileSet(spec, runtimes, { phase: 'set', location: loc.match, path: `locations[${i}].set[${j}]` }),
         })),
         rewrite: handler('rewrite', 'rewrite'),
         access: handler('access', 'access'),
@@ -204,24 +317,24 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     return table;
   }
 
-  #compile(spec: HandlerSpec, site: HandlerSite): CompiledHandler {
+  #compile(spec: HandlerSpec, runtimes: readonly ScriptRuntime[], site: HandlerSite): CompiledHandler {
     if (typeof spec === 'function') return spec;
     if (spec.handler !== undefined) return spec.handler;
     const script = scriptOf(spec);
-    return this.#runtimeFor(script, site).compile(script, site);
+    return runtimeFor(runtimes, script, site).compile(script, site);
   }
 
-  #compileSet(spec: SetSpec, site: HandlerSite): CompiledSetHandler {
+  #compileSet(spec: SetSpec, runtimes: readonly ScriptRuntime[], site: HandlerSite): CompiledSetHandler {
     if (spec.handler !== undefined) return spec.handler;
     const script = scriptOf(spec);
-    return this.#runtimeFor(script, site).compileSet(script, site);
+    return runtimeFor(runtimes, script, site).compileSet(script, site);
   }
+}
 
-  #runtimeFor(script: ScriptSpec, site: HandlerSite): ScriptRuntime {
-    const rt = this.runtimes.find((r) => r.kinds.includes(script.kind));
-    if (rt === undefined) throw new NoRuntimeError(site.path, script.kind);
-    return rt;
-  }
+function runtimeFor(runtimes: readonly ScriptRuntime[], script: ScriptSpec, site: HandlerSite): ScriptRuntime {
+  const rt = runtimes.find((r) => r.kinds.includes(script.kind));
+  if (rt === undefined) throw new NoRuntimeError(site.path, script.kind);
+  return rt;
 }
 
 function scriptOf(spec: { lua?: string | undefined; luaFile?: string | undefined }): ScriptSpec {
@@ -241,9 +354,3 @@ const LIFECYCLE_LOCATION: CompiledLocation = {
   rewrite: undefined, access: undefined, content: undefined, headerFilter: undefined, bodyFilter: undefined, log: undefined,
   defaultType: 'text/plain',
 };
-
-function lifecycleState(engine: Engine, phase: Phase): RequestState {
-  const s = new RequestState(engine, LIFECYCLE_EXCHANGE, 0, newRequestState, LIFECYCLE_LOCATION, '/', '', undefined);
-  s.phase = phase;
-  return s;
-}

@@ -46,6 +46,8 @@ export interface ScriptRuntime {
   /** Compiles one handler; throws (e.g. a syntax error naming site and line) to stop the engine starting. */
   compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler;
   compileSet(spec: ScriptSpec, site: HandlerSite): CompiledSetHandler;
+  /** A new, unstarted runtime of the same kind and options, for `engine.reload()`'s fresh VM. */
+  fork?(): ScriptRuntime;
   /** A request that ran one of this runtime's handlers has finished (after its log phase). */
   requestDone?(ngx: Ngx): void;
   close(): Promise<void> | void;

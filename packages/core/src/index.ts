@@ -1,6 +1,7 @@
 // Public API of @phasekit/core.
 
-export { createEngine, Engine, type EngineOptions } from './engine.js';
+export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine.js';
+export type { TimerCallback, TimerHandle, TimerInfo } from './timers.js';
 export {
   engineConfigSchema,
   parseConfig,
@@ -42,7 +43,7 @@ export {
   type ConfigIssue,
 } from './errors.js';
 export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './constants.js';
-export type { Ngx, NgxReq, NgxResp, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
+export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
 export { checkRequestApi } from './ngx-request.js';
 export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './exchange.js';
 export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './handler.js';

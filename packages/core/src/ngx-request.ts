@@ -6,7 +6,8 @@ import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } fro
 import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
 import { formatNumber, pushPrintable } from './format.js';
 import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
-import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxReq, NgxResp, Printable } from './ngx.js';
+import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
+import type { TimerCallback, TimerHandle } from './timers.js';
 import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from './phases.js';
 import type { RequestState } from './request-state.js';
 import type { SharedDict } from './shared-dict/index.js';
@@ -30,6 +31,8 @@ export class NgxRequest implements Ngx {
   #var: Ngx['var'] | undefined;
   #req: NgxReq | undefined;
   #resp: NgxResp | undefined;
+  #timer: NgxTimer | undefined;
+  #worker: NgxWorker | undefined;
 
   constructor(state: RequestState) {
     this.#s = state;
@@ -162,6 +165,32 @@ export class NgxRequest implements Ngx {
 
   get shared(): Readonly<Record<string, SharedDict>> {
     return this.#s.engine.sharedDicts;
+  }
+
+  get timer(): NgxTimer {
+    const s = this.#s;
+    return (this.#timer ??= {
+      at: (delay, callback, ...args) => createTimer(s, delay, false, callback, args),
+      every: (interval, callback, ...args) => createTimer(s, interval, true, callback, args),
+      runningCount: () => {
+        allow(s, 'ngx.timer');
+        return s.gen.timers.runningCount;
+      },
+      pendingCount: () => {
+        allow(s, 'ngx.timer');
+        return s.gen.timers.pendingCount;
+      },
+    });
+  }
+
+  get worker(): NgxWorker {
+    const gen = this.#s.gen;
+    return (this.#worker ??= {
+      id: () => 0,
+      count: () => 1,
+      pid: () => process.pid,
+      exiting: () => gen.exiting,
+    });
   }
 
   get isSubrequest(): boolean {
@@ -339,6 +368,15 @@ function headerLocked(s: RequestState): boolean {
 /** `\r` → `\x0D`, as OpenResty quotes a URI in its unsafe-byte errors. */
 function escapeUnsafe(uri: string): string {
   return uri.replace(new RegExp(UNSAFE_URI_BYTE.source, 'g'), (c) => '\\x' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
+
+function createTimer(s: RequestState, delay: number, every: boolean, callback: TimerCallback, args: unknown[]): [TimerHandle, undefined] | [undefined, string] {
+  allow(s, 'ngx.timer');
+  const fn = every ? 'every' : 'at';
+  if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) throw new BadArgumentError(`bad argument #1 to '${fn}' (number expected)`);
+  if (every && delay === 0) throw new BadArgumentError('bad "delay" argument: 0');
+  if (typeof callback !== 'function') throw new BadArgumentError(`bad argument #2 to '${fn}' (function expected, got ${typeof callback})`);
+  return s.gen.timers.create(delay, every, callback, args);
 }
 
 /** checkApi, with the common allowed case decided inline. */

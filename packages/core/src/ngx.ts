@@ -3,6 +3,7 @@
 import type { Args, ArgsInput } from './args.js';
 import type { NgxConstants } from './constants.js';
 import type { SharedDict } from './shared-dict/index.js';
+import type { TimerCallback, TimerHandle } from './timers.js';
 
 /** What ngx.say / ngx.print accept; arrays are flattened, as OpenResty does with Lua tables. */
 export type Printable = string | number | boolean | null | undefined | Uint8Array | readonly Printable[];
@@ -48,6 +49,26 @@ export interface NgxResp {
   getHeaders(max?: number, raw?: boolean): Record<string, HeaderValue>;
 }
 
+export interface NgxTimer {
+  /**
+   * Runs `callback(ngx, premature, ...args)` after `delay` seconds, in the timer phase.
+   * Returns `[handle, undefined]`, or `[undefined, "too many pending timers"]`.
+   */
+  at(delay: number, callback: TimerCallback, ...args: unknown[]): [TimerHandle, undefined] | [undefined, string];
+  /** Like `at`, again every `interval` seconds (0 is refused). */
+  every(interval: number, callback: TimerCallback, ...args: unknown[]): [TimerHandle, undefined] | [undefined, string];
+  runningCount(): number;
+  pendingCount(): number;
+}
+
+export interface NgxWorker {
+  id(): number;
+  count(): number;
+  pid(): number;
+  /** True once the engine is closing or being reloaded. */
+  exiting(): boolean;
+}
+
 export interface Ngx extends NgxConstants {
   say(...values: Printable[]): void;
   print(...values: Printable[]): void;
@@ -71,6 +92,8 @@ export interface Ngx extends NgxConstants {
   readonly req: NgxReq;
   readonly resp: NgxResp;
   readonly shared: Readonly<Record<string, SharedDict>>;
+  readonly timer: NgxTimer;
+  readonly worker: NgxWorker;
   readonly isSubrequest: boolean;
   getPhase(): string;
   log(level: number, ...values: Printable[]): void;

@@ -193,7 +193,7 @@ function internalRedirect(s: RequestState): void {
     redirectFailed(s, new RedirectCycleError(target.uri));
     return;
   }
-  const table = s.engine.locations;
+  const table = s.gen.locations;
   if (target.named) {
     const loc = table.named(target.uri);
     if (loc === undefined) {
@@ -337,8 +337,8 @@ function abort(s: RequestState): void {
 }
 
 function finish(s: RequestState): void {
-  s.engine.requestDone();
-  for (const rt of s.engine.runtimes) rt.requestDone?.(s.ngx);
+  for (const rt of s.gen.runtimes) rt.requestDone?.(s.ngx);
+  s.engine.requestDone(s);
   const events = s.engine.events;
   if (events.listenerCount('request:end') > 0 || channels['request:end'].hasSubscribers) {
     if (s.endTime === 0) s.endTime = s.engine.clock.now();

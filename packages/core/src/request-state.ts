@@ -7,6 +7,9 @@ import type { BodyFilterArg, Chunk, Ngx } from './ngx.js';
 import { PHASE_BIT, type Phase } from './phases.js';
 import type { ResponseHeaders } from './headers.js';
 import type { EngineCore } from './engine-core.js';
+import type { ScriptRuntime } from './handler.js';
+import type { LocationTable } from './location.js';
+import type { Timers } from './timers.js';
 
 /** A `$name` reference or literal text, from `vars` values and set `args`. */
 export type Template = readonly (string | { ref: string })[];
@@ -28,6 +31,23 @@ export interface CompiledLocation {
   readonly defaultType: string;
 }
 
+/**
+ * One generation of an engine: what a config compiled to. `reload()` makes a new one; requests
+ * in flight finish on the generation they started with.
+ */
+export interface Generation {
+  readonly id: number;
+  readonly runtimes: readonly ScriptRuntime[];
+  readonly locations: LocationTable<CompiledLocation>;
+  readonly timers: Timers;
+  /** Requests started on this generation and not yet past their log phase. */
+  readonly requests: Set<RequestState>;
+  /** Set once the generation is being replaced or closed (ngx.worker.exiting()). */
+  exiting: boolean;
+  /** Called when `requests` becomes empty while exiting. */
+  drained: (() => void) | undefined;
+}
+
 export const STEP_SET = 0;
 export const STEP_REWRITE = 1;
 export const STEP_ACCESS = 2;
@@ -38,6 +58,7 @@ export const STEP_DONE = 6;
 
 export class RequestState {
   readonly engine: EngineCore;
+  readonly gen: Generation;
   readonly exchange: HttpExchange;
   readonly id: number;
   readonly start: number;
@@ -97,9 +118,10 @@ export class RequestState {
   bodyBytesSent = 0;
   endTime = 0;
 
-  constructor(engine: EngineCore, exchange: HttpExchange, id: number, ngxFactory: (s: RequestState) => Ngx,
+  constructor(engine: EngineCore, gen: Generation, exchange: HttpExchange, id: number, ngxFactory: (s: RequestState) => Ngx,
     location: CompiledLocation, uri: string, args: string, captures: RegExpExecArray | undefined) {
     this.engine = engine;
+    this.gen = gen;
     this.exchange = exchange;
     this.id = id;
     this.start = engine.clock.now();

@@ -23,6 +23,7 @@ import { installOutput } from './ngx/output.js';
 import { installReq } from './ngx/req.js';
 import { EXIT_SIGNAL, PAIRS_TO_TABLE_LUA, type RequestInstall } from './ngx/request.js';
 import { installShared } from './ngx/shared.js';
+import { installTimer } from './ngx/timer.js';
 import { installVar } from './ngx/var.js';
 import { installRequire } from './require.js';
 import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
@@ -82,6 +83,8 @@ export class LuaRuntime implements ScriptRuntime {
       maybeRequest: () => this.#current,
       ctxTable: (call, ngx) => ctxTables.push(call, ngx),
       setCtxTable: (call, ngx, index) => ctxTables.replace(call, ngx, index),
+      // Timer callbacks may loop and sleep for the engine's life: the CPU budget is per resume.
+      runFunction: (fn, ngx, args) => this.#run(this.vm.spawn(fn, { args, limitScope: 'resume' }), ngx),
     };
     installLog(install, (level, message) => this.#log(level, message));
     installOutput(install);
@@ -90,6 +93,7 @@ export class LuaRuntime implements ScriptRuntime {
     installHeader(install);
     installReq(install);
     installShared(install, context.sharedDicts);
+    installTimer(install);
     for (const extra of EXTRA_MODULES) extra(install);
     installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix });
     vm.setField(vm.sandbox, 'ngx', base.ngx);
@@ -103,6 +107,10 @@ export class LuaRuntime implements ScriptRuntime {
   compileSet(spec: ScriptSpec, site: HandlerSite): CompiledSetHandler {
     const chunk = this.#compile(spec, site);
     return (ngx, ...args) => this.#invoke(chunk, ngx, args) as ReturnType<CompiledSetHandler>;
+  }
+
+  fork(): ScriptRuntime {
+    return new LuaRuntime(this.#options);
   }
 
   requestDone(ngx: Ngx): void {
@@ -129,7 +137,10 @@ export class LuaRuntime implements ScriptRuntime {
 
   /** Runs a handler: synchronously when it never waits, else as a promise that drives its coroutine. */
   #invoke(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
-    const th = this.vm.spawn(chunk, { args });
+    return this.#run(this.vm.spawn(chunk, { args }), ngx);
+  }
+
+  #run(th: LuaThread, ngx: Ngx): unknown {
     const outer = this.#current;
     this.#current = ngx;
     let r: ResumeResult;

@@ -57,12 +57,12 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
 
   vm.run(
     String.raw`
-    local ngx, pid, version, prefix = ...
+    local ngx, pid, version, prefix, exiting = ...
     ngx.worker = {
       id = function() return 0 end,
       count = function() return 1 end,
       pid = function() return pid end,
-      exiting = function() return false end,
+      exiting = exiting,
     }
     ngx.config = {
       subsystem = "http",
@@ -77,5 +77,9 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
     process.pid,
     NGX_LUA_VERSION,
     ctx.prefix,
+    vm.createFunction((call) => {
+      call.pushBoolean(ctx.maybeRequest()?.worker.exiting() ?? false);
+      return 1;
+    }, 'ngx.worker.exiting'),
   );
 }

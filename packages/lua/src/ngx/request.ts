@@ -2,7 +2,7 @@
 
 import type { Ngx } from '@phasekit/core';
 import { LuaRaise } from '../vm/call.js';
-import type { LuaCall, LuaRef } from '../vm/index.js';
+import type { LuaCall, LuaRef, LuaValue } from '../vm/index.js';
 import type { NgxInstall } from './install.js';
 
 /** Yielded by ngx.exit/exec/redirect: the runtime ends the handler's thread there. */
@@ -21,6 +21,8 @@ export interface RequestInstall extends NgxInstall {
   readonly pairsToTable: LuaRef;
   /** Where relative Lua paths are resolved (ngx.config.prefix()). */
   readonly prefix: string;
+  /** Runs a Lua function as a handler for `ngx` (a timer callback): synchronously, or a promise if it waits. */
+  runFunction(fn: LuaRef, ngx: Ngx, args: readonly LuaValue[]): unknown;
 }
 
 /** Pushes a record as alternating keys and values (arrays as repeated keys) for pairsToTable. */
