@@ -30,6 +30,12 @@ function serve(args: string[]): Promise<{ child: ChildProcess; url: string; outp
   });
 }
 
+/** Polls `check` every 20 ms, for at most 10 s. */
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(check()).toBe(true);
+}
+
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
 }
@@ -61,6 +67,39 @@ describe('phasekit serve', () => {
     writeFileSync(file, JSON.stringify({ locations: [{ match: '/', internal: true }] }));
     const { child, url } = await serve([file, '--listen', '127.0.0.1:0']);
     expect((await request(`${url}/`)).statusCode).toBe(404);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('reloads on SIGHUP: the new config is served, shared dicts keep their data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
+    const file = join(dir, 'config.json');
+    const config = (word: string) => JSON.stringify({
+      sharedDicts: { d: '1m' },
+      init: { lua: 'ngx.shared.d:incr("inits", 1, 0)' },
+      locations: [{ match: '/', content: { lua: `ngx.say("${word} ", ngx.shared.d:get("inits"))` } }],
+    });
+    writeFileSync(file, config('one'));
+    const { child, url, output } = await serve([file, '--listen', '127.0.0.1:0']);
+    expect(await (await request(url)).body.text()).toBe('one 1\n');
+    writeFileSync(file, config('two'));
+    child.kill('SIGHUP');
+    await waitFor(() => output().includes('SIGHUP: reloaded'));
+    expect(await (await request(url)).body.text()).toBe('two 2\n');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+  });
+
+  it('--watch reloads when a Lua file beside the config changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
+    writeFileSync(join(dir, 'content.lua'), 'ngx.say("before")\n');
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ locations: [{ match: '/', content: { luaFile: 'content.lua' } }] }));
+    const { child, url, output } = await serve([file, '--listen', '127.0.0.1:0', '--watch']);
+    expect(await (await request(url)).body.text()).toBe('before\n');
+    writeFileSync(join(dir, 'content.lua'), 'ngx.say("after")\n');
+    await waitFor(() => output().includes('file change: reloaded'));
+    expect(await (await request(url)).body.text()).toBe('after\n');
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
   });

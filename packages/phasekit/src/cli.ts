@@ -1,5 +1,6 @@
 // `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`.
 
+import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,10 +9,14 @@ import { PhasekitError, type EngineConfig } from '@phasekit/core';
 import { createEngine, usesLua } from './create-engine.js';
 import { createServer } from './serve.js';
 
-const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT]
+const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--watch]
 
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)
-  -h, --help           show this help`;
+  --watch              reload when the config or a file beside it changes
+  -h, --help           show this help
+
+SIGHUP reloads (config re-read, init and initWorker run again, shared dicts kept);
+SIGTERM and SIGINT close gracefully.`;
 
 export class CliUsageError extends PhasekitError {
   constructor(message: string) {
@@ -22,10 +27,12 @@ export class CliUsageError extends PhasekitError {
 
 /** Reads a config: JSON, or an ES module whose default export is the config object. */
 export async function loadConfig(file: string): Promise<EngineConfig> {
-  const path = resolve(file);
+  const [name, query] = file.split('?') as [string, string | undefined];
+  const path = resolve(name);
   const ext = extname(path);
   if (ext === '.mjs' || ext === '.js') {
-    const mod = (await import(pathToFileURL(path).href)) as { default?: EngineConfig };
+    const url = pathToFileURL(path).href + (query === undefined ? '' : `?${query}`);
+    const mod = (await import(url)) as { default?: EngineConfig };
     if (mod.default === undefined) throw new CliUsageError(`${file} has no default export`);
     return mod.default;
   }
@@ -44,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { listen: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { listen: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     console.log(USAGE);
@@ -53,10 +60,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const [command, file] = positionals;
   if (command !== 'serve' || file === undefined) throw new CliUsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
   const listen = parseListen(values.listen ?? '127.0.0.1:8080');
-  const config = await loadConfig(file);
-  // luaFile handlers and lua.packagePath are relative to the config file, as nginx's to its prefix.
-  const withPrefix: EngineConfig = { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dirname(resolve(file)) } };
-  const engine = await createEngine(usesLua(config) ? withPrefix : config);
+  const engine = await createEngine(await readConfig(file));
   const server = await createServer(engine, listen);
   console.log(`listening on ${server.url}`);
   const stop = (signal: string) => {
@@ -71,5 +75,52 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  const reload = serialReloader(file, (config) => engine.reload(config));
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
+}
+
+/** Loads the config; luaFile paths and lua.packagePath are relative to the config file, as nginx's to its prefix. */
+async function readConfig(file: string): Promise<EngineConfig> {
+  const config = await loadConfig(file);
+  if (!usesLua(config)) return config;
+  return { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dirname(resolve(file)) } };
+}
+
+/** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */
+function serialReloader(file: string, apply: (config: EngineConfig) => Promise<void>): (why: string) => void {
+  let running = false;
+  let again = false;
+  const run = async (why: string): Promise<void> => {
+    running = true;
+    try {
+      // A fresh import each time: ES modules are cached by URL.
+      const config = await readConfig(file.endsWith('.json') ? file : `${file}?reload=${Date.now()}`);
+      await apply(config);
+      console.log(`${why}: reloaded`);
+    } catch (err) {
+      console.error(`${why}: reload failed, still serving the previous config: ${(err as Error).message}`);
+    } finally {
+      running = false;
+      if (again) {
+        again = false;
+        void run(why);
+      }
+    }
+  };
+  return (why) => {
+    if (running) again = true;
+    else void run(why);
+  };
+}
+
+/** Calls `onChange` (debounced) when a file under `dir` changes. */
+function watchFiles(dir: string, onChange: () => void): void {
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(dir, { recursive: true, persistent: false }, () => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 100);
+  });
+  watcher.on('error', (err) => console.error(`--watch: ${err.message}`));
 }
