@@ -25,6 +25,10 @@ import { EXIT_SIGNAL, PAIRS_TO_TABLE_LUA, type RequestInstall } from './ngx/requ
 import { installShared } from './ngx/shared.js';
 import { installTimer } from './ngx/timer.js';
 import { installVar } from './ngx/var.js';
+import { installTime } from './ngx/time.js';
+import { installString } from './ngx/string.js';
+import { installRe } from './ngx/re.js';
+import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
 import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
 
@@ -201,5 +205,5 @@ function chunkName(site: HandlerSite): string {
   return site.location === undefined ? phase : `${phase}(location "${site.location}")`;
 }
 
-/** Request-independent API areas (time, strings, regexes, cjson) that install themselves. */
-const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [];
+/** Request-independent API areas: time, strings and digests, regexes, cjson. */
+const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [installTime, installString, installRe, installCjson];

@@ -1,4 +1,4 @@
-// The README's demo: TypeScript-style handlers in every request phase, served by `phasekit serve`.
+// The demo with TypeScript handlers: the same API as examples/demo, served by `phasekit serve`.
 // (Plain .mjs so it runs without a build; handlers get the same `ngx` API as in OpenResty.)
 
 /** @type {import('phasekit').EngineConfig} */
