@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from './clock.js';
-import { parseConfig, type EngineConfig, type HandlerSpec, type SetSpec } from './config.js';
+import { parseConfig, type EngineConfig, type HandlerSpec, type SetFn, type SetSpec } from './config.js';
 import type { LogLevel } from './constants.js';
 import type { EngineCore } from './engine-core.js';
 import { channels, type EngineEvents } from './events.js';
@@ -17,6 +17,7 @@ import type { Phase } from './phases.js';
 import { advance, phasesObserved, runHandler } from './pipeline.js';
 import { RequestState, STEP_RESPOND, type CompiledLocation, type Generation } from './request-state.js';
 import { parseSize, SharedDict } from './shared-dict/index.js';
+import { bareLocation, fabricateExchange, runSinglePhase, type PhaseOutcome, type PhasePreset, type PhaseRequest } from './single-phase.js';
 import { defaultPage } from './status.js';
 import { Timers, type TimerInfo } from './timers.js';
 import { initVars, parseTemplate } from './vars.js';
@@ -175,6 +176,30 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     }
     advance(s);
     return true;
+  }
+
+  /**
+   * Runs ONE handler for ONE phase against a fabricated request, with the phase's API rules,
+   * and reports what it did. What @phasekit/testing's runPhase is built on.
+   */
+  async runPhase(phase: Phase, handler: HandlerSpec | SetFn, request: PhaseRequest = {}, preset: PhasePreset = {}): Promise<PhaseOutcome> {
+    const gen = this.#live();
+    const site: HandlerSite = { phase, location: '(test)', path: phase };
+    const compiled =
+      phase === 'set'
+        ? this.#compileSet(typeof handler === 'function' ? { var: 'value', handler: handler as SetFn } : { var: 'value', ...(handler as object) }, gen.runtimes, site)
+        : this.#compile(handler as HandlerSpec, gen.runtimes, site);
+    let s: RequestState;
+    if (phase === 'init' || phase === 'initWorker' || phase === 'timer' || phase === 'exitWorker') {
+      s = this.#lifecycleState(gen, phase);
+    } else {
+      const exchange = fabricateExchange(request);
+      const q = exchange.url.indexOf('?');
+      const uri = normalizeUri(q === -1 ? exchange.url : exchange.url.slice(0, q)) ?? '/';
+      s = new RequestState(this, gen, exchange, ++this.#requestSeq, newNgx, bareLocation('(test)', preset.vars ?? {}), uri, q === -1 ? '' : exchange.url.slice(q + 1), undefined);
+      initVars(s);
+    }
+    return runSinglePhase(s, phase, compiled, preset);
   }
 
   log(level: LogLevel, message: string, request?: RequestState, err?: unknown): void {

@@ -48,6 +48,10 @@ export interface ScriptRuntime {
   compileSet(spec: ScriptSpec, site: HandlerSite): CompiledSetHandler;
   /** A new, unstarted runtime of the same kind and options, for `engine.reload()`'s fresh VM. */
   fork?(): ScriptRuntime;
+  /** Tests: the request's ctx as this runtime's handlers see it, as plain data. */
+  ctxOf?(ngx: Ngx): Record<string, unknown> | undefined;
+  /** Tests: presets the request's ctx for this runtime's handlers. */
+  presetCtx?(ngx: Ngx, ctx: Record<string, unknown>): void;
   /** A request that ran one of this runtime's handlers has finished (after its log phase). */
   requestDone?(ngx: Ngx): void;
   close(): Promise<void> | void;

@@ -2,6 +2,7 @@
 
 export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './timers.js';
+export type { PhaseRequest, PhasePreset, PhaseOutcome } from './single-phase.js';
 export {
   engineConfigSchema,
   parseConfig,

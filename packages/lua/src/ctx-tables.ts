@@ -11,6 +11,10 @@ export interface CtxTables {
   replace(call: LuaCall, ngx: Ngx, index: number): void;
   /** The request ended: its table is no longer anchored. */
   release(ngx: Ngx): void;
+  /** The request's table, if its Lua code used ngx.ctx. */
+  get(ngx: Ngx): LuaRef | undefined;
+  /** Makes `ref` the request's table. */
+  set(ngx: Ngx, ref: LuaRef): void;
 }
 
 export function installCtxTables(vm: LuaVm): CtxTables {
@@ -35,6 +39,13 @@ export function installCtxTables(vm: LuaVm): CtxTables {
       if (ref === undefined) return;
       tables.get(ngx)?.ref.release();
       tables.set(ngx, { js, ref });
+    },
+    get(ngx) {
+      return tables.get(ngx)?.ref;
+    },
+    set(ngx, ref) {
+      tables.get(ngx)?.ref.release();
+      tables.set(ngx, { js: ngx.ctx, ref });
     },
     release(ngx) {
       const entry = tables.get(ngx);

@@ -54,6 +54,8 @@ export class LuaRuntime implements ScriptRuntime {
   #logger: RuntimeContext['logger'] | undefined;
   #clock: RuntimeContext['clock'] | undefined;
   #ctx: CtxTables | undefined;
+  /** cjson.safe's encode/decode, for handing ngx.ctx to and from tests. */
+  #json: { encode: LuaRef; decode: LuaRef } | undefined;
   /** The request whose Lua code is running now (the VM runs one coroutine at a time). */
   #current: Ngx | undefined;
 
@@ -100,6 +102,8 @@ export class LuaRuntime implements ScriptRuntime {
     installTimer(install);
     for (const extra of EXTRA_MODULES) extra(install);
     installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix });
+    const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
+    this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
   }
 
@@ -115,6 +119,18 @@ export class LuaRuntime implements ScriptRuntime {
 
   fork(): ScriptRuntime {
     return new LuaRuntime(this.#options);
+  }
+
+  ctxOf(ngx: Ngx): Record<string, unknown> | undefined {
+    const table = this.#ctx?.get(ngx);
+    if (table === undefined) return undefined;
+    const [json] = this.vm.run('local f, t = ... return f(t)', 'ngx.ctx.export', this.#json?.encode ?? null, table);
+    return typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : undefined;
+  }
+
+  presetCtx(ngx: Ngx, ctx: Record<string, unknown>): void {
+    const [table] = this.vm.run('local f, s = ... return f(s)', 'ngx.ctx.import', this.#json?.decode ?? null, JSON.stringify(ctx));
+    if (table instanceof Object && 'release' in table) this.#ctx?.set(ngx, table as LuaRef);
   }
 
   requestDone(ngx: Ngx): void {

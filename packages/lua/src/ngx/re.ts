@@ -1,5 +1,6 @@
 // ngx.re.match/find/gmatch/sub/gsub and the "ngx.re" module (split, opt) on JS RegExp, with PCRE's syntax, byte offsets and errors.
 
+import type { LuaCall } from '../vm/index.js';
 import type { NgxInstall } from './install.js';
 
 /**
@@ -894,6 +895,7 @@ local ngx, js_exec, js_gsub = ...
 local type, tostring, error, setmetatable, select, fmt, sub, find, mtype, max, min =
   type, tostring, error, setmetatable, select, string.format, string.sub, string.find, math.type, math.max, math.min
 local NUM_FMT = "%.14g"
+local pack = table.pack
 
 local function tostr(v)
   if type(v) == "number" then return mtype(v) == "integer" and fmt("%d", v) or fmt(NUM_FMT, v) end
@@ -974,27 +976,59 @@ function ngx.re.find(subj, regex, opts, ctx, nth)
   return f + 1, t
 end
 
-local gmatch_mt = {}
+local BATCH = 64
 
-local function gmatch_step(self, subj, rc, ncap, ...)
-  if rc == nil then self._pos = nil return nil end
-  if rc == false then self._pos = nil return nil, ncap end
-  local from, to = ...
-  local res = collect(subj, nil, self._dup, rc, ncap, ...)
-  local cp = to
-  if cp == from then
-    cp = cp + 1
-    if cp > #subj then self._pos = nil return res end
+-- Fetches up to BATCH matches from byte pos into queue q (captures tables, plus their 0-based
+-- spans in q.from / q.to); returns the next position (-1 when exhausted), or nil, err.
+local function fetch(q, subj, regex, opts, pos, dup)
+  local r = pack(js_exec(regex, opts, subj, pos, 4, BATCH))
+  if r[1] == nil then return -1 end
+  if r[1] == false then return nil, r[2] end
+  local count, ncap, nnames = r[1], r[2], r[3]
+  local k = 4 + 2 * nnames
+  for _ = 1, count do
+
+    local res = {}
+    for i = 0, ncap do
+      local from, to = r[k + 1 + 2 * i], r[k + 2 + 2 * i]
+      if from >= 0 then res[i] = sub(subj, from + 1, to) else res[i] = false end
+    end
+    for j = 1, nnames do
+      local name, n = r[2 + 2 * j], r[3 + 2 * j]
+      local cap = res[n]
+      if dup then
+        if cap then
+          local old = res[name]
+          if old then old[#old + 1] = cap else res[name] = { cap } end
+        end
+      else
+        res[name] = cap
+      end
+    end
+    q.n = q.n + 1
+    q[q.n], q.from[q.n], q.to[q.n] = res, r[k + 1], r[k + 2]
+    k = k + 1 + 2 * (ncap + 1)
   end
-  self._pos = cp
-  return res
+  return r[k]
 end
 
+local gmatch_mt = {}
+
 gmatch_mt.__call = function(self)
-  local pos = self._pos
-  if not pos then return nil end
-  local subj = self._subj
-  return gmatch_step(self, subj, js_exec(self._regex, self._opts, subj, pos, 1))
+  local q = self._q
+  if q.i >= q.n then
+    local pos = self._pos
+    if pos < 0 then return nil end
+    q.i, q.n, q.from, q.to = 0, 0, {}, {}
+    local nextpos, err = fetch(q, self._subj, self._regex, self._opts, pos, self._dup)
+    if nextpos == nil then self._pos = -1 return nil, err end
+    self._pos = nextpos
+    if q.n == 0 then return nil end
+  end
+  q.i = q.i + 1
+  local res = q[q.i]
+  q[q.i] = nil
+  return res
 end
 
 function ngx.re.gmatch(subj, regex, opts)
@@ -1003,31 +1037,26 @@ function ngx.re.gmatch(subj, regex, opts)
   -- compile now, so a bad pattern is reported here as OpenResty does
   local rc, err = js_exec(regex, opts, "", 1, 0)
   if rc == false then return nil, err end
-  return setmetatable({ _subj = subj, _regex = regex, _opts = opts, _pos = 0, _dup = find(opts, "D", 1, true) ~= nil }, gmatch_mt)
+  return setmetatable({ _subj = subj, _regex = regex, _opts = opts, _pos = 0, _dup = find(opts, "D", 1, true) ~= nil,
+    _q = { i = 0, n = 0 } }, gmatch_mt)
 end
 
 local function sub_fn(subj, regex, replace, opts, global)
-  local len, pos, cp_pos, count, buf = #subj, 0, 0, 0, {}
+  local pos, cp_pos, count, buf = 0, 0, 0, {}
   local dup = find(opts, "D", 1, true) ~= nil
-  local function step(rc, ncap, ...)
-    if rc == nil then return nil end
-    if rc == false then return false, ncap end
-    local from, to = ...
-    count = count + 1
-    buf[#buf + 1] = sub(subj, cp_pos + 1, from)
-    buf[#buf + 1] = tostr(replace(collect(subj, nil, dup, rc, ncap, ...)))
-    return from, to
-  end
-  while true do
-    local from, to = step(js_exec(regex, opts, subj, pos, 1))
-    if from == nil then break end
-    if from == false then return nil, nil, to end
-    cp_pos, pos = to, to
-    if pos == from then
-      pos = pos + 1
-      if pos > len then break end
+  while pos >= 0 do
+    local q = { n = 0, from = {}, to = {} }
+    local nextpos, err = fetch(q, subj, regex, opts, pos, dup)
+    if nextpos == nil then return nil, nil, err end
+    for i = 1, q.n do
+      count = count + 1
+      buf[#buf + 1] = sub(subj, cp_pos + 1, q.from[i])
+      buf[#buf + 1] = tostr(replace(q[i]))
+      cp_pos = q.to[i]
+      if not global then break end
     end
     if not global then break end
+    pos = nextpos
   end
   if count == 0 then return subj, 0 end
   buf[#buf + 1] = sub(subj, cp_pos + 1)
@@ -1177,9 +1206,55 @@ export function installRe(ctx: NgxInstall): void {
     return s;
   };
 
+  // Up to `limit` successive matches (gsub's stepping rule), so that gmatch and gsub with a function
+  // cross once per batch rather than once per match: count, ncap, nnames, names...,
+  // then per match rc and all offsets, then the next start position (-1: exhausted).
+  const batch = (call: LuaCall, c: Compiled, subj: Subject, start: number, limit: number): number => {
+    const hits: Hit[] = [];
+    let pos = start;
+    while (hits.length < limit) {
+      const hit = execAt(c, subj, pos);
+      if (hit === null) {
+        pos = -1;
+        break;
+      }
+      if (typeof hit === 'number') {
+        if (hits.length > 0) break; // report the error when the caller gets there
+        call.pushBoolean(false);
+        call.pushString(`pcre_exec() failed: ${hit}`);
+        return 2;
+      }
+      hits.push(hit);
+      const from = hit.offsets[0] as number;
+      pos = hit.offsets[1] as number;
+      if (pos === from && ++pos > subj.bytes.length) {
+        pos = -1;
+        break;
+      }
+    }
+    if (hits.length === 0) {
+      call.pushNil();
+      return 1;
+    }
+    call.pushInteger(hits.length);
+    call.pushInteger(c.ncap);
+    call.pushInteger(c.names.length);
+    for (const [name, n] of c.names) {
+      call.pushString(name);
+      call.pushInteger(n);
+    }
+    for (const h of hits) {
+      call.pushInteger(h.rc);
+      for (const o of h.offsets) call.pushInteger(o);
+    }
+    call.pushInteger(pos);
+    return 4 + 2 * c.names.length + hits.length * (1 + 2 * (c.ncap + 1));
+  };
+
   // js_exec(regex, opts, subj, pos, mode[, nth])
   //   mode 0: rc, ncap, from0, to0 (enough for most callers)       mode 1: rc, ncap, all offsets, nnames, names
   //   mode 2: rc, ncap, from0, to0, from_nth, to_nth                mode 3: rc, ncap, from0, to0, from1, to1
+  //   mode 4: a batch of matches (see batch())
   // no match: nil; errors: false, message
   const exec = vm.createFunction((call) => {
     const regex = call.bytes(1) ?? new Uint8Array();
@@ -1196,7 +1271,10 @@ export function installRe(ctx: NgxInstall): void {
       call.pushString(`pcre_exec() failed: ${BAD_UTF8}`);
       return 2;
     }
-    const hit = execAt(c, subj, Math.max(0, Math.trunc(call.number(4) ?? 0)));
+    const startPos = Math.max(0, Math.trunc(call.number(4) ?? 0));
+    const mode = call.number(5) ?? 0;
+    if (mode === 4) return batch(call, c, subj, startPos, Math.max(1, call.number(6) ?? 1));
+    const hit = execAt(c, subj, startPos);
     if (hit === null) {
       call.pushNil();
       return 1;
@@ -1206,7 +1284,6 @@ export function installRe(ctx: NgxInstall): void {
       call.pushString(`pcre_exec() failed: ${hit}`);
       return 2;
     }
-    const mode = call.number(5) ?? 0;
     call.pushInteger(hit.rc);
     call.pushInteger(c.ncap);
     const o = hit.offsets;
