@@ -60,6 +60,7 @@ const locationSchema = z
     bodyFilter: handlerSpecSchema.optional(),
     log: handlerSpecSchema.optional(),
     defaultType: z.string().optional(),
+    bodyFilterBuffer: z.object({ maxBytes: z.lazy(() => size) }).strict().optional(),
   })
   .strict();
 

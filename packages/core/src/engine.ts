@@ -184,13 +184,14 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
    */
   async runPhase(phase: Phase, handler: HandlerSpec | SetFn, request: PhaseRequest = {}, preset: PhasePreset = {}): Promise<PhaseOutcome> {
     const gen = this.#live();
-    const site: HandlerSite = { phase, location: '(test)', path: phase };
+    const lifecycle = phase === 'init' || phase === 'initWorker' || phase === 'timer' || phase === 'exitWorker';
+    const site: HandlerSite = { phase, location: lifecycle ? undefined : '(test)', path: phase };
     const compiled =
       phase === 'set'
         ? this.#compileSet(typeof handler === 'function' ? { var: 'value', handler: handler as SetFn } : { var: 'value', ...(handler as object) }, gen.runtimes, site)
         : this.#compile(handler as HandlerSpec, gen.runtimes, site);
     let s: RequestState;
-    if (phase === 'init' || phase === 'initWorker' || phase === 'timer' || phase === 'exitWorker') {
+    if (lifecycle) {
       s = this.#lifecycleState(gen, phase);
     } else {
       const exchange = fabricateExchange(request);
@@ -336,6 +337,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
         bodyFilter: handler('bodyFilter', 'bodyFilter'),
         log: handler('log', 'log'),
         defaultType: loc.defaultType ?? engineType,
+        bodyFilterBuffer: loc.bodyFilterBuffer === undefined ? undefined : { maxBytes: parseSize(loc.bodyFilterBuffer.maxBytes) },
       };
       table.add(match, compiled);
     });
@@ -366,16 +368,11 @@ function scriptOf(spec: { lua?: string | undefined; luaFile?: string | undefined
   return spec.lua !== undefined ? { kind: 'lua', source: spec.lua } : { kind: 'luaFile', source: spec.luaFile as string };
 }
 
-const LIFECYCLE_EXCHANGE: HttpExchange = {
-  method: 'GET', url: '/', httpVersion: '1.1', headers: {}, rawHeaders: [], remoteAddress: '', remotePort: 0,
-  localAddress: '', localPort: 0, secure: false,
-  readBody: () => Promise.resolve(new Uint8Array(0)),
-  respond: () => undefined,
-  abort: () => undefined,
-};
+const LIFECYCLE_EXCHANGE: HttpExchange = fabricateExchange({});
 
 const LIFECYCLE_LOCATION: CompiledLocation = {
   name: '(lifecycle)', match: { kind: 'named', value: '(lifecycle)' }, internal: true, vars: new Map(), set: [],
   rewrite: undefined, access: undefined, content: undefined, headerFilter: undefined, bodyFilter: undefined, log: undefined,
   defaultType: 'text/plain',
+  bodyFilterBuffer: undefined,
 };

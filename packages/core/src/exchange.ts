@@ -27,6 +27,14 @@ export interface HttpExchange {
   readBody(limit: number): Promise<Uint8Array>;
   /** Sends the whole response at once; `body` null sends none (HEAD, 204, 304). */
   respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void;
+  /** Streaming: sends the status line and headers (no Content-Length: the body is chunked). */
+  writeHead(status: number, headers: Record<string, HeaderValue>): void;
+  /** Streaming: sends a body chunk; false when the client is not keeping up (wait for drained()). */
+  write(chunk: Chunk): boolean;
+  /** Streaming: ends the body; `done(aborted)` is called once it is handed over, or the client went away. */
+  end(done?: (aborted: boolean) => void): void;
+  /** Resolves when the client has taken what was written (or the connection closed). */
+  drained(): Promise<void>;
   /** Closes the connection without a response (ngx.exit(ngx.ERROR), 444). */
   abort(): void;
 }

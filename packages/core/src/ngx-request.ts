@@ -5,6 +5,7 @@ import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
 import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
 import { formatNumber, pushPrintable } from './format.js';
+import { flushOutput, sendEof, sendHeaders } from './output.js';
 import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
 import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
 import type { TimerCallback, TimerHandle } from './timers.js';
@@ -44,8 +45,26 @@ export class NgxRequest implements Ngx {
     return s;
   }
 
+  flush(wait = false): Promise<void> {
+    const s = this.#check('ngx.flush');
+    return flushOutput(s, wait) ?? Promise.resolve();
+  }
+
+  eof(): void {
+    sendEof(this.#check('ngx.eof'));
+  }
+
+  sendHeaders(): void {
+    sendHeaders(this.#check('ngx.send_headers'));
+  }
+
+  get headersSent(): boolean {
+    return this.#s.headersSent;
+  }
+
   say(...values: Printable[]): void {
     const s = this.#check('ngx.say');
+    if (s.eofSent) return;
     const only = values.length === 1 ? values[0] : undefined;
     if (typeof only === 'string') s.out.push(only + '\n');
     else {
@@ -57,6 +76,7 @@ export class NgxRequest implements Ngx {
 
   print(...values: Printable[]): void {
     const s = this.#check('ngx.print');
+    if (s.eofSent) return;
     pushPrintable(s.out, values, 'print');
     s.headersSent = true;
   }

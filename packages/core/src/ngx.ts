@@ -77,6 +77,17 @@ export interface Ngx extends NgxConstants {
    * >= 200 ends the request phases. In TypeScript it returns: write `return ngx.exit(403)`.
    */
   exit(status: number): void;
+  /**
+   * Sends what is buffered now (the headers first, through header_filter, if not sent yet);
+   * with `wait`, resolves once the client has taken it (backpressure).
+   */
+  flush(wait?: boolean): Promise<void>;
+  /** Ends the response now; the handler may go on (its output is discarded). */
+  eof(): void;
+  /** Sends the status and headers now (header_filter runs). */
+  sendHeaders(): void;
+  /** True once output has started (OpenResty: the headers were sent). */
+  readonly headersSent: boolean;
   /** Internal redirect: matching starts again at rewrite for `uri`; ngx.ctx starts empty. */
   exec(uri: string, args?: string | ArgsInput): void;
   /** Answers with a Location header; 301, 302 (default), 303, 307 or 308. */

@@ -7,14 +7,15 @@ import { HandlerError, NoLocationError, RedirectCycleError } from './errors.js';
 import { chunkLength, joinChunks } from './format.js';
 import type { CompiledHandler } from './handler.js';
 import { normalizeUri } from './location.js';
-import type { BodyFilterArg, Chunk } from './ngx.js';
+import type { Chunk } from './ngx.js';
 import { responseHeaders } from './ngx-request.js';
 import type { Phase } from './phases.js';
 import {
   STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET,
   type RequestState,
 } from './request-state.js';
-import { CLOSE_STATUSES, defaultPage, reasonPhrase } from './status.js';
+import { abortResponse, defaultHeaders, runBodyFilter, runHeaderFilter, sendEof } from './output.js';
+import { CLOSE_STATUSES, defaultPage } from './status.js';
 import { initVars, interpolate, writeVar } from './vars.js';
 
 const { OK, ERROR, DECLINED } = NGX_CONSTANTS;
@@ -138,8 +139,7 @@ function runStep(s: RequestState): Pending {
     case STEP_CONTENT:
       return loc.content && runHandler(s, 'content', loc.content);
     case STEP_RESPOND:
-      respond(s);
-      return undefined;
+      return respond(s);
     case STEP_LOG:
       if (loc.log === undefined) return undefined;
       s.endTime = s.engine.clock.now();
@@ -269,71 +269,75 @@ function redirectFailed(s: RequestState, err: Error): void {
   s.step = STEP_RESPOND;
 }
 
-/** Builds the response and hands it to the exchange: header_filter, body_filter, then one write. */
-function respond(s: RequestState): void {
+/**
+ * Builds the response and hands it to the exchange. The usual case is one write with a
+ * Content-Length: header_filter, body_filter over the whole body, respond(). When the headers
+ * went out early (ngx.flush), the rest of the body is streamed instead.
+ */
+function respond(s: RequestState): Pending {
+  if (s.streaming) return finishStream(s);
   const decided = decide(s);
   s.out.length = 0;
   if (decided === undefined) {
-    abort(s);
-    return;
+    abortResponse(s);
+    return undefined;
   }
   let body = decided.body;
   const loc = s.location;
+  const buffer = loc.bodyFilterBuffer;
+  if (buffer !== undefined && body !== undefined && chunkLength(body) > buffer.maxBytes) {
+    s.engine.log('error', `response body of ${chunkLength(body)} bytes is over bodyFilterBuffer.maxBytes (${buffer.maxBytes}) of location "${loc.name}"`, s);
+    s.status = 500;
+    body = defaultPage(500);
+    responseHeaders(s).clear();
+    return sendWhole(s, body, true);
+  }
+  return sendWhole(s, body, decided.page);
+}
+
+function sendWhole(s: RequestState, page: Chunk | undefined, isPage: boolean): Pending {
+  let body = page;
   const headers = responseHeaders(s);
-  const status = s.status;
-  const bodyless = status === 204 || status === 304;
-  if (decided.page) {
-    headers.set('Content-Type', 'text/html');
-    headers.delete('Content-Length');
-  } else if (!bodyless && (status < 300 || reasonPhrase(status) !== undefined) && !headers.has('content-type') && !headers.wasCleared('content-type')) {
-    headers.setOwn('content-type', 'Content-Type', loc.defaultType);
-  }
+  defaultHeaders(s, headers, isPage);
   s.headersSent = true;
-
-  if (loc.headerFilter !== undefined) {
-    s.exitCode = undefined;
-    runHandler(s, 'headerFilter', loc.headerFilter);
-    if (s.failed) {
-      abort(s);
-      return;
-    }
-    const code = s.exitCode as number | undefined;
-    if (code !== undefined && code >= 200) {
-      // ngx.exit in header_filter replaces the response: nginx's page, or an empty body.
-      s.status = code;
-      body = defaultPage(code);
-      if (body === undefined) headers.delete('Content-Type');
-      else headers.set('Content-Type', 'text/html');
-      headers.delete('Content-Length');
-    }
+  const replaced = runHeaderFilter(s, headers);
+  if (replaced === null) {
+    abortResponse(s);
+    return undefined;
   }
-
-  if (loc.bodyFilter !== undefined && !bodyless) {
-    const arg: BodyFilterArg = { chunk: body ?? '', eof: true };
-    s.arg = arg;
-    runHandler(s, 'bodyFilter', loc.bodyFilter);
-    s.arg = undefined;
-    if (s.failed || s.result === ERROR) {
-      abort(s);
-      return;
+  if (replaced !== undefined) body = replaced;
+  const status = s.status;
+  if (status !== 204 && status !== 304) {
+    const filtered = runBodyFilter(s, body ?? '', true);
+    if (filtered === null) {
+      abortResponse(s);
+      return undefined;
     }
-    body = arg.chunk;
+    body = filtered.chunk;
   }
-
-  const final = s.status;
-  const noBody = final === 204 || final === 304 || final < 200;
+  const noBody = status === 204 || status === 304 || status < 200;
   const length = body === undefined || noBody ? 0 : chunkLength(body);
   if (!noBody && !headers.has('content-length')) headers.setOwn('content-length', 'Content-Length', String(length));
   const send = s.method === 'HEAD' || noBody || length === 0 ? null : (body as Chunk);
   s.bodyBytesSent = send === null ? 0 : length;
   s.bytesSent = s.bodyBytesSent;
-  s.exchange.respond(final, headers.toOutgoing(), send);
+  s.exchange.respond(status, headers.toOutgoing(), send);
+  return undefined;
 }
 
-function abort(s: RequestState): void {
-  s.headersSent = true;
-  s.bodyBytesSent = 0;
-  s.exchange.abort();
+/** The headers went out early: the rest of the output is the last chunk; the log phase waits for the end. */
+function finishStream(s: RequestState): Pending {
+  if (!s.eofSent) {
+    const decided = decide(s);
+    if (decided === undefined) {
+      abortResponse(s);
+      return undefined;
+    }
+    s.out.length = 0;
+    if (decided.body !== undefined) s.out.push(decided.body);
+    sendEof(s);
+  }
+  return s.finished;
 }
 
 function finish(s: RequestState): void {

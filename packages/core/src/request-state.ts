@@ -29,6 +29,8 @@ export interface CompiledLocation {
   readonly bodyFilter: CompiledHandler | undefined;
   readonly log: CompiledHandler | undefined;
   readonly defaultType: string;
+  /** bodyFilterBuffer: body_filter gets the whole body once, up to this many bytes. */
+  readonly bodyFilterBuffer: { readonly maxBytes: number } | undefined;
 }
 
 /**
@@ -95,7 +97,14 @@ export class RequestState {
   headers: ResponseHeaders | undefined;
   /** Buffered output of ngx.say/print. */
   out: Chunk[] = [];
+  /** Output has begun (OpenResty sends the headers at the first say): status and exec are settled. */
   headersSent = false;
+  /** The headers went out on the wire ahead of the body (ngx.flush / ngx.send_headers). */
+  streaming = false;
+  /** The body has ended (ngx.eof, or a body_filter that set eof). */
+  eofSent = false;
+  /** Settles when an ended streamed body has been handed to the client; the log phase waits for it. */
+  finished: Promise<void> | undefined;
   exitCode: number | undefined;
   exec: { uri: string; args: string | undefined; named: boolean; resetCtx: boolean } | undefined;
   /** What the last handler threw, once logged. */

@@ -85,6 +85,10 @@ export function fabricateExchange(request: PhaseRequest): HttpExchange {
     secure: false,
     readBody: (limit) => (body.byteLength > limit ? Promise.reject(new Error(`client intended to send too large body: ${body.byteLength} bytes`)) : Promise.resolve(body)),
     respond: () => undefined,
+    writeHead: () => undefined,
+    write: () => true,
+    end: (done) => done?.(false),
+    drained: () => Promise.resolve(),
     abort: () => undefined,
   };
 }
@@ -96,6 +100,7 @@ export function bareLocation(name: string, vars: Record<string, string>): Compil
     vars: new Map(Object.keys(vars).map((k) => [k.toLowerCase(), ['']] as const)), set: [],
     rewrite: undefined, access: undefined, content: undefined, headerFilter: undefined, bodyFilter: undefined, log: undefined,
     defaultType: 'text/plain',
+    bodyFilterBuffer: undefined,
   };
 }
 

@@ -94,6 +94,56 @@ export class NodeExchange implements HttpExchange {
     else res.end(body);
   }
 
+  writeHead(status: number, headers: Record<string, HeaderValue>): void {
+    const res = this.#res;
+    if (res.headersSent || res.destroyed) return;
+    const reason = reasonPhrase(status);
+    if (reason === undefined) res.writeHead(status, headers);
+    else res.writeHead(status, reason, headers);
+    // Headers go out now, not with the first body chunk (ngx.send_headers, ngx.flush).
+    res.flushHeaders();
+  }
+
+  write(chunk: Chunk): boolean {
+    const res = this.#res;
+    if (res.destroyed || res.writableEnded) return true;
+    return res.write(chunk);
+  }
+
+  end(done?: (aborted: boolean) => void): void {
+    const res = this.#res;
+    if (done === undefined) {
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    let called = false;
+    const once = (aborted: boolean) => {
+      if (called) return;
+      called = true;
+      done(aborted);
+    };
+    if (res.destroyed || res.writableEnded) {
+      once(res.destroyed && !res.writableFinished);
+      return;
+    }
+    res.once('close', () => once(!res.writableFinished));
+    res.end(() => once(false));
+  }
+
+  drained(): Promise<void> {
+    const res = this.#res;
+    if (!res.writableNeedDrain || res.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const settle = () => {
+        res.off('drain', settle);
+        res.off('close', settle);
+        resolve();
+      };
+      res.once('drain', settle);
+      res.once('close', settle);
+    });
+  }
+
   abort(): void {
     this.#res.destroy();
   }

@@ -4,5 +4,5 @@ export * from '@phasekit/core';
 export { createEngine, usesLua } from './create-engine.js';
 export { luaRuntime, LuaRuntime, LuaHandlerError, LUA_ERROR_CODES, type LuaRuntimeOptions } from '@phasekit/lua';
 export * from '@phasekit/node-http';
-export { inject, createClock, type InjectOptions, type InjectResponse, type FakeClock } from '@phasekit/testing';
+export { inject, createClock, runPhase, createSharedDicts, type InjectOptions, type InjectResponse, type FakeClock, type RunPhaseOptions, type RunPhaseResult, type RunPhaseLog, type SharedDictInput, type SetScript } from '@phasekit/testing';
 export { createServer, type PhasekitServer, type ServeOptions } from './serve.js';
