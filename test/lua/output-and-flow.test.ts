@@ -145,3 +145,24 @@ describe('set_by_lua and body_filter ngx.arg', () => {
     await err.engine.close();
   });
 });
+
+describe('streaming from Lua', () => {
+  it('ngx.flush(true) sends a chunk and waits; body_filter sees each chunk; eof ends the body', async () => {
+    const { engine } = await luaLocation({
+      content: 'ngx.say("a") ngx.flush(true) ngx.say(tostring(ngx.headers_sent)) ngx.flush() ngx.say("b") ngx.eof() ngx.say("never")',
+      bodyFilter: 'ngx.arg[1] = "[" .. ngx.arg[1] .. tostring(ngx.arg[2]) .. "]"',
+    });
+    const res = await inject(engine, '/');
+    expect(res.body).toBe('[a\nfalse][true\nfalse][b\ntrue]');
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    await engine.close();
+  });
+
+  it('ngx.send_headers runs header_filter before the body', async () => {
+    const { engine } = await luaLocation({ content: 'ngx.send_headers() ngx.say("x")', headerFilter: 'ngx.header["X-Sent"] = "early"' });
+    const res = await inject(engine, '/');
+    expect(res.headers['x-sent']).toBe('early');
+    expect(res.body).toBe('x\n');
+    await engine.close();
+  });
+});

@@ -5,12 +5,13 @@ import { guard, type RequestInstall } from './request.js';
 
 // ngx.status and ngx.ctx are fields of the ngx table itself, so they go through its metatable.
 const FIELDS_LUA = String.raw`
-local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg = ...
+local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg, headers_sent = ...
 local rawget, error = rawget, error
 setmetatable(ngx, {
   __index = function(_, k)
     if k == "status" then return get_status()
     elseif k == "ctx" then return get_ctx()
+    elseif k == "headers_sent" then return headers_sent()
     end
     return nil
   end,
@@ -87,7 +88,11 @@ export function installFields(ctx: RequestInstall): void {
     }
     return 0;
   }, 'ngx.arg=');
-  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg);
+  const headersSent = vm.createFunction((call) => {
+    call.pushBoolean(ctx.request(call).headersSent);
+    return 1;
+  }, 'ngx.headers_sent');
+  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg, headersSent);
 
   ctx.fn(ngx, 'get_phase', (call) => {
     const r = ctx.maybeRequest();

@@ -100,8 +100,23 @@ export function installOutput(ctx: RequestInstall): void {
     return unwind(call);
   });
   ctx.fn(ngx, 'flush', (call) => {
-    ctx.request(call);
-    // Output is buffered until the handler ends (streaming comes with its own work).
+    const r = ctx.request(call);
+    const wait = call.boolean(1);
+    const drained = guard(call, () => r.flush(wait));
+    // flush(true) waits until the client has taken the data (backpressure); flush() does not.
+    if (wait) return call.yield(drained, (c) => (c.pushNumber(1), 1));
+    call.pushNumber(1);
+    return 1;
+  });
+  ctx.fn(ngx, 'eof', (call) => {
+    const r = ctx.request(call);
+    guard(call, () => r.eof());
+    call.pushNumber(1);
+    return 1;
+  });
+  ctx.fn(ngx, 'send_headers', (call) => {
+    const r = ctx.request(call);
+    guard(call, () => r.sendHeaders());
     call.pushNumber(1);
     return 1;
   });
