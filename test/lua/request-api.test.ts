@@ -142,3 +142,43 @@ describe('ngx.log and print', () => {
     await engine.close();
   });
 });
+
+describe('subrequests and bodies from Lua', () => {
+  it('ngx.location.capture and capture_multi, with args, method, body and a shared ctx', async () => {
+    const { engine } = await luaEngine({
+      locations: [
+        {
+          match: '= /main',
+          content: {
+            lua: `
+              local shared = { from = "parent" }
+              local res = ngx.location.capture("/echo", { method = ngx.HTTP_POST, body = "payload", args = { q = "1" }, ctx = shared })
+              ngx.say(res.status, " ", res.header["X-Echo"], " ", res.body, " ", shared.child)
+              local a, b = ngx.location.capture_multi({ { "/echo" }, { "/nope" } })
+              ngx.say(a.status, " ", b.status, " ", tostring(ngx.is_subrequest))`,
+          },
+        },
+        {
+          match: '= /echo',
+          internal: true,
+          content: { lua: 'ngx.req.read_body() ngx.ctx.child = "saw " .. tostring(ngx.ctx.from) ngx.header["X-Echo"] = "1" ngx.print(ngx.req.get_method(), ":", ngx.var.args, ":", ngx.req.get_body_data(), ":", tostring(ngx.is_subrequest))' },
+        },
+      ],
+    });
+    expect((await inject(engine, '/main')).body).toBe('200 1 POST:q=1:payload:true saw parent\n200 404 false\n');
+    await engine.close();
+  });
+
+  it('set_body_data, init_body/append_body/finish_body, discard_body', async () => {
+    const { res } = await runContent(`
+      ngx.req.read_body()
+      local a = ngx.req.get_body_data()
+      ngx.req.set_body_data("replaced")
+      local b = ngx.req.get_body_data()
+      ngx.req.init_body() ngx.req.append_body("x") ngx.req.append_body("y") ngx.req.finish_body()
+      local c = ngx.req.get_body_data()
+      ngx.req.discard_body()
+      ngx.say(a, " ", b, " ", c, " ", tostring(ngx.req.get_body_data()))`, { method: 'POST', url: '/', body: 'orig' });
+    expect(res.body).toBe('orig replaced xy nil\n');
+  });
+});

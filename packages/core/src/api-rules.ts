@@ -49,6 +49,8 @@ export const API_RULES = {
   'ngx.req.set_uri': REQUEST,
   'ngx.req.read_body': OUTPUT,
   'ngx.req.get_body_data': REQUEST,
+  'ngx.req.set_body_data': OUTPUT,
+  'ngx.req.discard_body': OUTPUT,
   'ngx.req.get_post_args': REQUEST,
   'ngx.resp.get_headers': REQUEST,
   'ngx.log': ALL,

@@ -91,6 +91,7 @@ export const engineConfigSchema = z
     defaultType: z.string().optional(),
     errorLogLevel: z.enum(LOG_LEVELS).optional(),
     clientMaxBodySize: size.optional(),
+    clientBodyBufferSize: size.optional(),
     maxInternalRedirects: z.number().int().min(0).max(100).optional(),
     maxPendingTimers: z.number().int().positive().optional(),
     maxRunningTimers: z.number().int().positive().optional(),

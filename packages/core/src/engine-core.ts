@@ -13,6 +13,8 @@ export interface EngineCore {
   readonly events: EventEmitter<EngineEvents>;
   readonly maxRedirects: number;
   readonly clientMaxBodySize: number;
+  /** Bodies larger than this go to a temp file (nginx's client_body_buffer_size). */
+  readonly clientBodyBufferSize: number;
   /** Writes an error-log entry when `level` passes the configured threshold. */
   log(level: LogLevel, message: string, request?: RequestState, err?: unknown): void;
   /** A request ran its log phase. */

@@ -85,6 +85,10 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     return parseSize(this.#config.clientMaxBodySize ?? '1m');
   }
 
+  get clientBodyBufferSize(): number {
+    return parseSize(this.#config.clientBodyBufferSize ?? '16k');
+  }
+
   get events(): EventEmitter<EngineEvents> {
     return this;
   }

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   PHASEKIT_ERR_NO_LOCATION: 'exec named a location that does not exist',
   PHASEKIT_ERR_ENGINE_CLOSED: 'the engine was closed',
   PHASEKIT_ERR_BODY_NOT_READ: 'the request body was used before it was read',
+  PHASEKIT_ERR_SUBREQUEST: 'a subrequest could not be made (nesting too deep)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

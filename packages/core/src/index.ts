@@ -3,6 +3,7 @@
 export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './timers.js';
 export type { PhaseRequest, PhasePreset, PhaseOutcome } from './single-phase.js';
+export { MAX_SUBREQUEST_DEPTH, type CaptureOptions, type CaptureResult } from './subrequest.js';
 export {
   engineConfigSchema,
   parseConfig,
@@ -44,7 +45,7 @@ export {
   type ConfigIssue,
 } from './errors.js';
 export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './constants.js';
-export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
+export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
 export { checkRequestApi } from './ngx-request.js';
 export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './exchange.js';
 export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './handler.js';

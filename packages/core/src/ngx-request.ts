@@ -4,10 +4,15 @@ import { API_RULES, checkApi, type ApiName } from './api-rules.js';
 import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
 import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatNumber, pushPrintable } from './format.js';
 import { flushOutput, sendEof, sendHeaders } from './output.js';
 import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
-import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
+import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxLocation, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
+import { capture } from './subrequest.js';
 import type { TimerCallback, TimerHandle } from './timers.js';
 import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from './phases.js';
 import type { RequestState } from './request-state.js';
@@ -34,6 +39,7 @@ export class NgxRequest implements Ngx {
   #resp: NgxResp | undefined;
   #timer: NgxTimer | undefined;
   #worker: NgxWorker | undefined;
+  #location: NgxLocation | undefined;
 
   constructor(state: RequestState) {
     this.#s = state;
@@ -213,8 +219,22 @@ export class NgxRequest implements Ngx {
     });
   }
 
+  get location(): NgxLocation {
+    const s = this.#s;
+    return (this.#location ??= {
+      capture: (uri, options = {}) => {
+        allow(s, 'ngx.location.capture');
+        return capture(s, uri, options, newFacade);
+      },
+      captureMulti: (requests) => {
+        allow(s, 'ngx.location.capture');
+        return Promise.all(requests.map(([uri, options]) => capture(s, uri, options ?? {}, newFacade)));
+      },
+    });
+  }
+
   get isSubrequest(): boolean {
-    return false;
+    return this.#s.parent !== undefined;
   }
 
   getPhase(): string {
@@ -247,6 +267,8 @@ export function checkRequestApi(ngx: Ngx, api: ApiName): void {
   NgxRequest.check(ngx, api);
 }
 Object.assign(NgxRequest.prototype, NGX_CONSTANTS);
+
+const newFacade = (s: RequestState): Ngx => new NgxRequest(s);
 
 class Req implements NgxReq {
   readonly #s: RequestState;
@@ -333,9 +355,15 @@ class Req implements NgxReq {
     const s = this.#s;
     checkApi('ngx.req.read_body', s.phase);
     if (s.bodyRead) return Promise.resolve();
-    return s.exchange.readBody(s.engine.clientMaxBodySize).then((body) => {
-      s.body = body.byteLength === 0 ? undefined : body;
+    return s.exchange.readBody(s.engine.clientMaxBodySize).then(async (body) => {
       s.bodyRead = true;
+      if (body.byteLength === 0) return;
+      if (body.byteLength <= s.engine.clientBodyBufferSize) {
+        s.body = body;
+        return;
+      }
+      // As nginx: a body over client_body_buffer_size lives in a temp file, removed after the request.
+      s.bodyFile = await writeBodyFile(body);
     });
   }
 
@@ -356,6 +384,49 @@ class Req implements NgxReq {
     const s = this.#s;
     checkApi('ngx.req.get_body_data', s.phase);
     return s.body;
+  }
+
+  getBodyFile(): string | undefined {
+    checkApi('ngx.req.get_body_data', this.#s.phase);
+    return this.#s.bodyFile;
+  }
+
+  discardBody(): void {
+    const s = this.#s;
+    checkApi('ngx.req.discard_body', s.phase);
+    s.body = undefined;
+    s.bodyRead = true;
+  }
+
+  setBodyData(data: string | Uint8Array): void {
+    const s = this.#s;
+    checkApi('ngx.req.set_body_data', s.phase);
+    if (!s.bodyRead) throw new BodyNotReadError();
+    s.body = typeof data === 'string' ? Buffer.from(data) : data;
+    s.bodyFile = undefined;
+  }
+
+  initBody(): void {
+    const s = this.#s;
+    checkApi('ngx.req.set_body_data', s.phase);
+    if (!s.bodyRead) throw new BodyNotReadError();
+    s.newBody = [];
+  }
+
+  appendBody(data: string | Uint8Array): void {
+    const s = this.#s;
+    checkApi('ngx.req.set_body_data', s.phase);
+    if (s.newBody === undefined) throw new BadArgumentError('request body not initialized by ngx.req.init_body()');
+    s.newBody.push(typeof data === 'string' ? Buffer.from(data) : data);
+  }
+
+  finishBody(): void {
+    const s = this.#s;
+    checkApi('ngx.req.set_body_data', s.phase);
+    if (s.newBody === undefined) throw new BadArgumentError('request body not initialized by ngx.req.init_body()');
+    s.body = Buffer.concat(s.newBody);
+    s.bodyFile = undefined;
+    s.newBody = undefined;
   }
 
   httpVersion(): number {
@@ -397,6 +468,12 @@ function createTimer(s: RequestState, delay: number, every: boolean, callback: T
   if (every && delay === 0) throw new BadArgumentError('bad "delay" argument: 0');
   if (typeof callback !== 'function') throw new BadArgumentError(`bad argument #2 to '${fn}' (function expected, got ${typeof callback})`);
   return s.gen.timers.create(delay, every, callback, args);
+}
+
+async function writeBodyFile(body: Uint8Array): Promise<string> {
+  const path = join(tmpdir(), `phasekit-body-${process.pid}-${randomUUID()}`);
+  await writeFile(path, body, { mode: 0o600 });
+  return path;
 }
 
 /** checkApi, with the common allowed case decided inline. */

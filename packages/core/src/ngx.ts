@@ -3,6 +3,7 @@
 import type { Args, ArgsInput } from './args.js';
 import type { NgxConstants } from './constants.js';
 import type { SharedDict } from './shared-dict/index.js';
+import type { CaptureOptions, CaptureResult } from './subrequest.js';
 import type { TimerCallback, TimerHandle } from './timers.js';
 
 /** What ngx.say / ngx.print accept; arrays are flattened, as OpenResty does with Lua tables. */
@@ -38,6 +39,16 @@ export interface NgxReq {
   getPostArgs(max?: number): Args;
   /** The body read by readBody(), as bytes. */
   getBodyBuffer(): Uint8Array | undefined;
+  /** The file holding a body larger than clientBodyBufferSize (getBodyData() is undefined then). */
+  getBodyFile(): string | undefined;
+  /** The body will not be read (it is drained and dropped). */
+  discardBody(): void;
+  /** Replaces the request body (what subrequests and getBodyData see). */
+  setBodyData(data: string | Uint8Array): void;
+  /** Starts building a new request body with appendBody() and finishBody(). */
+  initBody(): void;
+  appendBody(data: string | Uint8Array): void;
+  finishBody(): void;
   httpVersion(): number;
   /** When the request started, in seconds since the epoch (with milliseconds). */
   startTime(): number;
@@ -59,6 +70,13 @@ export interface NgxTimer {
   every(interval: number, callback: TimerCallback, ...args: unknown[]): [TimerHandle, undefined] | [undefined, string];
   runningCount(): number;
   pendingCount(): number;
+}
+
+export interface NgxLocation {
+  /** A subrequest to `uri` through the same locations (internal ones too), answered in memory. */
+  capture(uri: string, options?: CaptureOptions): Promise<CaptureResult>;
+  /** Several subrequests at once; results in the same order. */
+  captureMulti(requests: readonly (readonly [uri: string, options?: CaptureOptions])[]): Promise<CaptureResult[]>;
 }
 
 export interface NgxWorker {
@@ -104,6 +122,7 @@ export interface Ngx extends NgxConstants {
   readonly resp: NgxResp;
   readonly shared: Readonly<Record<string, SharedDict>>;
   readonly timer: NgxTimer;
+  readonly location: NgxLocation;
   readonly worker: NgxWorker;
   readonly isSubrequest: boolean;
   getPhase(): string;

@@ -1,5 +1,6 @@
 // One request's walk through the phases: the state machine, and the one runner every phase uses.
 
+import { unlink } from 'node:fs/promises';
 import { NGX_CONSTANTS } from './constants.js';
 import { channels } from './events.js';
 import { BodyTooLargeError } from './exchange.js';
@@ -135,13 +136,15 @@ function runStep(s: RequestState): Pending {
     case STEP_REWRITE:
       return loc.rewrite && runHandler(s, 'rewrite', loc.rewrite);
     case STEP_ACCESS:
-      return loc.access && runHandler(s, 'access', loc.access);
+      // Subrequests skip the access phase, as nginx does.
+      return s.parent === undefined ? loc.access && runHandler(s, 'access', loc.access) : undefined;
     case STEP_CONTENT:
       return loc.content && runHandler(s, 'content', loc.content);
     case STEP_RESPOND:
       return respond(s);
     case STEP_LOG:
-      if (loc.log === undefined) return undefined;
+      // ... and the log phase.
+      if (loc.log === undefined || s.parent !== undefined) return undefined;
       s.endTime = s.engine.clock.now();
       return runHandler(s, 'log', loc.log);
     default:
@@ -342,6 +345,11 @@ function finishStream(s: RequestState): Pending {
 
 function finish(s: RequestState): void {
   for (const rt of s.gen.runtimes) rt.requestDone?.(s.ngx);
+  if (s.bodyFile !== undefined) unlink(s.bodyFile).catch(() => undefined);
+  if (s.onDone !== undefined) {
+    s.onDone();
+    return;
+  }
   s.engine.requestDone(s);
   const events = s.engine.events;
   if (events.listenerCount('request:end') > 0 || channels['request:end'].hasSubscribers) {

@@ -117,11 +117,22 @@ export class RequestState {
   /** Request header changes made by ngx.req.setHeader/clearHeader (lower-cased name → value). */
   reqHeaders: Map<string, { name: string; value: string | string[] | undefined }> | undefined;
   body: Uint8Array | undefined;
+  /** A body over clientBodyBufferSize, in a temp file deleted when the request ends. */
+  bodyFile: string | undefined;
+  /** A body being built with initBody/appendBody/finishBody. */
+  newBody: Uint8Array[] | undefined;
   bodyRead = false;
   arg: BodyFilterArg | undefined;
   setArgs: readonly string[] | undefined;
   /** Return value of the last handler (body_filter may return ngx.ERROR). */
   result: unknown;
+
+  /** Subrequest nesting: 0 for a main request. */
+  depth = 0;
+  /** The request that started this subrequest. */
+  parent: RequestState | undefined;
+  /** Subrequests: called after their last phase, instead of the log phase. */
+  onDone: (() => void) | undefined;
 
   bytesSent = 0;
   bodyBytesSent = 0;

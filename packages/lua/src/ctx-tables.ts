@@ -15,12 +15,15 @@ export interface CtxTables {
   get(ngx: Ngx): LuaRef | undefined;
   /** Makes `ref` the request's table. */
   set(ngx: Ngx, ref: LuaRef): void;
+  /** A core ctx object that stands for the Lua table `ref` (a subrequest given the caller's ctx). */
+  adopt(ref: LuaRef): Record<string, unknown>;
 }
 
 export function installCtxTables(vm: LuaVm): CtxTables {
   // Keyed by the request; `js` is the core ctx object the table belongs to: exec gives the
   // request a new one, and with it a new Lua table.
   const tables = new Map<Ngx, { js: object; ref: LuaRef }>();
+  const adopted = new WeakMap<object, LuaRef>();
   const current = (call: LuaCall, ngx: Ngx) => guard(call, () => ngx.ctx);
   return {
     push(call, ngx) {
@@ -28,7 +31,9 @@ export function installCtxTables(vm: LuaVm): CtxTables {
       let entry = tables.get(ngx);
       if (entry === undefined || entry.js !== js) {
         entry?.ref.release();
-        entry = { js, ref: vm.newTable() };
+        const shared = adopted.get(js);
+        // A shared table stays anchored by whoever adopted it; this request holds its own ref.
+        entry = { js, ref: shared === undefined ? vm.newTable() : (vm.run('return ...', 'ngx.ctx.share', shared)[0] as LuaRef) };
         tables.set(ngx, entry);
       }
       call.pushValue(entry.ref);
@@ -46,6 +51,11 @@ export function installCtxTables(vm: LuaVm): CtxTables {
     set(ngx, ref) {
       tables.get(ngx)?.ref.release();
       tables.set(ngx, { js: ngx.ctx, ref });
+    },
+    adopt(ref) {
+      const js: Record<string, unknown> = {};
+      adopted.set(js, ref);
+      return js;
     },
     release(ngx) {
       const entry = tables.get(ngx);

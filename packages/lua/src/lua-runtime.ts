@@ -18,6 +18,7 @@ import { installCtxTables, type CtxTables } from './ctx-tables.js';
 import { installFields } from './ngx/fields.js';
 import { installHeader } from './ngx/header.js';
 import { createInstall } from './ngx/install.js';
+import { installLocation } from './ngx/location.js';
 import { installLog } from './ngx/log.js';
 import { installOutput } from './ngx/output.js';
 import { installReq } from './ngx/req.js';
@@ -101,6 +102,7 @@ export class LuaRuntime implements ScriptRuntime {
     installShared(install, context.sharedDicts);
     installTimer(install);
     for (const extra of EXTRA_MODULES) extra(install);
+    installLocation(install, (ref) => ctxTables.adopt(ref));
     installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix });
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };

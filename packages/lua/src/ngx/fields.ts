@@ -5,13 +5,14 @@ import { guard, type RequestInstall } from './request.js';
 
 // ngx.status and ngx.ctx are fields of the ngx table itself, so they go through its metatable.
 const FIELDS_LUA = String.raw`
-local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg, headers_sent = ...
+local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg, headers_sent, is_subrequest = ...
 local rawget, error = rawget, error
 setmetatable(ngx, {
   __index = function(_, k)
     if k == "status" then return get_status()
     elseif k == "ctx" then return get_ctx()
     elseif k == "headers_sent" then return headers_sent()
+    elseif k == "is_subrequest" then return is_subrequest()
     end
     return nil
   end,
@@ -92,14 +93,17 @@ export function installFields(ctx: RequestInstall): void {
     call.pushBoolean(ctx.request(call).headersSent);
     return 1;
   }, 'ngx.headers_sent');
-  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg, headersSent);
+  const isSubrequest = vm.createFunction((call) => {
+    call.pushBoolean(ctx.request(call).isSubrequest);
+    return 1;
+  }, 'ngx.is_subrequest');
+  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg, headersSent, isSubrequest);
 
   ctx.fn(ngx, 'get_phase', (call) => {
     const r = ctx.maybeRequest();
     call.pushString(r === undefined ? 'timer' : r.getPhase());
     return 1;
   });
-  vm.setField(ngx, 'is_subrequest', false);
 }
 
 function checkSetArg(call: Parameters<typeof guard>[0], r: Parameters<typeof checkRequestApi>[0]): void {

@@ -151,7 +151,30 @@ export function installReq(ctx: RequestInstall): void {
     return call.yield(guard(call, () => r.req.readBody()));
   });
   d('discard_body', (call) => {
-    ctx.request(call);
+    const r = ctx.request(call);
+    guard(call, () => r.req.discardBody());
+    return 0;
+  });
+  d('set_body_data', (call) => {
+    const r = ctx.request(call);
+    const data = call.checkBytes(1);
+    guard(call, () => r.req.setBodyData(data));
+    return 0;
+  });
+  d('init_body', (call) => {
+    const r = ctx.request(call);
+    guard(call, () => r.req.initBody());
+    return 0;
+  });
+  d('append_body', (call) => {
+    const r = ctx.request(call);
+    const data = call.checkBytes(1);
+    guard(call, () => r.req.appendBody(data));
+    return 0;
+  });
+  d('finish_body', (call) => {
+    const r = ctx.request(call);
+    guard(call, () => r.req.finishBody());
     return 0;
   });
   d('get_body_data', (call) => {
@@ -160,8 +183,8 @@ export function installReq(ctx: RequestInstall): void {
     return 1;
   });
   d('get_body_file', (call) => {
-    ctx.request(call);
-    call.pushNil();
+    const r = ctx.request(call);
+    call.pushValue(guard(call, () => r.req.getBodyFile()) ?? null);
     return 1;
   });
   d('http_version', (call) => {

@@ -1,0 +1,143 @@
+// ngx.location.capture / capture_multi: subrequests through the same pipeline, answered in memory.
+
+import { encodeArgs, type ArgsInput } from './args.js';
+import { METHOD_BY_CODE } from './constants.js';
+import { BadArgumentError, PhasekitError } from './errors.js';
+import type { HttpExchange } from './exchange.js';
+import { joinChunks } from './format.js';
+import { normalizeUri } from './location.js';
+import type { Chunk, HeaderValue, Ngx } from './ngx.js';
+import { advance, phasesObserved } from './pipeline.js';
+import { RequestState } from './request-state.js';
+import { initVars } from './vars.js';
+
+/** nginx's limit on nested subrequests. */
+export const MAX_SUBREQUEST_DEPTH = 50;
+
+export interface CaptureOptions {
+  /** ngx.HTTP_GET … or a method name; default GET. */
+  method?: number | string;
+  /** The subrequest's body (default: none, or the parent's with always_forward_body). */
+  body?: string | Uint8Array;
+  args?: string | ArgsInput;
+  /** The subrequest's ngx.ctx (shared with the caller when it passes its own). */
+  ctx?: Record<string, unknown>;
+  /** Values for variables the target location declares. */
+  vars?: Record<string, string>;
+  /** Start with a copy of the caller's declared variables. */
+  copy_all_vars?: boolean;
+  /** Share the caller's declared variables (writes are seen by both). */
+  share_all_vars?: boolean;
+  /** Forward the caller's body (read with readBody) even for GET subrequests. */
+  always_forward_body?: boolean;
+}
+
+export interface CaptureResult {
+  status: number;
+  /** Response headers as sent; repeated ones as arrays. */
+  header: Record<string, HeaderValue>;
+  body: string;
+  /** The body as bytes, for binary responses. */
+  bodyBytes: Uint8Array;
+  /** The response was cut short (the subrequest failed after output began). */
+  truncated: boolean;
+}
+
+/** What the facade needs to start a subrequest from the state it is called in. */
+export function capture(parent: RequestState, uri: string, options: CaptureOptions, ngxFactory: (s: RequestState) => Ngx): Promise<CaptureResult> {
+  const depth = parent.depth + 1;
+  if (depth > MAX_SUBREQUEST_DEPTH) {
+    return Promise.reject(new PhasekitError('PHASEKIT_ERR_SUBREQUEST', `subrequests cycle while processing "${uri}"`));
+  }
+  let path = uri;
+  let query = '';
+  const q = uri.indexOf('?');
+  if (q !== -1) {
+    path = uri.slice(0, q);
+    query = uri.slice(q + 1);
+  }
+  if (options.args !== undefined) {
+    const extra = typeof options.args === 'string' ? options.args : encodeArgs(options.args);
+    query = query === '' ? extra : `${query}&${extra}`;
+  }
+  const normalized = normalizeUri(path);
+  if (normalized === undefined) return Promise.reject(new BadArgumentError(`bad uri for ngx.location.capture: "${uri}"`));
+  const method = typeof options.method === 'number' ? METHOD_BY_CODE.get(options.method) : (options.method ?? 'GET');
+  if (method === undefined) return Promise.reject(new BadArgumentError(`unsupported HTTP method: ${String(options.method)}`));
+  const body = options.body ?? (options.always_forward_body || method === 'POST' || method === 'PUT' ? parent.body : undefined);
+
+  const found = parent.gen.locations.find(normalized);
+  const result = new CapturedResponse();
+  const exchange = subExchange(parent, method, query === '' ? normalized : `${normalized}?${query}`, body, result);
+  if (found === undefined) return Promise.resolve(result.toResult(404, {}));
+
+  return new Promise<CaptureResult>((resolve) => {
+    const s = new RequestState(parent.engine, parent.gen, exchange, parent.id, ngxFactory, found.location, normalized, query, found.captures);
+    s.depth = depth;
+    s.parent = parent;
+    if (options.ctx !== undefined) s.ctx = options.ctx;
+    initVars(s);
+    if (options.share_all_vars && parent.vars !== undefined) s.vars = parent.vars;
+    else if (options.copy_all_vars && parent.vars !== undefined) for (const [k, v] of parent.vars) if (s.vars?.has(k) ?? true) (s.vars ??= new Map()).set(k, v);
+    for (const [k, v] of Object.entries(options.vars ?? {})) {
+      if (!s.vars?.has(k.toLowerCase())) throw new BadArgumentError(`variable "${k}" cannot be assigned a value (maybe you forgot to define it first?)`);
+      s.vars.set(k.toLowerCase(), v);
+    }
+    if (s.body === undefined && body !== undefined) {
+      s.body = typeof body === 'string' ? Buffer.from(body) : body;
+      s.bodyRead = true;
+    }
+    s.tracePhases = phasesObserved(s);
+    s.onDone = () => resolve(result.toResult(s.status, s.headers?.toRecord(0, true) ?? {}));
+    advance(s);
+  });
+}
+
+/** The response of a subrequest, collected in memory. */
+class CapturedResponse {
+  chunks: Chunk[] = [];
+  aborted = false;
+
+  toResult(status: number, header: Record<string, HeaderValue>): CaptureResult {
+    const joined = joinChunks(this.chunks.length > 0 ? this.chunks : ['']);
+    const bytes = typeof joined === 'string' ? Buffer.from(joined) : joined;
+    return {
+      status: this.aborted && status < 200 ? 500 : status,
+      header,
+      body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(),
+      bodyBytes: bytes,
+      truncated: this.aborted,
+    };
+  }
+}
+
+function subExchange(parent: RequestState, method: string, url: string, body: Uint8Array | string | undefined, result: CapturedResponse): HttpExchange {
+  const p = parent.exchange;
+  const bytes = typeof body === 'string' ? Buffer.from(body) : (body ?? new Uint8Array(0));
+  return {
+    method,
+    url,
+    httpVersion: p.httpVersion,
+    headers: p.headers,
+    rawHeaders: p.rawHeaders,
+    remoteAddress: p.remoteAddress,
+    remotePort: p.remotePort,
+    localAddress: p.localAddress,
+    localPort: p.localPort,
+    secure: p.secure,
+    readBody: () => Promise.resolve(bytes),
+    respond: (_status, _headers, chunk) => {
+      if (chunk !== null) result.chunks.push(chunk);
+    },
+    writeHead: () => undefined,
+    write: (chunk) => {
+      result.chunks.push(chunk);
+      return true;
+    },
+    end: (done) => done?.(false),
+    drained: () => Promise.resolve(),
+    abort: () => {
+      result.aborted = true;
+    },
+  };
+}
