@@ -182,3 +182,12 @@ describe('subrequests and bodies from Lua', () => {
     expect(res.body).toBe('orig replaced xy nil\n');
   });
 });
+
+describe('request body limits from Lua', () => {
+  it('read_body over clientMaxBodySize answers 413, as in TypeScript', async () => {
+    const { engine } = await luaEngine({ clientMaxBodySize: 10, locations: [{ match: '/', content: { lua: 'ngx.req.read_body() ngx.say("read")' } }] });
+    const res = await inject(engine, { method: 'POST', url: '/', body: 'x'.repeat(11) });
+    expect(res.status).toBe(413);
+    await engine.close();
+  });
+});

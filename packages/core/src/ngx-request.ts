@@ -4,6 +4,7 @@ import { API_RULES, checkApi, type ApiName } from './api-rules.js';
 import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
 import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
+import { BodyTooLargeError } from './exchange.js';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -355,7 +356,12 @@ class Req implements NgxReq {
     const s = this.#s;
     checkApi('ngx.req.read_body', s.phase);
     if (s.bodyRead) return Promise.resolve();
-    return s.exchange.readBody(s.engine.clientMaxBodySize).then(async (body) => {
+    const read = s.exchange.readBody(s.engine.clientMaxBodySize).catch((err: unknown) => {
+      // Remembered on the request, so the 413 holds whatever runtime carries the error up.
+      if (err instanceof BodyTooLargeError) s.bodyTooLarge = err;
+      throw err;
+    });
+    return read.then(async (body) => {
       s.bodyRead = true;
       if (body.byteLength === 0) return;
       if (body.byteLength <= s.engine.clientBodyBufferSize) {

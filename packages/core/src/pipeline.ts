@@ -81,10 +81,10 @@ function emitPhase(s: RequestState, event: 'phase:start' | 'phase:end'): void {
 
 function handlerFailed(s: RequestState, phase: Phase, err: unknown): void {
   s.failed = true;
-  if (err instanceof BodyTooLargeError) {
+  if (err instanceof BodyTooLargeError || s.bodyTooLarge !== undefined) {
     s.exitCode = 413;
     s.failed = false;
-    s.engine.log('error', err.message, s);
+    s.engine.log('error', (s.bodyTooLarge ?? (err as Error)).message, s);
     return;
   }
   const where = s.id === 0 ? `${phase} handler` : `${phase} handler of location "${s.location.name}"`;

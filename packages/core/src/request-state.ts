@@ -122,6 +122,8 @@ export class RequestState {
   /** A body being built with initBody/appendBody/finishBody. */
   newBody: Uint8Array[] | undefined;
   bodyRead = false;
+  /** readBody found the body over clientMaxBodySize: the request answers 413. */
+  bodyTooLarge: Error | undefined;
   arg: BodyFilterArg | undefined;
   setArgs: readonly string[] | undefined;
   /** Return value of the last handler (body_filter may return ngx.ERROR). */

@@ -68,18 +68,30 @@ export class NodeExchange implements HttpExchange {
         cleanup();
         reject(err);
       };
+      // A client that leaves before the body is complete: no 'end' will ever come.
+      const onClose = () => {
+        if (req.complete) return;
+        cleanup();
+        reject(new Error('client prematurely closed connection'));
+      };
       const cleanup = () => {
         req.off('data', onData);
         req.off('end', onEnd);
         req.off('error', onError);
+        req.off('close', onClose);
       };
       if (req.readableEnded) {
         resolve(new Uint8Array(0));
         return;
       }
+      if (req.destroyed) {
+        reject(new Error('client prematurely closed connection'));
+        return;
+      }
       req.on('data', onData);
       req.on('end', onEnd);
       req.on('error', onError);
+      req.on('close', onClose);
     });
   }
 

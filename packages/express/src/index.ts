@@ -1,0 +1,3 @@
+// Public API of @phasekit/express.
+
+export { phasekit, type PhasekitMiddlewareOptions } from './middleware.js';
