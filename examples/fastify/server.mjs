@@ -19,7 +19,10 @@ const engine = await createEngine(
 );
 
 await app.register(phasekit, { engine }); // no location matched: Fastify's router
-app.get('/app', async () => 'app');
+
+// Per-route mode: Fastify routes this one; phasekit runs the access phase before its handler.
+const denyRule = { lua: 'if ngx.var.arg_deny == "1" then return ngx.exit(ngx.HTTP_FORBIDDEN) end' };
+app.get('/app', { config: { phases: { access: denyRule } } }, async () => 'app');
 app.addHook('onClose', () => engine.close());
 
 const address = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });

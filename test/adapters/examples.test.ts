@@ -55,6 +55,10 @@ describe('examples', () => {
       const denied = await get(`${base}/hello?deny=1`);
       expect(denied.status).toBe(403);
       expect(denied.body).toContain('403 Forbidden');
+      if (example === 'fastify') {
+        // The per-route mode applies the same Lua rule to Fastify's own /app.
+        expect((await get(`${base}/app?deny=1`)).status).toBe(403);
+      }
     });
   }
 });

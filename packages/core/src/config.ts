@@ -64,6 +64,18 @@ const locationSchema = z
   })
   .strict();
 
+/** Phase handlers for a framework route (Fastify's per-route mode). */
+export const routeSchema = z
+  .object({
+    rewrite: handlerSpecSchema.optional(),
+    access: handlerSpecSchema.optional(),
+    headerFilter: handlerSpecSchema.optional(),
+    bodyFilter: handlerSpecSchema.optional(),
+    log: handlerSpecSchema.optional(),
+  })
+  .strict();
+export type RouteConfig = z.input<typeof routeSchema>;
+
 const size = z.union([
   z.number().int().positive(),
   z.string().regex(/^\d+[kKmMgG]?$/, 'a size is bytes, or a number with k, m or g ("1m", "512k")'),

@@ -3,11 +3,12 @@
 
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from './clock.js';
-import { parseConfig, type EngineConfig, type HandlerSpec, type SetFn, type SetSpec } from './config.js';
+import { formatPath, parseConfig, routeSchema, type EngineConfig, type HandlerSpec, type RouteConfig, type SetFn, type SetSpec } from './config.js';
+import { PhaseSession, type RouteHandlers } from './session.js';
 import type { LogLevel } from './constants.js';
 import type { EngineCore } from './engine-core.js';
 import { channels, type EngineEvents } from './events.js';
-import { EngineClosedError, NoRuntimeError, PhasekitError } from './errors.js';
+import { ConfigError, EngineClosedError, NoRuntimeError, PhasekitError } from './errors.js';
 import type { HttpExchange } from './exchange.js';
 import type { CompiledHandler, CompiledSetHandler, HandlerSite, ScriptRuntime, ScriptSpec } from './handler.js';
 import { LocationTable, normalizeUri, parseMatch, type ParsedMatch } from './location.js';
@@ -180,6 +181,56 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     }
     advance(s);
     return true;
+  }
+
+  /**
+   * Compiles the phase handlers of a framework route once (at route registration): rewrite,
+   * access, headerFilter, bodyFilter, log, as a location would give them.
+   */
+  compileRoute(name: string, phases: RouteConfig): RouteHandlers {
+    const result = routeSchema.safeParse(phases);
+    if (!result.success) throw new ConfigError(result.error.issues.map((i) => ({ path: formatPath([name, ...i.path]), message: i.message })), { cause: result.error });
+    const route: RouteHandlers & { phases: typeof result.data } = { name, compiled: new Map(), phases: result.data };
+    this.#routeFor(route, this.#live());
+    return route;
+  }
+
+  /** The route's handlers compiled for `gen` (compiled on first use after a reload). */
+  #routeFor(route: RouteHandlers, gen: Generation): CompiledLocation {
+    const cached = route.compiled.get(gen.id);
+    if (cached !== undefined) return cached;
+    const phases = (route as RouteHandlers & { phases: RouteConfig }).phases;
+    const at = (phase: Phase): HandlerSite => ({ phase, location: route.name, path: `${route.name}.${phase}` });
+    const one = (phase: Phase, spec: HandlerSpec | undefined) => (spec === undefined ? undefined : this.#compile(spec, gen.runtimes, at(phase)));
+    const location: CompiledLocation = {
+      ...bareLocation(route.name, {}),
+      rewrite: one('rewrite', phases.rewrite),
+      access: one('access', phases.access),
+      headerFilter: one('headerFilter', phases.headerFilter),
+      bodyFilter: one('bodyFilter', phases.bodyFilter),
+      log: one('log', phases.log),
+      defaultType: this.#config.defaultType ?? 'text/plain',
+    };
+    route.compiled.clear();
+    route.compiled.set(gen.id, location);
+    return location;
+  }
+
+  /** Starts the phases of one request on a framework route (see PhaseSession). */
+  session(exchange: HttpExchange, route: RouteHandlers): PhaseSession {
+    if (this.#closed) throw new EngineClosedError();
+    const gen = this.#live();
+    const url = exchange.url;
+    const q = url.indexOf('?');
+    const uri = normalizeUri(q === -1 ? url : url.slice(0, q)) ?? '/';
+    const s = new RequestState(this, gen, exchange, ++this.#requestSeq, newNgx, this.#routeFor(route, gen), uri, q === -1 ? '' : url.slice(q + 1), undefined);
+    initVars(s);
+    s.tracePhases = phasesObserved(s);
+    gen.requests.add(s);
+    return new PhaseSession(s, () => {
+      for (const rt of gen.runtimes) rt.requestDone?.(s.ngx);
+      this.requestDone(s);
+    });
   }
 
   /**

@@ -3,6 +3,7 @@
 export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './timers.js';
 export type { PhaseRequest, PhasePreset, PhaseOutcome } from './single-phase.js';
+export { PhaseSession, type RouteHandlers, type SessionAnswer, type FilteredResponse } from './session.js';
 export { MAX_SUBREQUEST_DEPTH, type CaptureOptions, type CaptureResult } from './subrequest.js';
 export {
   engineConfigSchema,
@@ -14,6 +15,7 @@ export {
   type SetSpec,
   type SetFn,
   type LogLevelName,
+  type RouteConfig,
 } from './config.js';
 export {
   PHASES,

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import fp from 'fastify-plugin';
 import { PhasekitError, type Engine } from '@phasekit/core';
 import { NodeExchange } from '@phasekit/node-http';
+import { addRoutePhases } from './routes.js';
 
 export interface PhasekitPluginOptions {
   /** The engine whose locations this context serves. Its owner closes it (e.g. in an onClose hook). */
@@ -25,6 +26,7 @@ export interface PhasekitPluginOptions {
  */
 function mount(instance: FastifyInstance, opts: PhasekitPluginOptions, done: (err?: Error) => void): void {
   const engine = opts.engine;
+  addRoutePhases(instance, engine);
   // '' at the root; '/gw' in a context registered with { prefix: '/gw' }.
   const base = instance.prefix.replace(/\/+$/, '');
 
