@@ -9,15 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { createEngine, createHandler, type Engine } from 'phasekit';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A self-signed certificate for 127.0.0.1 and localhost, made with Debian's openssl. */
 function selfSigned(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'phasekit-tls-'));
@@ -33,7 +24,7 @@ function selfSigned(): { key: string; cert: string } {
   }
 }
 
-describe.skipIf(!hasOpenssl())('node:http adapter over https', () => {
+describe('node:http adapter over https', () => {
   let engine: Engine;
   let server: Server;
   let agent: Agent;

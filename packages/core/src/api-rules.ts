@@ -58,6 +58,7 @@ export const API_RULES = {
   'ngx.shared': ALL,
   'ngx.timer': ALL & ~phaseMask('init', 'exitWorker'),
   'ngx.worker': ALL,
+  'ngx.ssl': phaseMask('sslCertificate'),
 } as const satisfies Record<string, number>;
 
 /**

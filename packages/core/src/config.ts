@@ -99,6 +99,7 @@ export const engineConfigSchema = z
     init: handlerSpecSchema.optional(),
     initWorker: handlerSpecSchema.optional(),
     exitWorker: handlerSpecSchema.optional(),
+    sslCertificate: handlerSpecSchema.optional(),
     locations: z.array(locationSchema),
     defaultType: z.string().optional(),
     errorLogLevel: z.enum(LOG_LEVELS).optional(),

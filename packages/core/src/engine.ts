@@ -216,6 +216,24 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     return location;
   }
 
+  /**
+   * The ssl_certificate phase: runs the config's `sslCertificate` handler for a TLS handshake
+   * asking for `serverName` (SNI). Resolves with the certificate and key it chose, or
+   * undefined for the server's default. Rejects when the handler fails (the handshake is refused).
+   */
+  async sslCertificate(serverName: string | undefined): Promise<{ cert: string; key: string } | undefined> {
+    const gen = this.#live();
+    const handler = gen.sslCertificate;
+    if (handler === undefined) return undefined;
+    const s = this.#lifecycleState(gen, 'sslCertificate');
+    s.ssl = { serverName, cert: undefined, key: undefined };
+    const pending = runHandler(s, 'sslCertificate', handler);
+    if (pending !== undefined) await pending;
+    if (s.failed) throw new PhasekitError('PHASEKIT_ERR_HANDLER', `sslCertificate handler failed for server name "${serverName ?? ''}"`);
+    const { cert, key } = s.ssl;
+    return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+  }
+
   /** Starts the phases of one request on a framework route (see PhaseSession). */
   session(exchange: HttpExchange, route: RouteHandlers): PhaseSession {
     if (this.#closed) throw new EngineClosedError();
@@ -295,6 +313,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       runtimes,
       locations: this.#compileLocations(config, runtimes),
       timers: undefined as unknown as Timers,
+      sslCertificate: config.sslCertificate === undefined ? undefined : this.#compile(config.sslCertificate, runtimes, { phase: 'sslCertificate', location: undefined, path: 'sslCertificate' }),
       requests: new Set(),
       exiting: false,
       drained: undefined,

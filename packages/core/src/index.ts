@@ -47,7 +47,7 @@ export {
   type ConfigIssue,
 } from './errors.js';
 export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './constants.js';
-export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
+export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, NgxSsl, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
 export { checkRequestApi } from './ngx-request.js';
 export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './exchange.js';
 export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './handler.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { formatNumber, pushPrintable } from './format.js';
 import { flushOutput, sendEof, sendHeaders } from './output.js';
 import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
-import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxLocation, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
+import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
 import { capture } from './subrequest.js';
 import type { TimerCallback, TimerHandle } from './timers.js';
 import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from './phases.js';
@@ -41,6 +41,7 @@ export class NgxRequest implements Ngx {
   #timer: NgxTimer | undefined;
   #worker: NgxWorker | undefined;
   #location: NgxLocation | undefined;
+  #ssl: NgxSsl | undefined;
 
   constructor(state: RequestState) {
     this.#s = state;
@@ -230,6 +231,30 @@ export class NgxRequest implements Ngx {
       captureMulti: (requests) => {
         allow(s, 'ngx.location.capture');
         return Promise.all(requests.map(([uri, options]) => capture(s, uri, options ?? {}, newFacade)));
+      },
+    });
+  }
+
+  get ssl(): NgxSsl {
+    const s = this.#s;
+    const state = () => {
+      allow(s, 'ngx.ssl');
+      return (s.ssl ??= { serverName: undefined, cert: undefined, key: undefined });
+    };
+    return (this.#ssl ??= {
+      serverName: () => state().serverName,
+      setCert: (pem) => {
+        if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new BadArgumentError('bad certificate: a PEM string is expected');
+        state().cert = pem;
+      },
+      setPrivKey: (pem) => {
+        if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new BadArgumentError('bad private key: a PEM string is expected');
+        state().key = pem;
+      },
+      clearCerts: () => {
+        const st = state();
+        st.cert = undefined;
+        st.key = undefined;
       },
     });
   }

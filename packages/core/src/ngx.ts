@@ -79,6 +79,18 @@ export interface NgxLocation {
   captureMulti(requests: readonly (readonly [uri: string, options?: CaptureOptions])[]): Promise<CaptureResult[]>;
 }
 
+/** ngx.ssl in the sslCertificate phase: choose the certificate for a TLS handshake. */
+export interface NgxSsl {
+  /** The SNI server name the client asked for, or undefined. */
+  serverName(): string | undefined;
+  /** The certificate (chain) to present, PEM. */
+  setCert(pem: string): void;
+  /** Its private key, PEM. */
+  setPrivKey(pem: string): void;
+  /** Drops what was set (the server's default certificate is used unless another is set). */
+  clearCerts(): void;
+}
+
 export interface NgxWorker {
   id(): number;
   count(): number;
@@ -123,6 +135,7 @@ export interface Ngx extends NgxConstants {
   readonly shared: Readonly<Record<string, SharedDict>>;
   readonly timer: NgxTimer;
   readonly location: NgxLocation;
+  readonly ssl: NgxSsl;
   readonly worker: NgxWorker;
   readonly isSubrequest: boolean;
   getPhase(): string;

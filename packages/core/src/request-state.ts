@@ -44,6 +44,8 @@ export interface Generation {
   readonly timers: Timers;
   /** Requests started on this generation and not yet past their log phase. */
   readonly requests: Set<RequestState>;
+  /** The sslCertificate handler, if the config has one. */
+  readonly sslCertificate: CompiledHandler | undefined;
   /** Set once the generation is being replaced or closed (ngx.worker.exiting()). */
   exiting: boolean;
   /** Called when `requests` becomes empty while exiting. */
@@ -129,6 +131,8 @@ export class RequestState {
   /** Return value of the last handler (body_filter may return ngx.ERROR). */
   result: unknown;
 
+  /** The TLS handshake an ssl_certificate handler is choosing a certificate for. */
+  ssl: { serverName: string | undefined; cert: string | undefined; key: string | undefined } | undefined;
   /** Subrequest nesting: 0 for a main request. */
   depth = 0;
   /** The request that started this subrequest. */

@@ -2,3 +2,4 @@
 
 export { createHandler, type NodeHandler, type NextFunction } from './handler.js';
 export { NodeExchange } from './exchange.js';
+export { createSNICallback, type SNICallback } from './sni.js';

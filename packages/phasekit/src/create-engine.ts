@@ -6,7 +6,7 @@ import { luaRuntime } from '@phasekit/lua';
 /** True when any handler in the config is `{ lua }` or `{ luaFile }`. */
 export function usesLua(config: EngineConfig): boolean {
   const isLua = (spec: unknown) => typeof spec === 'object' && spec !== null && ('lua' in spec || 'luaFile' in spec);
-  if (config.lua !== undefined || isLua(config.init) || isLua(config.initWorker) || isLua(config.exitWorker)) return true;
+  if (config.lua !== undefined || [config.init, config.initWorker, config.exitWorker, config.sslCertificate].some(isLua)) return true;
   return config.locations.some((loc) => Object.values(loc).some(isLua) || (loc.set ?? []).some(isLua));
 }
 
