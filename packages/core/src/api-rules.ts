@@ -59,6 +59,7 @@ export const API_RULES = {
   'ngx.timer': ALL & ~phaseMask('init', 'exitWorker'),
   'ngx.worker': ALL,
   'ngx.ssl': phaseMask('sslCertificate'),
+  'ngx.balancer': phaseMask('balancer'),
 } as const satisfies Record<string, number>;
 
 /**

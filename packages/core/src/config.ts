@@ -44,6 +44,74 @@ const setSpecSchema = z
   .strict()
   .superRefine(exactlyOneSource);
 
+const serverSchema = z.union([
+  z.string(),
+  z
+    .object({
+      address: z.string(),
+      weight: z.number().int().positive().optional(),
+      maxFails: z.number().int().min(0).optional(),
+      failTimeout: z.number().min(0).optional(),
+      backup: z.boolean().optional(),
+    })
+    .strict(),
+]);
+
+const upstreamSchema = z
+  .object({
+    servers: z.array(serverSchema).optional(),
+    /** A balancer handler (balancer_by_lua) picks the peer for each try. */
+    balancer: handlerSpecSchema.optional(),
+    method: z.enum(['round-robin', 'least-conn', 'hash']).optional(),
+    /** For method "hash": the key, with variables (`$remote_addr`, `$arg_user`). */
+    hash: z.string().optional(),
+    /** Idle keepalive connections kept per peer (0: a new connection per request). */
+    keepalive: z.number().int().min(0).optional(),
+    healthCheck: z
+      .object({
+        path: z.string().optional(),
+        /** Seconds between checks. */
+        interval: z.number().positive(),
+        timeout: z.number().positive().optional(),
+        /** Consecutive results that mark a peer up / down. */
+        healthy: z.number().int().positive().optional(),
+        unhealthy: z.number().int().positive().optional(),
+        /** Statuses that count as healthy (default 200-399). */
+        statuses: z.array(z.number().int()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((u, ctx) => {
+    if ((u.servers === undefined || u.servers.length === 0) && u.balancer === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'an upstream needs servers, or a balancer handler that sets the peer' });
+    }
+    if (u.method === 'hash' && u.hash === undefined) ctx.addIssue({ code: 'custom', message: 'method "hash" needs a "hash" key, e.g. "$remote_addr"' });
+  });
+
+const NEXT_UPSTREAM = ['error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504', 'http_403', 'http_404', 'http_429', 'off'] as const;
+
+const proxySchema = z
+  .object({
+    /** Seconds (nginx's proxy_connect_timeout, default 60). */
+    connectTimeout: z.number().positive().optional(),
+    sendTimeout: z.number().positive().optional(),
+    readTimeout: z.number().positive().optional(),
+    /** proxy_next_upstream (default: error, timeout). */
+    nextUpstream: z.array(z.enum(NEXT_UPSTREAM)).optional(),
+    /** proxy_next_upstream_tries (default 0: as many as there are peers). */
+    nextUpstreamTries: z.number().int().min(0).optional(),
+    /** proxy_set_header: values may use variables; "" removes the header. */
+    setHeaders: z.record(z.string(), z.string()).optional(),
+    /** Add X-Forwarded-For ($proxy_add_x_forwarded_for). */
+    xForwardedFor: z.boolean().optional(),
+  })
+  .strict();
+
+export type ProxyOptions = z.output<typeof proxySchema>;
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
+
 const locationSchema = z
   .object({
     match: z.string().superRefine((m, ctx) => {
@@ -61,8 +129,14 @@ const locationSchema = z
     log: handlerSpecSchema.optional(),
     defaultType: z.string().optional(),
     bodyFilterBuffer: z.object({ maxBytes: z.lazy(() => size) }).strict().optional(),
+    /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
+    proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
+    proxy: proxySchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((loc, ctx) => {
+    if (loc.proxyPass !== undefined && loc.content !== undefined) ctx.addIssue({ code: 'custom', message: 'a location has either content or proxyPass, not both' });
+  });
 
 /** Phase handlers for a framework route (Fastify's per-route mode). */
 export const routeSchema = z
@@ -96,6 +170,7 @@ export const engineConfigSchema = z
       })
       .strict()
       .optional(),
+    upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an upstream name is letters, digits, ".", "-" and "_"'), upstreamSchema).optional(),
     init: handlerSpecSchema.optional(),
     initWorker: handlerSpecSchema.optional(),
     exitWorker: handlerSpecSchema.optional(),

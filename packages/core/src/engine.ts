@@ -21,6 +21,7 @@ import { parseSize, SharedDict } from './shared-dict/index.js';
 import { bareLocation, fabricateExchange, runSinglePhase, type PhaseOutcome, type PhasePreset, type PhaseRequest } from './single-phase.js';
 import { defaultPage } from './status.js';
 import { Timers, type TimerInfo } from './timers.js';
+import { closeUpstreams, compileProxy, compileUpstream, startHealthChecks, type CompiledUpstream } from './upstream/upstreams.js';
 import { initVars, parseTemplate } from './vars.js';
 
 export interface EngineOptions {
@@ -314,6 +315,9 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       locations: this.#compileLocations(config, runtimes),
       timers: undefined as unknown as Timers,
       sslCertificate: config.sslCertificate === undefined ? undefined : this.#compile(config.sslCertificate, runtimes, { phase: 'sslCertificate', location: undefined, path: 'sslCertificate' }),
+      upstreams: this.#compileUpstreams(config, runtimes),
+      directUpstreams: new Map(),
+      stopHealthChecks: [],
       requests: new Set(),
       exiting: false,
       drained: undefined,
@@ -327,6 +331,20 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       },
       { maxPending: config.maxPendingTimers ?? 1024, maxRunning: config.maxRunningTimers ?? 256 },
     );
+    for (const [name, upstream] of gen.upstreams) {
+      const check = config.upstreams?.[name]?.healthCheck;
+      if (check === undefined) continue;
+      (gen.stopHealthChecks as (() => void)[]).push(
+        startHealthChecks(upstream, check, {
+          now: () => this.clock.now(),
+          schedule: (fn, ms) => this.clock.schedule(fn, ms),
+          report: (up, peer, healthy) => {
+            this.log(healthy ? 'warn' : 'error', `upstream "${up}" peer ${peer.address} is ${healthy ? 'up' : 'down'} (health check)`);
+            this.emit('upstream:health', { upstream: up, peer: peer.address, healthy });
+          },
+        }),
+      );
+    }
     try {
       if (config.init) await this.#runLifecycle(gen, 'init', this.#compile(config.init, runtimes, { phase: 'init', location: undefined, path: 'init' }));
       if (config.initWorker) {
@@ -334,10 +352,25 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       }
     } catch (err) {
       await gen.timers.expire();
+      for (const stop of gen.stopHealthChecks) stop();
+      await closeUpstreams([...gen.upstreams.values()]);
       for (const rt of runtimes) await rt.close();
       throw err;
     }
     return gen;
+  }
+
+  #compileUpstreams(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): Map<string, CompiledUpstream> {
+    const upstreams = new Map<string, CompiledUpstream>();
+    for (const [name, u] of Object.entries(config.upstreams ?? {})) {
+      const balancer = u.balancer === undefined ? undefined : this.#compile(u.balancer, runtimes, { phase: 'balancer', location: `upstream ${name}`, path: `upstreams.${name}.balancer` });
+      try {
+        upstreams.set(name, compileUpstream(name, u, balancer));
+      } catch (err) {
+        throw new ConfigError([{ path: `upstreams.${name}.servers`, message: (err as Error).message }], { cause: err });
+      }
+    }
+    return upstreams;
   }
 
   /** Ends a generation: premature timers, requests drained (or cut at `timeout`), exitWorker, runtimes closed. */
@@ -359,6 +392,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       const handler = this.#compile(this.#config.exitWorker, gen.runtimes, { phase: 'exitWorker', location: undefined, path: 'exitWorker' });
       await this.#runDetached(gen, 'exitWorker', handler);
     }
+    for (const stop of gen.stopHealthChecks) stop();
+    await closeUpstreams([...gen.upstreams.values(), ...gen.directUpstreams.values()]);
     for (const rt of gen.runtimes) if (!keep.includes(rt)) await rt.close();
   }
 
@@ -412,6 +447,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
         log: handler('log', 'log'),
         defaultType: loc.defaultType ?? engineType,
         bodyFilterBuffer: loc.bodyFilterBuffer === undefined ? undefined : { maxBytes: parseSize(loc.bodyFilterBuffer.maxBytes) },
+        proxy: loc.proxyPass === undefined ? undefined : compileProxy(loc.proxyPass, loc.proxy),
       };
       table.add(match, compiled);
     });
@@ -449,4 +485,5 @@ const LIFECYCLE_LOCATION: CompiledLocation = {
   rewrite: undefined, access: undefined, content: undefined, headerFilter: undefined, bodyFilter: undefined, log: undefined,
   defaultType: 'text/plain',
   bodyFilterBuffer: undefined,
+  proxy: undefined,
 };

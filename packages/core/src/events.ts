@@ -25,12 +25,20 @@ export interface HandlerErrorInfo extends PhaseInfo {
   error: unknown;
 }
 
+export interface UpstreamHealthInfo {
+  upstream: string;
+  /** host:port */
+  peer: string;
+  healthy: boolean;
+}
+
 export interface EngineEvents {
   'request:start': (info: RequestInfo) => void;
   'request:end': (info: RequestEndInfo) => void;
   'phase:start': (info: PhaseInfo) => void;
   'phase:end': (info: PhaseInfo) => void;
   'handler:error': (info: HandlerErrorInfo) => void;
+  'upstream:health': (info: UpstreamHealthInfo) => void;
 }
 
 /** diagnostics_channel channels, one per event: `phasekit:request:start`, ... */

@@ -47,12 +47,12 @@ export {
   type ConfigIssue,
 } from './errors.js';
 export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './constants.js';
-export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, NgxSsl, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
+export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, NgxSsl, NgxBalancer, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
 export { checkRequestApi } from './ngx-request.js';
 export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './exchange.js';
 export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './handler.js';
 export { formatLogLine, stderrLogger, type Logger, type LogEntry } from './log.js';
-export type { EngineEvents, RequestInfo, RequestEndInfo, PhaseInfo, HandlerErrorInfo } from './events.js';
+export type { EngineEvents, RequestInfo, RequestEndInfo, PhaseInfo, HandlerErrorInfo, UpstreamHealthInfo } from './events.js';
 export { systemClock, type Clock } from './clock.js';
 export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './args.js';
 export { defaultPage, reasonPhrase } from './status.js';

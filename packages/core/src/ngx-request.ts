@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { formatNumber, pushPrintable } from './format.js';
 import { flushOutput, sendEof, sendHeaders } from './output.js';
 import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
-import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
+import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxBalancer, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
 import { capture } from './subrequest.js';
 import type { TimerCallback, TimerHandle } from './timers.js';
 import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from './phases.js';
@@ -42,6 +42,7 @@ export class NgxRequest implements Ngx {
   #worker: NgxWorker | undefined;
   #location: NgxLocation | undefined;
   #ssl: NgxSsl | undefined;
+  #balancer: NgxBalancer | undefined;
 
   constructor(state: RequestState) {
     this.#s = state;
@@ -255,6 +256,38 @@ export class NgxRequest implements Ngx {
         const st = state();
         st.cert = undefined;
         st.key = undefined;
+      },
+    });
+  }
+
+  get balancer(): NgxBalancer {
+    const s = this.#s;
+    const state = () => {
+      allow(s, 'ngx.balancer');
+      return (s.balancer ??= { peer: undefined, moreTries: 0, lastFailure: undefined, timeouts: undefined });
+    };
+    return (this.#balancer ??= {
+      setCurrentPeer: (host, port) => {
+        if (typeof host !== 'string' || host === '') throw new BadArgumentError('bad argument #1 to \'set_current_peer\' (host expected)');
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BadArgumentError(`bad port number: ${String(port)}`);
+        state().peer = { host, port };
+      },
+      setMoreTries: (count) => {
+        const st = state();
+        // nginx caps tries at 128 (NGX_HTTP_LUA_BALANCER_MAX_TRIES... as lua-resty-core reports).
+        if (count > 128) {
+          st.moreTries = 128;
+          return [false, 'reduced tries due to limit'];
+        }
+        st.moreTries = count;
+        return [true];
+      },
+      getLastFailure: () => {
+        const failure = state().lastFailure;
+        return failure === undefined ? [undefined, undefined] : [failure[0], failure[1]];
+      },
+      setTimeouts: (connect, send, read) => {
+        state().timeouts = { connect, send, read };
       },
     });
   }

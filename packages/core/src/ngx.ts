@@ -91,6 +91,18 @@ export interface NgxSsl {
   clearCerts(): void;
 }
 
+/** ngx.balancer in the balancer phase: pick the peer, tries and timeouts of this try. */
+export interface NgxBalancer {
+  /** The peer for this try. */
+  setCurrentPeer(host: string, port: number): void;
+  /** Allows `count` more tries after this one; returns [true] or [false, reason] past the limit. */
+  setMoreTries(count: number): [true] | [false, string];
+  /** How the previous try ended: ["failed", undefined] or ["next", status]; [undefined, undefined] on the first. */
+  getLastFailure(): [state: 'failed' | 'next' | undefined, status: number | undefined];
+  /** Seconds; undefined keeps the location's. */
+  setTimeouts(connect?: number, send?: number, read?: number): void;
+}
+
 export interface NgxWorker {
   id(): number;
   count(): number;
@@ -136,6 +148,7 @@ export interface Ngx extends NgxConstants {
   readonly timer: NgxTimer;
   readonly location: NgxLocation;
   readonly ssl: NgxSsl;
+  readonly balancer: NgxBalancer;
   readonly worker: NgxWorker;
   readonly isSubrequest: boolean;
   getPhase(): string;

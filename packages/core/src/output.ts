@@ -66,7 +66,7 @@ function nested(s: RequestState, phase: 'headerFilter' | 'bodyFilter', filter: N
 }
 
 /** Sends the headers now (ngx.send_headers, the first ngx.flush): status, header_filter, writeHead. */
-export function sendHeaders(s: RequestState): boolean {
+export function sendHeaders(s: RequestState, keepLength = false): boolean {
   if (s.streaming) return true;
   if (s.status === 0) s.status = 200;
   s.headersSent = true;
@@ -78,8 +78,9 @@ export function sendHeaders(s: RequestState): boolean {
     abortResponse(s);
     return false;
   }
-  // The body length is unknown while streaming: chunked, whatever a handler set.
-  headers.delete('Content-Length');
+  // The body length is unknown while streaming: chunked, whatever a handler set (a proxied
+  // response without a body_filter keeps its upstream length).
+  if (!keepLength) headers.delete('Content-Length');
   s.exchange.writeHead(s.status, headers.toOutgoing());
   if (replaced !== undefined) {
     if (replaced !== '' && s.method !== 'HEAD') writeRaw(s, replaced);

@@ -15,6 +15,7 @@ import {
   STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET,
   type RequestState,
 } from './request-state.js';
+import { runProxy } from './upstream/proxy.js';
 import { abortResponse, defaultHeaders, runBodyFilter, runHeaderFilter, sendEof } from './output.js';
 import { CLOSE_STATUSES, defaultPage } from './status.js';
 import { initVars, interpolate, writeVar } from './vars.js';
@@ -139,6 +140,7 @@ function runStep(s: RequestState): Pending {
       // Subrequests skip the access phase, as nginx does.
       return s.parent === undefined ? loc.access && runHandler(s, 'access', loc.access) : undefined;
     case STEP_CONTENT:
+      if (loc.proxy !== undefined) return runProxy(s).catch((err: unknown) => handlerFailed(s, 'content', err));
       return loc.content && runHandler(s, 'content', loc.content);
     case STEP_RESPOND:
       return respond(s);
@@ -182,7 +184,7 @@ function settle(s: RequestState): void {
     s.step = STEP_RESPOND;
     return;
   }
-  if (step === STEP_CONTENT && s.location.content === undefined) {
+  if (step === STEP_CONTENT && s.location.content === undefined && s.location.proxy === undefined) {
     // No content handler: nginx's static module finds no file.
     s.exitCode = 404;
   }

@@ -10,6 +10,8 @@ import type { EngineCore } from './engine-core.js';
 import type { ScriptRuntime } from './handler.js';
 import type { LocationTable } from './location.js';
 import type { Timers } from './timers.js';
+import type { BalancerState, UpstreamLog } from './upstream/proxy.js';
+import type { CompiledUpstream, ProxyTarget } from './upstream/upstreams.js';
 
 /** A `$name` reference or literal text, from `vars` values and set `args`. */
 export type Template = readonly (string | { ref: string })[];
@@ -31,6 +33,8 @@ export interface CompiledLocation {
   readonly defaultType: string;
   /** bodyFilterBuffer: body_filter gets the whole body once, up to this many bytes. */
   readonly bodyFilterBuffer: { readonly maxBytes: number } | undefined;
+  /** proxyPass: the content phase sends the request upstream. */
+  readonly proxy: ProxyTarget | undefined;
 }
 
 /**
@@ -44,6 +48,12 @@ export interface Generation {
   readonly timers: Timers;
   /** Requests started on this generation and not yet past their log phase. */
   readonly requests: Set<RequestState>;
+  /** Upstreams of the config, by name. */
+  readonly upstreams: ReadonlyMap<string, CompiledUpstream>;
+  /** Upstreams made for proxyPass URLs naming host:port directly. */
+  readonly directUpstreams: Map<string, CompiledUpstream>;
+  /** Stops the active health checks. */
+  readonly stopHealthChecks: readonly (() => void)[];
   /** The sslCertificate handler, if the config has one. */
   readonly sslCertificate: CompiledHandler | undefined;
   /** Set once the generation is being replaced or closed (ngx.worker.exiting()). */
@@ -73,6 +83,8 @@ export class RequestState {
   readonly requestUri: string;
   /** Normalized path, `$uri`. */
   uri: string;
+  /** `$uri` as the request arrived (a proxied request sends the raw URI while it is unchanged). */
+  readonly initialUri: string;
   /** Query string without `?`, `$args`. */
   args: string;
 
@@ -131,6 +143,10 @@ export class RequestState {
   /** Return value of the last handler (body_filter may return ngx.ERROR). */
   result: unknown;
 
+  /** The balancer phase's decisions for the current try (ngx.balancer). */
+  balancer: BalancerState | undefined;
+  /** Tries of a proxied request, for the $upstream_* variables. */
+  upstreamLog: UpstreamLog | undefined;
   /** The TLS handshake an ssl_certificate handler is choosing a certificate for. */
   ssl: { serverName: string | undefined; cert: string | undefined; key: string | undefined } | undefined;
   /** Subrequest nesting: 0 for a main request. */
@@ -154,6 +170,7 @@ export class RequestState {
     this.method = exchange.method;
     this.requestUri = exchange.url;
     this.uri = uri;
+    this.initialUri = uri;
     this.args = args;
     this.location = location;
     this.captures = captures;

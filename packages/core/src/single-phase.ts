@@ -101,6 +101,7 @@ export function bareLocation(name: string, vars: Record<string, string>): Compil
     rewrite: undefined, access: undefined, content: undefined, headerFilter: undefined, bodyFilter: undefined, log: undefined,
     defaultType: 'text/plain',
     bodyFilterBuffer: undefined,
+    proxy: undefined,
   };
 }
 

@@ -52,6 +52,11 @@ const BUILTIN: Record<string, Getter> = {
   body_bytes_sent: (s) => String(s.bodyBytesSent),
   pid: () => String(process.pid),
   request_length: (s) => requestHeader(s, 'content-length') ?? '0',
+  upstream_addr: (s) => s.upstreamLog?.addr.join(', '),
+  upstream_status: (s) => s.upstreamLog?.status.join(', '),
+  upstream_response_time: (s) => s.upstreamLog?.responseTime.join(', '),
+  upstream_connect_time: (s) => s.upstreamLog?.connectTime.join(', '),
+  upstream_header_time: (s) => s.upstreamLog?.headerTime.join(', '),
 };
 
 /** Built-ins that ngx.var may assign, besides declared variables. */

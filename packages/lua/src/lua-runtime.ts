@@ -23,6 +23,7 @@ import { installLog } from './ngx/log.js';
 import { installOutput } from './ngx/output.js';
 import { installReq } from './ngx/req.js';
 import { EXIT_SIGNAL, PAIRS_TO_TABLE_LUA, type RequestInstall } from './ngx/request.js';
+import { installBalancer } from './ngx/balancer.js';
 import { installShared } from './ngx/shared.js';
 import { installSsl } from './ngx/ssl.js';
 import { installTimer } from './ngx/timer.js';
@@ -105,6 +106,7 @@ export class LuaRuntime implements ScriptRuntime {
     for (const extra of EXTRA_MODULES) extra(install);
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
+    installBalancer(install);
     installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix });
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };

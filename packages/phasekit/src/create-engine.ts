@@ -7,6 +7,7 @@ import { luaRuntime } from '@phasekit/lua';
 export function usesLua(config: EngineConfig): boolean {
   const isLua = (spec: unknown) => typeof spec === 'object' && spec !== null && ('lua' in spec || 'luaFile' in spec);
   if (config.lua !== undefined || [config.init, config.initWorker, config.exitWorker, config.sslCertificate].some(isLua)) return true;
+  if (Object.values(config.upstreams ?? {}).some((u) => isLua(u.balancer))) return true;
   return config.locations.some((loc) => Object.values(loc).some(isLua) || (loc.set ?? []).some(isLua));
 }
 

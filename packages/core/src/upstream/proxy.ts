@@ -1,0 +1,251 @@
+// proxyPass: the request goes to an upstream peer (undici), with retries as proxy_next_upstream,
+// the balancer phase per try, and the response streamed back through header_filter and body_filter.
+
+import { readFile } from 'node:fs/promises';
+import type { Dispatcher } from 'undici';
+import type { HeaderValue } from '../ngx.js';
+import { responseHeaders } from '../ngx-request.js';
+import { flushOutput, sendEof, sendHeaders } from '../output.js';
+import { runHandler } from '../pipeline.js';
+import type { RequestState } from '../request-state.js';
+import { interpolate } from '../vars.js';
+import { Peer } from './peers.js';
+import { directUpstream, poolFor, type CompiledUpstream, type ProxyTarget } from './upstreams.js';
+
+/** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+
+/** What the balancer phase of one try decided (ngx.balancer). */
+export interface BalancerState {
+  peer: { host: string; port: number } | undefined;
+  moreTries: number;
+  lastFailure: [state: 'failed' | 'next', status: number | undefined] | undefined;
+  timeouts: { connect?: number; send?: number; read?: number } | undefined;
+}
+
+/** Per-try figures for $upstream_addr, $upstream_status, $upstream_*_time. */
+export interface UpstreamLog {
+  addr: string[];
+  status: string[];
+  responseTime: string[];
+  connectTime: string[];
+  headerTime: string[];
+}
+
+type Outcome =
+  | { kind: 'response'; res: Dispatcher.ResponseData }
+  | { kind: 'failed'; timeout: boolean; message: string };
+
+/** The content phase of a location with proxyPass. */
+export async function runProxy(s: RequestState): Promise<void> {
+  const proxy = s.location.proxy;
+  if (proxy === undefined) return;
+  s.phase = 'content';
+  const href = interpolate(s, proxy.template);
+  // The host as written: upstream names are matched as given (URL would lower-case them).
+  const host = /^https?:\/\/([^/?#]+)/.exec(href)?.[1] ?? '';
+  const target = new URL(href);
+  const upstream = resolveUpstream(s, host);
+  if (upstream === undefined) {
+    s.engine.log('error', `no upstream "${host}" (proxyPass ${href})`, s);
+    s.exitCode = 502;
+    return;
+  }
+  const options = proxy.options;
+  const body = await requestBody(s);
+  if (s.exitCode !== undefined) return;
+  const path = upstreamPath(s, target, proxy.withPath);
+  const headers = requestHeaders(s, host, proxy.setHeaders, options.xForwardedFor === true);
+  const next = new Set(options.nextUpstream ?? ['error', 'timeout']);
+  const retryOff = next.has('off');
+  const readMs = (options.readTimeout ?? 60) * 1000;
+  const connectMs = (options.connectTimeout ?? 60) * 1000;
+  const log: UpstreamLog = (s.upstreamLog = { addr: [], status: [], responseTime: [], connectTime: [], headerTime: [] });
+  const tried = new Set<Peer>();
+  let maxTries = options.nextUpstreamTries ?? 0;
+  if (maxTries === 0) maxTries = upstream.balancer === undefined ? Math.max(1, upstream.peers.all.length) : 1;
+  let lastFailure: BalancerState['lastFailure'];
+  let kept: Dispatcher.ResponseData | undefined;
+  let lastTimeout = false;
+
+  for (let attempt = 0; attempt < maxTries; attempt++) {
+    const choice = choosePeer(s, upstream, tried, lastFailure, connectMs, readMs);
+    if (choice === undefined) break;
+    if (choice === 'error') return;
+    const { peer, timeouts } = choice;
+    if (upstream.balancer !== undefined) maxTries = Math.max(maxTries, 1 + (s.balancer?.moreTries ?? 0));
+    tried.add(peer);
+    if (kept !== undefined) {
+      await kept.body.dump().catch(() => undefined);
+      kept = undefined;
+    }
+    const started = s.engine.clock.now();
+    peer.active++;
+    const outcome = await send(poolFor(upstream, peer, timeouts.connect), s.method, path, headers, body, timeouts.read);
+    peer.active--;
+    const seconds = ((s.engine.clock.now() - started) / 1000).toFixed(3);
+    log.addr.push(peer.address);
+    log.responseTime.push(seconds);
+    log.connectTime.push(outcome.kind === 'response' ? seconds : '-');
+    log.headerTime.push(outcome.kind === 'response' ? seconds : '-');
+    if (outcome.kind === 'failed') {
+      log.status.push(outcome.timeout ? '504' : '502');
+      peer.fail(s.engine.clock.now());
+      s.engine.log('error', `${outcome.timeout ? 'upstream timed out' : 'connect() failed'} (${outcome.message}) while ${outcome.timeout ? 'reading response header from' : 'connecting to'} upstream, upstream: "http://${peer.address}${path}"`, s);
+      lastFailure = ['failed', undefined];
+      lastTimeout = outcome.timeout;
+      if (retryOff || !next.has(outcome.timeout ? 'timeout' : 'error')) break;
+      continue;
+    }
+    const status = outcome.res.statusCode;
+    log.status.push(String(status));
+    if (!retryOff && next.has(`http_${status}` as never)) {
+      if (status >= 500) peer.fail(s.engine.clock.now());
+      lastFailure = ['next', status];
+      kept = outcome.res;
+      continue;
+    }
+    peer.succeed();
+    await relay(s, outcome.res);
+    return;
+  }
+  if (kept !== undefined) {
+    // Out of tries: the last upstream answer goes to the client, as nginx does.
+    await relay(s, kept);
+    return;
+  }
+  s.exitCode = lastTimeout ? 504 : 502;
+}
+
+function resolveUpstream(s: RequestState, host: string): CompiledUpstream | undefined {
+  const gen = s.gen;
+  const named = gen.upstreams.get(host);
+  if (named !== undefined) return named;
+  let direct = gen.directUpstreams.get(host);
+  if (direct === undefined) {
+    direct = directUpstream(host);
+    if (direct === undefined) return undefined;
+    gen.directUpstreams.set(host, direct);
+  }
+  return direct;
+}
+
+/** The peer for one try: the balancer handler's choice, or the upstream's own selection. */
+function choosePeer(s: RequestState, upstream: CompiledUpstream, tried: ReadonlySet<Peer>, lastFailure: BalancerState['lastFailure'], connectMs: number, readMs: number):
+  { peer: Peer; timeouts: { connect: number; read: number } } | 'error' | undefined {
+  if (upstream.balancer !== undefined) {
+    const state: BalancerState = (s.balancer = { peer: undefined, moreTries: s.balancer?.moreTries ?? 0, lastFailure, timeouts: undefined });
+    runHandler(s, 'balancer', upstream.balancer);
+    s.phase = 'content';
+    if (s.failed) return 'error';
+    if (state.peer !== undefined) {
+      const address = `${state.peer.host.includes(':') ? `[${state.peer.host}]` : state.peer.host}:${state.peer.port}`;
+      let peer = upstream.peers.all.find((p) => p.address === address) ?? upstream.extraPeers.get(address);
+      if (peer === undefined) {
+        peer = new Peer({ host: state.peer.host, port: state.peer.port, weight: 1, maxFails: 0, failTimeout: 10, backup: false });
+        upstream.extraPeers.set(address, peer);
+      }
+      return {
+        peer,
+        timeouts: { connect: (state.timeouts?.connect ?? connectMs / 1000) * 1000, read: (state.timeouts?.read ?? readMs / 1000) * 1000 },
+      };
+    }
+  }
+  const key = upstream.hash === undefined ? undefined : interpolate(s, upstream.hash);
+  const peer = upstream.peers.pick(s.engine.clock.now(), tried, key);
+  return peer === undefined ? undefined : { peer, timeouts: { connect: connectMs, read: readMs } };
+}
+
+async function send(pool: Dispatcher, method: string, path: string, headers: Record<string, string | string[]>, body: Uint8Array | undefined, readMs: number): Promise<Outcome> {
+  try {
+    const res = await pool.request({ method: method as Dispatcher.HttpMethod, path, headers, body: body ?? null, headersTimeout: readMs, bodyTimeout: readMs });
+    return { kind: 'response', res };
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    return { kind: 'failed', timeout: code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT', message: (err as Error).message };
+  }
+}
+
+/** Streams the upstream response back: status and headers through header_filter, body chunks through body_filter. */
+async function relay(s: RequestState, res: Dispatcher.ResponseData): Promise<void> {
+  s.status = res.statusCode;
+  const headers = responseHeaders(s);
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    headers.set(name, value as HeaderValue);
+  }
+  const keepLength = s.location.bodyFilter === undefined;
+  if (!sendHeaders(s, keepLength)) {
+    await res.body.dump().catch(() => undefined);
+    return;
+  }
+  try {
+    for await (const chunk of res.body) {
+      if (s.eofSent) break;
+      s.out.push(chunk as Uint8Array);
+      const drained = flushOutput(s, true);
+      if (drained !== undefined) await drained;
+    }
+  } catch (err) {
+    // The upstream went away mid-body: the client's response cannot be completed.
+    s.engine.log('error', `upstream prematurely closed connection while reading upstream (${(err as Error).message})`, s);
+    s.failed = true;
+    return;
+  }
+  sendEof(s);
+}
+
+/** The body to forward (read in full first, as nginx's proxy_request_buffering does, so retries can resend it). */
+async function requestBody(s: RequestState): Promise<Uint8Array | undefined> {
+  const h = s.exchange.headers;
+  const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+  if (!s.bodyRead && hasBody) {
+    try {
+      await s.ngx.req.readBody();
+    } catch (err) {
+      if (s.bodyTooLarge !== undefined) {
+        s.exitCode = 413;
+        return undefined;
+      }
+      throw err;
+    }
+  }
+  if (s.bodyFile !== undefined) return readFile(s.bodyFile);
+  return s.body;
+}
+
+/**
+ * nginx's rule: a proxyPass with a path part replaces the matched location prefix with it;
+ * without one, the request URI goes as the client sent it (or as rewritten).
+ */
+function upstreamPath(s: RequestState, target: URL, withPath: boolean): string {
+  const args = s.args === '' ? '' : `?${s.args}`;
+  if (!withPath) return s.uri === s.initialUri ? s.requestUri : `${encodeURI(s.uri)}${args}`;
+  const match = s.location.match;
+  const prefix = match.kind === 'prefix' || match.kind === 'prefixStop' || match.kind === 'exact' ? match.value : '';
+  const rest = prefix !== '' && s.uri.startsWith(prefix) ? s.uri.slice(prefix.length) : s.uri.slice(1);
+  return `${target.pathname}${encodeURI(rest)}${args}`;
+}
+
+function requestHeaders(s: RequestState, proxyHost: string, set: ProxyTarget['setHeaders'], xff: boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const h = s.ngx.req.getHeaders(0, true);
+  for (const [name, value] of Object.entries(h)) {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'host' || lower === 'content-length') continue;
+    out[name] = value;
+  }
+  // nginx's defaults: proxy_set_header Host $proxy_host; Connection close (undici keeps its own pool).
+  out.host = proxyHost;
+  if (xff) {
+    const prior = s.exchange.headers['x-forwarded-for'];
+    out['x-forwarded-for'] = prior === undefined ? s.exchange.remoteAddress : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${s.exchange.remoteAddress}`;
+  }
+  for (const [name, value] of set) {
+    const v = interpolate(s, value);
+    const key = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+    if (v === '') delete out[key];
+    else out[key] = v;
+  }
+  return out;
+}
