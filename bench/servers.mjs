@@ -51,6 +51,35 @@ async function handlerFor(name) {
       });
       return createHandler(engine);
     }
+    case 'proxy-undici': {
+      // The minimal proxy phasekit is measured against: one undici Pool, stream the answer back.
+      const { Pool } = await import('undici');
+      const pool = new Pool(`http://${process.env.BACKEND}`, { connections: 64 });
+      return (req, res) => {
+        pool.request({ method: req.method, path: req.url, headers: { host: process.env.BACKEND } }).then(
+          (up) => {
+            const headers = { ...up.headers };
+            delete headers.connection;
+            delete headers['keep-alive'];
+            delete headers['transfer-encoding'];
+            res.writeHead(up.statusCode, headers);
+            up.body.pipe(res);
+          },
+          () => {
+            res.writeHead(502);
+            res.end();
+          },
+        );
+      };
+    }
+    case 'proxy-phasekit': {
+      const { createEngine, createHandler } = await import('phasekit');
+      const engine = await createEngine({
+        upstreams: { backend: { servers: [process.env.BACKEND], keepalive: 64 } },
+        locations: [{ match: '/', proxyPass: 'http://backend' }],
+      });
+      return createHandler(engine);
+    }
     default:
       throw new Error(`unknown target ${name}`);
   }

@@ -27,8 +27,10 @@ export interface HttpExchange {
   readBody(limit: number): Promise<Uint8Array>;
   /** Sends the whole response at once; `body` null sends none (HEAD, 204, 304). */
   respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void;
-  /** Streaming: sends the status line and headers (no Content-Length: the body is chunked). */
+  /** Streaming: sets the status line and headers; they go out with the first chunk. */
   writeHead(status: number, headers: Record<string, HeaderValue>): void;
+  /** Streaming: sends the headers now, before any body (ngx.send_headers, an empty ngx.flush). */
+  flushHeaders?(): void;
   /** Streaming: sends a body chunk; false when the client is not keeping up (wait for drained()). */
   write(chunk: Chunk): boolean;
   /** Streaming: ends the body; `done(aborted)` is called once it is handed over, or the client went away. */

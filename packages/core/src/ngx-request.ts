@@ -64,7 +64,8 @@ export class NgxRequest implements Ngx {
   }
 
   sendHeaders(): void {
-    sendHeaders(this.#check('ngx.send_headers'));
+    const s = this.#check('ngx.send_headers');
+    if (sendHeaders(s)) s.exchange.flushHeaders?.();
   }
 
   get headersSent(): boolean {

@@ -94,6 +94,7 @@ export function flushOutput(s: RequestState, wait: boolean): Promise<void> | und
   if (s.eofSent || s.location.bodyFilterBuffer !== undefined) return undefined;
   if (!s.streaming && !sendHeaders(s)) return undefined;
   if (s.eofSent) return undefined;
+  if (s.out.length === 0) s.exchange.flushHeaders?.();
   if (s.out.length > 0) {
     const chunk = joinChunks(s.out);
     s.out.length = 0;
@@ -102,14 +103,16 @@ export function flushOutput(s: RequestState, wait: boolean): Promise<void> | und
       abortResponse(s);
       return undefined;
     }
-    if (s.method !== 'HEAD') writeRaw(s, filtered.chunk);
+    const flowing = s.method === 'HEAD' || writeRaw(s, filtered.chunk);
     if (filtered.eof) {
       // body_filter set eof: the rest of the body is discarded.
       endResponse(s);
       return undefined;
     }
+    // Only a client that is behind is waited for.
+    return wait && !flowing ? s.exchange.drained() : undefined;
   }
-  return wait ? s.exchange.drained() : undefined;
+  return undefined;
 }
 
 /** ngx.eof: the last chunk goes out (through body_filter with eof = true) and the response ends. */
@@ -128,12 +131,13 @@ export function sendEof(s: RequestState): void {
   endResponse(s);
 }
 
-function writeRaw(s: RequestState, chunk: Chunk): void {
+/** Writes a chunk; false when the client is behind (wait for drained()). */
+function writeRaw(s: RequestState, chunk: Chunk): boolean {
   const n = chunkLength(chunk);
-  if (n === 0) return;
+  if (n === 0) return true;
   s.bodyBytesSent += n;
   s.bytesSent += n;
-  s.exchange.write(chunk);
+  return s.exchange.write(chunk);
 }
 
 /** Ends the streamed body; the log phase waits for `s.finished`. */

@@ -112,8 +112,11 @@ export class NodeExchange implements HttpExchange {
     const reason = reasonPhrase(status);
     if (reason === undefined) res.writeHead(status, headers);
     else res.writeHead(status, reason, headers);
-    // Headers go out now, not with the first body chunk (ngx.send_headers, ngx.flush).
-    res.flushHeaders();
+  }
+
+  flushHeaders(): void {
+    const res = this.#res;
+    if (!res.destroyed && !res.writableEnded) res.flushHeaders();
   }
 
   write(chunk: Chunk): boolean {

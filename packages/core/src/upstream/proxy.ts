@@ -180,12 +180,21 @@ async function relay(s: RequestState, res: Dispatcher.ResponseData): Promise<voi
     return;
   }
   try {
-    for await (const chunk of res.body) {
-      if (s.eofSent) break;
-      s.out.push(chunk as Uint8Array);
-      const drained = flushOutput(s, true);
-      if (drained !== undefined) await drained;
-    }
+    await new Promise<void>((resolve, reject) => {
+      const body = res.body;
+      // 'data' with pause/resume for backpressure: cheaper per chunk than an async iterator.
+      body.on('data', (chunk: Buffer) => {
+        if (s.eofSent) return;
+        s.out.push(chunk);
+        const drained = flushOutput(s, true);
+        if (drained !== undefined) {
+          body.pause();
+          drained.then(() => body.resume(), reject);
+        }
+      });
+      body.once('end', resolve);
+      body.once('error', reject);
+    });
   } catch (err) {
     // The upstream went away mid-body: the client's response cannot be completed.
     s.engine.log('error', `upstream prematurely closed connection while reading upstream (${(err as Error).message})`, s);
