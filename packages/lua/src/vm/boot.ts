@@ -87,17 +87,18 @@ function S.collectgarbage(opt, ...)
 end
 
 local ENV_MT = { __index = S }
-local PRIV = { setmetatable = setmetatable, MT = ENV_MT }
--- Everything on line 1, so error lines match the source; the handler's own varargs stay its own.
-local PREFIX = "local _ENV = (...) or setmetatable({}, MT) return function(...) "
+-- The handler takes its _ENV as a first parameter: the host pushes (handler, env, ...args), so a run
+-- needs no per-run closure. Everything on line 1, so error lines match the source; the handler's own
+-- varargs stay its own.
+local PREFIX = "return function(_ENV, ...) "
 
 local function compile(src, name)
   name = "=" .. name
   local f, err = load(src, name, "t", S)      -- Lua's own message for the source as written
   if not f then return nil, err end
-  f, err = load(PREFIX .. src .. "\nend", name, "t", PRIV)
+  f, err = load(PREFIX .. src .. "\nend", name, "t", S)
   if not f then return nil, err end
-  return f
+  return f()
 end
 
 local function load_trusted(src, name)
@@ -157,6 +158,7 @@ end
 
 return {
   sandbox = S, env_mt = ENV_MT, hosted = HOSTED, compile = compile, load = load_trusted,
-  failure = failure, stats = stats, gc = function() collectgarbage() collectgarbage() end,
+  failure = failure, describe = function(e) return describe(e, 0) end, stats = stats,
+  gc = function() collectgarbage() collectgarbage() end,
 }
 `;

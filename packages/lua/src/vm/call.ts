@@ -121,7 +121,7 @@ export class LuaCall {
     const m = this.#rt.m;
     const out = this.#rt.heap.out + 8;
     const n = m._lua_tonumberx(this.#L, idx, out);
-    return m.HEAP32[out >> 2] ? n : undefined;
+    return this.#rt.heap.outInt(8) !== 0 ? n : undefined;
   }
 
   /** Argument i as an exact 64-bit integer (integers, integral floats, numeric strings). */
@@ -131,7 +131,7 @@ export class LuaCall {
     const m = this.#rt.m;
     const out = this.#rt.heap.out + 8;
     const n = m._lua_tointegerx(this.#L, idx, out);
-    return m.HEAP32[out >> 2] ? n : undefined;
+    return this.#rt.heap.outInt(8) !== 0 ? n : undefined;
   }
 
   /** Argument i by Lua truthiness (nil and false are false). */

@@ -1,7 +1,7 @@
 // Regression tests for per-call leaks (wasmoon's helpers leak stack slots and table entries per call).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LuaVm, drive } from './index.js';
-import type { LuaVmStats } from './index.js';
+import type { LuaRef, LuaVmStats } from './index.js';
 
 const N = 100_000;
 
@@ -31,6 +31,7 @@ describe('no per-call leaks', () => {
     vm.collectGarbage();
     const after = vm.stats();
     expect(after.stackTop).toBe(0);
+    expect(after.callStackTop).toBe(0);
     expect(after.registryEntries).toBeLessThanOrEqual(before.registryEntries + 4);
     expect(after.luaBytes).toBeLessThan(before.luaBytes + 64 * 1024);
     expect(after.wasmHeapBytes).toBe(before.wasmHeapBytes);
@@ -66,6 +67,48 @@ describe('no per-call leaks', () => {
       const r = vm.spawn(chunk, { args: [i] }).resume();
       if (r.status !== 'error') throw new Error(r.status);
     }, N / 5);
+  });
+
+  it(`vm.call: ${N} calls of a compile-once chunk with args, results and a JS call`, async () => {
+    const chunk = vm.compile('local s, n = ... local a, b = echo(s, n) return #a, b, {}', 'leak.lua');
+    await bounded((i) => {
+      const r = vm.call(chunk, { args: ['payload\0' + i, i] });
+      if (r.status !== 'done' || r.values[1] !== i + 1) throw new Error(JSON.stringify(r));
+    });
+  });
+
+  it(`vm.call: ${N} calls of a function ref, env 'sandbox' and a shared env`, async () => {
+    const [fn] = vm.run('return function(a) return a + 1 end', 'fn');
+    const chunk = vm.compile('n = (n or 0) + 1 return n', 'env.lua');
+    const env = vm.newEnv();
+    await bounded((i) => {
+      const a = vm.call(fn as LuaRef, { args: [i] });
+      const b = vm.call(chunk, { env: i % 2 === 0 ? env : 'sandbox' });
+      if (a.status !== 'done' || b.status !== 'done') throw new Error('failed');
+    });
+    env.release();
+    (fn as LuaRef).release();
+  });
+
+  it(`vm.call: ${N / 5} failing calls (Lua errors, JS errors, table errors, refused yields)`, async () => {
+    const chunks = [
+      vm.compile('local t = nil\nreturn t.x', 'fail.lua'),
+      vm.compile('echo()', 'arg.lua'),
+      vm.compile('error({ code = ... })', 'table.lua'),
+      vm.compile('now(1)', 'yield.lua'),
+    ];
+    await bounded((i) => {
+      const r = vm.call(chunks[i % chunks.length]!, { args: [i] });
+      if (r.status !== 'error' || !r.traceback.includes('stack traceback:')) throw new Error(JSON.stringify(r));
+    }, N / 5);
+  });
+
+  it('vm.call: calls stopped by the CPU limit', async () => {
+    const spin = vm.compile('while true do pcall(function() while true do end end) end', 'spin.lua');
+    await bounded(() => {
+      const r = vm.call(spin, { maxRunMs: 1 });
+      if (r.status !== 'error' || !r.killed) throw new Error(JSON.stringify(r));
+    }, 20);
   });
 
   it(`${N / 5} threads closed while waiting`, async () => {

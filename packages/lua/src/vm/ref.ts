@@ -50,7 +50,10 @@ export class LuaRef {
 /** A compiled chunk: compile once, then `spawn` it any number of times, each run with its own `_ENV`. */
 export class LuaChunk {
   readonly chunkName: string;
-  /** The compiled factory `function(_ENV) return function(...) <source> end end`; not the handler itself. */
+  /**
+   * The compiled handler `function(_ENV, ...) <source> end`: each run calls it with its env first, then
+   * the args (so it is not a plain function of the args; run it with spawn or call).
+   */
   readonly factory: LuaRef;
 
   constructor(chunkName: string, factory: LuaRef) {

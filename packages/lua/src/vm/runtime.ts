@@ -3,9 +3,10 @@ import { BOOT_LUA } from './boot.js';
 import { ARG_ERROR, LuaCall, LuaRaise, RAISE, YIELD, type LuaFunction, type OnResume, type Wait } from './call.js';
 import { LuaVmError } from './errors.js';
 import { CpuLimiter } from './hook.js';
-import { LuaOpaque, LuaRef, typeName, type LuaValue, type RefOwner } from './ref.js';
+import { LuaChunk, LuaOpaque, LuaRef, typeName, type LuaValue, type RefOwner } from './ref.js';
 import {
   Heap,
+  LUA_MULTRET,
   LUA_OK,
   LUA_REGISTRYINDEX as REG,
   LUA_YIELD,
@@ -36,7 +37,7 @@ interface FnEntry {
 }
 
 /** How a suspended thread is being resumed. */
-type Outcome = { kind: 'values'; count: number } | { kind: 'resolve'; value: unknown } | { kind: 'reject'; reason: unknown };
+export type Outcome = { kind: 'values'; count: number } | { kind: 'resolve'; value: unknown } | { kind: 'reject'; reason: unknown };
 
 /** Per-thread state shared by LuaThread and the runtime. Pooled together with its Lua thread. */
 export interface ThreadSlot {
@@ -80,9 +81,22 @@ export interface Failure {
   killed: boolean;
 }
 export type ResumeResult = Done | Yielded | Failure;
+/** What vm.call returns: a call runs to completion, it never yields. */
+export type CallResult = Done | Failure;
+
+/** `_ENV` of a compiled chunk's run. */
+export type ChunkEnv = 'fresh' | 'sandbox' | LuaRef;
 
 const POOL_MAX = 128;
-const EMPTY: LuaValue[] = [];
+/**
+ * Lua -> JS -> Lua nesting (JS functions running vm.call or resuming threads, recursively) deeper than
+ * this raises a Lua error. Lua counts C levels per thread (LUAI_MAXCCALLS = 200, handed on by
+ * lua_resume's `from`), but a vm.call's lua_pcallk starts the call thread's own count, so only this
+ * bounds chains mixing the two before the JS stack runs out.
+ */
+export const MAX_NESTING = 200;
+/** The outcome of a plain resume with no values (allocated once). */
+export const NO_VALUES: Outcome = { kind: 'values', count: 0 };
 
 function isThenable(v: unknown): boolean {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -114,12 +128,14 @@ export class Runtime implements RefOwner {
   readonly #compileFn: LuaRef;
   readonly #loadFn: LuaRef;
   readonly #failureFn: LuaRef;
+  readonly #describeFn: LuaRef;
   readonly #statsFn: LuaRef;
   readonly #gcFn: LuaRef;
 
   readonly #marker: number;
   readonly #dispatchPtr: number;
   readonly #continuePtr: number;
+  readonly #msghPtr: number;
   readonly #allocPtr: number;
   readonly #memory = { used: 0, max: Infinity };
 
@@ -130,6 +146,17 @@ export class Runtime implements RefOwner {
   #argMessage = 0;
   readonly #pool: ThreadSlot[] = [];
   #current: ThreadSlot | null = null;
+  /** The Lua state whose code is running (a thread in resume, the call thread in vm.call); 0 when idle. */
+  #running: LuaState = 0;
+  /**
+   * The call thread: vm.call runs here with lua_pcallk. Anchored, marked host-driven; its stack holds the
+   * message handler at index 1 while idle. Nested vm.calls (from JS functions) run on top of it.
+   */
+  readonly #C: LuaState;
+  #callDepth = 0;
+  /** Set by the message handler of the failing vm.call, read right after its lua_pcallk returns. */
+  #failMessage: string | undefined = undefined;
+  #failTraceback: string | undefined = undefined;
 
   constructor(m: LuaModule, options: RuntimeOptions) {
     this.m = m;
@@ -164,6 +191,7 @@ export class Runtime implements RefOwner {
     this.#marker = m._malloc(1);
     this.#dispatchPtr = m.addFunction(this.#dispatch, 'ii');
     this.#continuePtr = m.addFunction(this.#continue, 'iiii');
+    this.#msghPtr = m.addFunction(this.#msgh, 'ii');
 
     m._lua_createtable(L, 2, 0);
     const killKey = BigInt(m._luaL_ref(L, REG));
@@ -188,13 +216,21 @@ export class Runtime implements RefOwner {
     this.#compileFn = field('compile');
     this.#loadFn = field('load');
     this.#failureFn = field('failure');
+    this.#describeFn = field('describe');
     this.#statsFn = field('stats');
     this.#gcFn = field('gc');
     m._lua_settop(L, 0);
     m._lua_rawgeti(L, REG, 2n); // LUA_RIDX_GLOBALS
     this.globals = this.#refTop(L);
 
-    if (options.maxRunMs > 0) this.limiter.install(L, options.hookEvery);
+    // The call thread (created before the hook is installed: lua_sethook below reaches it explicitly).
+    this.#C = this.#newHostedThread();
+    m._lua_pushcclosure(this.#C, this.#msghPtr, 0);
+
+    if (options.maxRunMs > 0) {
+      this.limiter.install(L, options.hookEvery);
+      this.limiter.install(this.#C, options.hookEvery);
+    }
     if (options.memoryMaxBytes !== undefined) mem.max = options.memoryMaxBytes;
   }
 
@@ -241,7 +277,9 @@ export class Runtime implements RefOwner {
       case T_BOOLEAN:
         return m._lua_toboolean(L, idx) !== 0;
       case T_NUMBER: {
-        if (m._lua_isinteger(L, idx) === 0) return m._lua_tonumberx(L, idx, 0);
+        // One float read covers every integer within ±2^53 (no BigInt); only larger integers need the exact path.
+        const d = m._lua_tonumberx(L, idx, 0);
+        if (Number.isSafeInteger(d) || m._lua_isinteger(L, idx) === 0) return d;
         const b = m._lua_tointegerx(L, idx, 0);
         const n = Number(b);
         return Number.isSafeInteger(n) ? n : b;
@@ -262,7 +300,8 @@ export class Runtime implements RefOwner {
   }
 
   valuesAt(L: LuaState, first: number, count: number, anchor: boolean): LuaValue[] {
-    if (count === 0) return EMPTY.slice();
+    if (count === 0) return [];
+    if (count === 1) return [this.valueAt(L, first, anchor)];
     const out = new Array<LuaValue>(count);
     for (let i = 0; i < count; i++) out[i] = this.valueAt(L, first + i, anchor);
     return out;
@@ -303,7 +342,14 @@ export class Runtime implements RefOwner {
     }
   }
 
+  /** Pushes the value a LuaRef anchors (the LuaRef branch of pushValue). */
+  pushRef(L: LuaState, v: LuaRef): void {
+    if (!v.isOwnedBy(this)) throw new LuaVmError('PHASEKIT_ERR_LUA_VALUE', v.released ? 'LuaRef was released' : 'LuaRef belongs to another VM');
+    this.m._lua_rawgeti(L, REG, v.key);
+  }
+
   pushValues(L: LuaState, values: readonly LuaValue[]): void {
+    if (values.length === 0) return;
     if (values.length > 16 && this.m._lua_checkstack(L, values.length + 8) === 0) {
       throw new LuaVmError('PHASEKIT_ERR_LUA_VALUE', `too many values for the Lua stack (${values.length})`);
     }
@@ -488,6 +534,10 @@ export class Runtime implements RefOwner {
   };
 
   #invoke(L: LuaState, base: number, argc: number, fn: LuaFunction | OnResume, name: string, value: unknown): number {
+    if (this.#depth >= MAX_NESTING) {
+      this.heap.pushString(L, `C stack overflow (Lua and JS functions nested more than ${MAX_NESTING} levels deep)`);
+      return this.m._lua_error(L);
+    }
     const depth = this.#depth++;
     let call = this.#calls[depth];
     if (call === undefined) {
@@ -546,9 +596,12 @@ export class Runtime implements RefOwner {
     const m = this.m;
     const slot = this.#current;
     if (slot === null || m._lua_isyieldable(L) === 0) {
-      const why = slot === null ? 'outside a Lua thread' : 'here (across a C-call boundary such as table.sort or a metamethod)';
+      let why: string;
+      if (slot === null && this.#callDepth > 0) why = 'attempt to yield inside vm.call (a call that runs to completion): cannot wait on JS here';
+      else if (slot === null) why = 'cannot wait on JS outside a Lua thread';
+      else why = 'cannot wait on JS here (across a C-call boundary such as table.sort or a metamethod)';
       m._luaL_where(L, 1);
-      this.heap.pushString(L, `cannot wait on JS ${why}`);
+      this.heap.pushString(L, why);
       m._lua_concat(L, 2);
       return m._lua_error(L);
     }
@@ -557,52 +610,233 @@ export class Runtime implements RefOwner {
     return m._lua_yieldk(L, 1, 0, this.#continuePtr);
   }
 
+  // ---------------------------------------------------------------- vm.call: run to completion with lua_pcallk
+
+  /**
+   * Runs a compiled chunk (with `env`) or a Lua function on the call thread in protected mode and returns
+   * its results, or the error with a traceback taken where it was raised. Nothing can yield in here: a JS
+   * function's call.yield raises a Lua error, and a CPU-limit kill raises (kill flag + sandbox pcall
+   * wrappers keep user code from catching it). `maxRunMs` 0: no own limit (an enclosing run's still applies).
+   */
+  call(target: LuaChunk | LuaRef, env: ChunkEnv, args: readonly LuaValue[], maxRunMs: number): CallResult {
+    const m = this.m;
+    const C = this.#C;
+    const depth = this.#callDepth;
+    let base: number;
+    let msgh: number;
+    if (depth === 0) {
+      // Idle call thread: [1] is the message handler.
+      base = 1;
+      msgh = 1;
+      if (args.length > 12 && m._lua_checkstack(C, args.length + 4) === 0) throw tooManyValues(args.length);
+    } else {
+      // Nested (a JS function called from a vm.call calls vm.call): run above the caller's frame.
+      if (m._lua_checkstack(C, args.length + 8) === 0) throw tooManyValues(args.length);
+      base = m._lua_gettop(C);
+      m._lua_pushcclosure(C, this.#msghPtr, 0);
+      msgh = base + 1;
+    }
+    let nargs = args.length;
+    try {
+      if (target instanceof LuaChunk) {
+        this.pushRef(C, target.factory);
+        this.#pushEnv(C, env);
+        nargs++;
+      } else {
+        this.pushValue(C, target);
+      }
+      for (let i = 0; i < args.length; i++) this.pushValue(C, args[i]);
+    } catch (e) {
+      m._lua_settop(C, base);
+      throw e;
+    }
+
+    const lim = this.limiter;
+    const prevDeadline = lim.deadline;
+    const prevLimit = lim.limitMs;
+    const prevKilled = lim.killed;
+    const prevCurrent = this.#current;
+    const prevRunning = this.#running;
+    lim.killed = false;
+    if (maxRunMs > 0 && this.maxRunMs > 0) {
+      // Nested in another run, the tighter deadline wins: a call cannot stretch its caller's budget.
+      const deadline = performance.now() + maxRunMs;
+      if (deadline < prevDeadline) {
+        lim.deadline = deadline;
+        lim.limitMs = maxRunMs;
+      }
+    }
+    this.#current = null;
+    this.#running = C;
+    this.#callDepth = depth + 1;
+    this.#failMessage = undefined;
+    this.#failTraceback = undefined;
+    let status: number;
+    let killed: boolean;
+    let limitMs: number;
+    try {
+      status = m._lua_pcallk(C, nargs, LUA_MULTRET, msgh, 0, 0);
+    } finally {
+      killed = lim.killed;
+      limitMs = lim.limitMs;
+      this.#callDepth = depth;
+      this.#current = prevCurrent;
+      this.#running = prevRunning;
+      lim.deadline = prevDeadline;
+      lim.limitMs = prevLimit;
+      lim.killed = prevKilled;
+    }
+    if (status === LUA_OK && !killed) {
+      const nres = m._lua_gettop(C) - msgh;
+      const values = this.valuesAt(C, msgh + 1, nres, false);
+      m._lua_settop(C, base);
+      return { status: 'done', values };
+    }
+    // (Set by the message handler during the pcall: TS cannot see that.)
+    let message = this.#failMessage as string | undefined;
+    let traceback = this.#failTraceback as string | undefined;
+    this.#failMessage = undefined;
+    this.#failTraceback = undefined;
+    if (killed) {
+      const prev = lim.limitMs;
+      lim.limitMs = limitMs;
+      message = lim.message();
+      lim.limitMs = prev;
+      lim.clearFlag(this.L);
+    } else if (message === undefined) {
+      // No handler ran (out of memory, error in the handler): the error value is all there is.
+      message = (m._lua_type(C, -1) === T_STRING ? this.heap.stringAt(C, -1) : undefined) ?? `error status ${status}`;
+      traceback = undefined;
+    }
+    m._lua_settop(C, base);
+    return { status: 'error', message, traceback: traceback ?? message, killed };
+  }
+
+  /**
+   * Message handler of vm.call (a C function): describes the error value like a thread failure and takes
+   * `debug.traceback` at the error point, with the CPU limit paused, and hands both to JS.
+   */
+  readonly #msgh = (L: LuaState): number => {
+    const m = this.m;
+    const lim = this.limiter;
+    const deadline = lim.deadline;
+    lim.deadline = Infinity;
+    try {
+      // Stack: [1] = error value.
+      if (m._lua_type(L, 1) !== T_STRING) {
+        m._lua_rawgeti(L, REG, this.#describeFn.key);
+        m._lua_pushvalue(L, 1);
+        if (m._lua_pcallk(L, 1, 1, 0, 0, 0) !== LUA_OK || m._lua_type(L, -1) !== T_STRING) {
+          m._lua_settop(L, 1);
+          this.heap.pushString(L, '(error value could not be described)');
+        }
+      } else {
+        m._lua_pushvalue(L, 1);
+      }
+      // [2] = message. Level 1: the function that raised (level 0 is this handler), as debug.traceback(co, msg) shows a failed thread.
+      const message = this.heap.stringAt(L, 2) ?? '?';
+      m._luaL_traceback(L, L, m._lua_tolstring(L, 2, 0), 1);
+      this.#failMessage = message;
+      this.#failTraceback = this.heap.stringAt(L, -1) ?? message;
+      m._lua_settop(L, 2);
+      return 1;
+    } catch (e) {
+      if (e === Infinity) throw e; // a Lua error (out of memory) unwinding: Lua reports LUA_ERRERR
+      return 0;
+    } finally {
+      lim.deadline = deadline;
+    }
+  };
+
+  /** Values on the idle call thread's stack besides its message handler (0 between calls; -1 during one). */
+  get callStackTop(): number {
+    return this.#callDepth === 0 ? this.m._lua_gettop(this.#C) - 1 : -1;
+  }
+
   // ---------------------------------------------------------------- threads
+
+  /** A new Lua thread, anchored in the registry (registry index returned) and marked host-driven, left off the main stack. */
+  #newHostedThreadRef(): { T: LuaState; ref: number } {
+    const m = this.m;
+    const L = this.L;
+    const T = m._lua_newthread(L);
+    // HOSTED[T] = true: user code cannot resume or close a host-driven thread.
+    m._lua_rawgeti(L, REG, this.#hosted.key);
+    m._lua_pushvalue(L, -2);
+    m._lua_pushboolean(L, 1);
+    m._lua_rawset(L, -3);
+    m._lua_settop(L, -2);
+    return { T, ref: m._luaL_ref(L, REG) };
+  }
+
+  #newHostedThread(): LuaState {
+    return this.#newHostedThreadRef().T;
+  }
+
+  /** A fresh or pooled thread with an empty stack. */
+  #takeSlot(maxRunMs: number, limitScope: LimitScope, anchorResults: boolean): ThreadSlot {
+    const slot = this.#pool.pop();
+    if (slot === undefined) {
+      const { T, ref } = this.#newHostedThreadRef();
+      return { L: T, ref, key: BigInt(ref), pendingArgs: 0, started: false, wait: null, outcome: null, cpuMs: 0, maxRunMs, limitScope, anchorResults };
+    }
+    slot.started = false;
+    slot.cpuMs = 0;
+    slot.maxRunMs = maxRunMs;
+    slot.limitScope = limitScope;
+    slot.anchorResults = anchorResults;
+    return slot;
+  }
 
   /** A fresh or pooled thread with `function + args` pushed by `push`; push returns the arg count. */
   newSlot(push: (T: LuaState) => number, maxRunMs: number, limitScope: LimitScope, anchorResults: boolean): ThreadSlot {
-    const m = this.m;
-    let slot = this.#pool.pop();
-    if (slot === undefined) {
-      const L = this.L;
-      const T = m._lua_newthread(L);
-      // HOSTED[T] = true: user code cannot resume or close a host-driven thread.
-      m._lua_rawgeti(L, REG, this.#hosted.key);
-      m._lua_pushvalue(L, -2);
-      m._lua_pushboolean(L, 1);
-      m._lua_rawset(L, -3);
-      m._lua_settop(L, -2);
-      const ref = m._luaL_ref(L, REG);
-      slot = { L: T, ref, key: BigInt(ref), pendingArgs: 0, started: false, wait: null, outcome: null, cpuMs: 0, maxRunMs, limitScope, anchorResults };
-    } else {
-      slot.started = false;
-      slot.wait = null;
-      slot.outcome = null;
-      slot.cpuMs = 0;
-      slot.maxRunMs = maxRunMs;
-      slot.limitScope = limitScope;
-      slot.anchorResults = anchorResults;
-    }
+    const slot = this.#takeSlot(maxRunMs, limitScope, anchorResults);
     try {
       slot.pendingArgs = push(slot.L);
     } catch (e) {
-      m._lua_settop(slot.L, 0);
+      this.m._lua_settop(slot.L, 0);
       this.#recycle(slot);
       throw e;
     }
     return slot;
   }
 
-  /** Pushes the per-run closure of a compiled chunk: factory(env) on T. */
-  pushChunkClosure(T: LuaState, factory: LuaRef, env: 'fresh' | 'sandbox' | LuaRef): void {
+  /** A thread ready to run a compiled chunk (handler, env, ...args) or a Lua function (fn, ...args). */
+  spawnSlot(target: LuaChunk | LuaRef, env: ChunkEnv, args: readonly LuaValue[], maxRunMs: number, limitScope: LimitScope): ThreadSlot {
+    const slot = this.#takeSlot(maxRunMs, limitScope, false);
+    const T = slot.L;
+    try {
+      if (target instanceof LuaChunk) {
+        this.pushRef(T, target.factory);
+        this.#pushEnv(T, env);
+        slot.pendingArgs = 1;
+      } else {
+        this.pushValue(T, target);
+        slot.pendingArgs = 0;
+      }
+      if (args.length > 0) {
+        this.pushValues(T, args);
+        slot.pendingArgs += args.length;
+      }
+    } catch (e) {
+      this.m._lua_settop(T, 0);
+      this.#recycle(slot);
+      throw e;
+    }
+    return slot;
+  }
+
+  /** Pushes the `_ENV` a compiled chunk's handler gets as its first argument. */
+  #pushEnv(L: LuaState, env: ChunkEnv): void {
     const m = this.m;
-    m._lua_rawgeti(T, REG, factory.key);
-    if (env === 'fresh') m._lua_pushnil(T);
-    else if (env === 'sandbox') m._lua_rawgeti(T, REG, this.sandbox.key);
-    else this.pushValue(T, env);
-    if (m._lua_pcallk(T, 1, 1, 0, 0, 0) !== LUA_OK) {
-      const msg = this.heap.stringAt(T, -1) ?? '?';
-      throw new LuaVmError('PHASEKIT_ERR_LUA_RUNTIME', `could not instantiate chunk: ${msg}`);
+    if (env === 'fresh') {
+      m._lua_createtable(L, 0, 0);
+      m._lua_rawgeti(L, REG, this.#envMt.key);
+      m._lua_setmetatable(L, -2);
+    } else if (env === 'sandbox') {
+      m._lua_rawgeti(L, REG, this.sandbox.key);
+    } else {
+      this.pushValue(L, env);
     }
   }
 
@@ -630,6 +864,7 @@ export class Runtime implements RefOwner {
     const T = slot.L;
     const lim = this.limiter;
     const prev = this.#current;
+    const from = this.#running;
     const prevDeadline = lim.deadline;
     const prevLimit = lim.limitMs;
     const prevKilled = lim.killed;
@@ -639,6 +874,7 @@ export class Runtime implements RefOwner {
       slot.started = true;
     }
     this.#current = slot;
+    this.#running = T;
     lim.killed = false;
     const limit = slot.maxRunMs;
     lim.limitMs = limit;
@@ -647,11 +883,12 @@ export class Runtime implements RefOwner {
     let status: number;
     let killed: boolean;
     try {
-      status = m._lua_resume(T, prev?.L ?? 0, nargs, this.heap.out);
+      status = m._lua_resume(T, from, nargs, this.heap.out);
     } finally {
       slot.cpuMs += performance.now() - start;
       killed = lim.killed;
       this.#current = prev;
+      this.#running = from;
       lim.deadline = prevDeadline;
       lim.limitMs = prevLimit;
       lim.killed = prevKilled;
@@ -670,7 +907,7 @@ export class Runtime implements RefOwner {
       const first = top - nres + 1;
       if (nres >= 1 && m._lua_type(T, first) === T_LIGHTUSERDATA && m._lua_touserdata(T, first) === this.#marker && slot.wait !== null) {
         m._lua_settop(T, first - 1);
-        return { status: 'yield', fromJs: true, value: slot.wait.value, values: EMPTY.slice() };
+        return { status: 'yield', fromJs: true, value: slot.wait.value, values: [] };
       }
       const values = this.valuesAt(T, first, nres, slot.anchorResults);
       m._lua_settop(T, first - 1);
@@ -734,7 +971,7 @@ export class Runtime implements RefOwner {
 
   close(): void {
     if (this.closed) return;
-    if (this.#current !== null || this.#depth > 0) {
+    if (this.#current !== null || this.#depth > 0 || this.#callDepth > 0) {
       throw new LuaVmError('PHASEKIT_ERR_LUA_THREAD_STATE', 'cannot close the Lua VM while Lua code is running');
     }
     this.closed = true;
@@ -743,11 +980,16 @@ export class Runtime implements RefOwner {
     m._lua_close(this.L);
     m.removeFunction(this.#dispatchPtr);
     m.removeFunction(this.#continuePtr);
+    m.removeFunction(this.#msghPtr);
     m.removeFunction(this.limiter.hookPtr);
     if (this.#allocPtr !== 0) m.removeFunction(this.#allocPtr);
     this.#fns.length = 1;
     this.#pool.length = 0;
   }
+}
+
+function tooManyValues(n: number): LuaVmError {
+  return new LuaVmError('PHASEKIT_ERR_LUA_VALUE', `too many values for the Lua stack (${n})`);
 }
 
 function defaultOnResume(call: LuaCall, value: unknown): number {

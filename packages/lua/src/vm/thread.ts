@@ -1,7 +1,7 @@
 // A Lua coroutine driven from JS: resume it, settle what it waits on, or close it. The Lua side anchors it.
 import { LuaVmError } from './errors.js';
 import type { LuaValue } from './ref.js';
-import type { ResumeResult, Runtime, ThreadSlot } from './runtime.js';
+import { NO_VALUES, type ResumeResult, type Runtime, type ThreadSlot } from './runtime.js';
 
 export type LuaThreadStatus = 'suspended' | 'waiting' | 'done' | 'error' | 'closed';
 
@@ -53,6 +53,7 @@ export class LuaThread {
    */
   resume(...values: LuaValue[]): ResumeResult {
     const s = this.#take(this.#status === 'waiting' ? 'waiting' : 'suspended', 'resume');
+    if (values.length === 0) return this.#run(s, NO_VALUES, 0);
     this.#rt.pushValues(s.L, values);
     return this.#run(s, { kind: 'values', count: values.length }, values.length);
   }

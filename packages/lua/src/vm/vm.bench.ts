@@ -38,6 +38,35 @@ async function main(): Promise<void> {
       for (let i = 0; i < 1e5; i++) v.spawn(trivial).resume();
     });
   }
+  // A phase handler doing `ngx.header["X"] = "1"`: a table whose __newindex is a Lua function calling JS.
+  const headers: Record<string, string> = {};
+  vm.defineFunction('hset', (c) => { headers[c.checkString(1)] = c.string(3) ?? ''; c.pushBoolean(true); return 1; }, vm.sandbox);
+  vm.run(
+    'local S = ... local set = S.hset S.H = setmetatable({}, { __newindex = function(_, k, v) local ok, err = set(k, 1, v) if not ok then error(err, 2) end end })',
+    'bench.header',
+    vm.sandbox,
+  );
+  const trivial = vm.compile('return 1', 'trivial.lua');
+  const withArgs = vm.compile('local a, b = ... return a .. b, #a', 'args.lua');
+  const setHeader = vm.compile('H["X"] = "1"', 'header.lua');
+  await bench('spawn + resume + done, trivial chunk, env fresh', 1e5, () => {
+    for (let i = 0; i < 1e5; i++) vm.spawn(trivial).resume();
+  });
+  await bench('spawn + resume + done, H["X"] = "1" (__newindex -> JS)', 1e5, () => {
+    for (let i = 0; i < 1e5; i++) vm.spawn(setHeader).resume();
+  });
+  await bench('vm.call, trivial chunk, env fresh', 1e5, () => {
+    for (let i = 0; i < 1e5; i++) vm.call(trivial);
+  });
+  await bench('vm.call, trivial chunk, env sandbox', 1e5, () => {
+    for (let i = 0; i < 1e5; i++) vm.call(trivial, { env: 'sandbox' });
+  });
+  await bench('vm.call, H["X"] = "1" (__newindex -> JS)', 1e5, () => {
+    for (let i = 0; i < 1e5; i++) vm.call(setHeader);
+  });
+  await bench('vm.call with 2 string args, 2 results', 1e5, () => {
+    for (let i = 0; i < 1e5; i++) vm.call(withArgs, { args: ['hello', 'world'] });
+  });
   await bench('compile + spawn + resume of a trivial chunk (no code cache)', 2e4, () => {
     for (let i = 0; i < 2e4; i++) {
       const chunk = vm.compile('return 1', 'trivial.lua');
@@ -45,7 +74,6 @@ async function main(): Promise<void> {
       chunk.release();
     }
   });
-  const withArgs = vm.compile('local a, b = ... return a .. b, #a', 'args.lua');
   await bench('spawn + resume with 2 string args, 2 results', 1e5, () => {
     for (let i = 0; i < 1e5; i++) vm.spawn(withArgs, { args: ['hello', 'world'] }).resume();
   });

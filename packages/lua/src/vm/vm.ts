@@ -3,7 +3,7 @@ import type { LuaFunction } from './call.js';
 import { LuaRuntimeError, LuaSyntaxError, LuaVmError } from './errors.js';
 import { DEFAULT_HOOK_EVERY } from './hook.js';
 import { LuaChunk, type LuaRef, type LuaValue } from './ref.js';
-import { Runtime, type LimitScope, type ThreadSlot } from './runtime.js';
+import { Runtime, type CallResult, type LimitScope, type ThreadSlot } from './runtime.js';
 import { LuaThread } from './thread.js';
 import { loadLuaModule } from './wasm.js';
 
@@ -35,9 +35,23 @@ export interface SpawnOptions {
   limitScope?: LimitScope;
 }
 
+export interface CallOptions {
+  /** `_ENV` of a compiled chunk, as for spawn: 'fresh' (default), 'sandbox' or a table. Ignored for a LuaRef function. */
+  env?: 'fresh' | 'sandbox' | LuaRef;
+  /** Arguments the chunk sees as `...` (or the function receives). */
+  args?: readonly LuaValue[];
+  /**
+   * CPU limit of this call in ms; defaults to the VM's maxRunMs; 0 = no own limit. Inside another run (a JS
+   * function called from a thread or a call), the enclosing run's deadline still applies if it is sooner.
+   */
+  maxRunMs?: number;
+}
+
 export interface LuaVmStats {
   /** Values left on the main stack (0 between calls). */
   stackTop: number;
+  /** Values left on the stack of the thread vm.call runs on (0 between calls; -1 while a call runs). */
+  callStackTop: number;
   /** Lua heap as collectgarbage("count") reports it, in bytes. */
   luaBytes: number;
   /** Bytes counted by the capped allocator (only with memoryMaxBytes). */
@@ -49,6 +63,9 @@ export interface LuaVmStats {
   /** Idle Lua threads kept for reuse. */
   pooledThreads: number;
 }
+
+const NO_OPTIONS: SpawnOptions & CallOptions = Object.freeze({});
+const NO_ARGS: readonly LuaValue[] = Object.freeze([]);
 
 export class LuaVm {
   readonly #rt: Runtime;
@@ -133,22 +150,25 @@ export class LuaVm {
   }
 
   /** A new thread ready to run a compiled chunk or a Lua function; start it with resume() or drive(). */
-  spawn(target: LuaChunk | LuaRef, options: SpawnOptions = {}): LuaThread {
+  spawn(target: LuaChunk | LuaRef, options: SpawnOptions = NO_OPTIONS): LuaThread {
     const rt = this.#live();
-    const args = options.args ?? [];
-    const env = options.env ?? 'fresh';
-    const slot = rt.newSlot(
-      (T) => {
-        if (target instanceof LuaChunk) rt.pushChunkClosure(T, target.factory, env);
-        else rt.pushValue(T, target);
-        rt.pushValues(T, args);
-        return args.length;
-      },
-      options.maxRunMs ?? rt.maxRunMs,
-      options.limitScope ?? 'thread',
-      false,
-    );
+    const slot = rt.spawnSlot(target, options.env ?? 'fresh', options.args ?? NO_ARGS, options.maxRunMs ?? rt.maxRunMs, options.limitScope ?? 'thread');
     return new LuaThread(rt, slot);
+  }
+
+  /**
+   * Runs a compiled chunk or a Lua function to completion, synchronously, without a thread: the fast path
+   * for handlers that may not wait (OpenResty's set, header_filter, body_filter and log phases).
+   * Returns `{ status: 'done', values }` or `{ status: 'error', message, traceback, killed }` like a
+   * thread; the traceback is taken where the error was raised. The CPU limit applies (`killed` when it
+   * stopped the call; pcall cannot catch it). A JS function that tries to wait (`call.yield`) raises a Lua
+   * error instead ("attempt to yield inside vm.call ..."), catchable by pcall. JS functions called from it
+   * may call vm.call again or run threads (Lua/JS nesting deeper than 200 levels raises "C stack
+   * overflow"). Throws only for values Lua cannot hold (and a released chunk or ref).
+   */
+  call(target: LuaChunk | LuaRef, options: CallOptions = NO_OPTIONS): CallResult {
+    const rt = this.#live();
+    return rt.call(target, options.env ?? 'fresh', options.args ?? NO_ARGS, options.maxRunMs ?? rt.maxRunMs);
   }
 
   /**
@@ -231,9 +251,10 @@ export class LuaVm {
     const { luaKb, registryEntries } = rt.stats();
     return {
       stackTop: rt.m._lua_gettop(rt.L),
+      callStackTop: rt.callStackTop,
       luaBytes: Math.round(luaKb * 1024),
       allocatedBytes: rt.memoryUsed,
-      wasmHeapBytes: rt.m.HEAPU8.length,
+      wasmHeapBytes: rt.heap.memoryBytes,
       registryEntries,
       pooledThreads: rt.poolSize,
     };

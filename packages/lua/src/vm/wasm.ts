@@ -26,6 +26,9 @@ export const LUA_ERRRUN = 2;
 export const LUA_ERRSYNTAX = 3;
 export const LUA_ERRMEM = 4;
 
+/** `nresults` for "all results" (lua_pcallk). */
+export const LUA_MULTRET = -1;
+
 export const LUA_REGISTRYINDEX = -1001000;
 export const LUA_MASKCOUNT = 8;
 export const upvalueIndex = (i: number): number => LUA_REGISTRYINDEX - i;
@@ -97,22 +100,44 @@ export interface LuaModule {
   _luaL_loadbufferx(L: LuaState, buf: Ptr, size: number, name: Ptr, mode: Ptr): number;
   _luaL_where(L: LuaState, level: number): void;
   _luaL_argerror(L: LuaState, arg: number, extramsg: Ptr): number;
+  _luaL_traceback(L: LuaState, L1: LuaState, msg: Ptr, level: number): void;
 }
 
 /** Instantiates a fresh wasm instance of wasmoon's Lua (one linear memory, up to 2 GiB, per instance). */
 export async function loadLuaModule(): Promise<LuaModule> {
-  const { module, exports } = await instantiateCapturingExports();
+  const { module, exports, invoke } = await instantiateCapturingExports();
   // The emscripten module's declared type lacks the `_lua*` exports; they exist at run time.
   const m = module as unknown as LuaModule;
   if (exports === undefined) return m;
   // wasmoon ships emscripten's ASSERTIONS build: every `Module._lua_x` is a wrapper that checks
   // the runtime and builds an error string on each call (~12% of a Lua handler's time).
   // Calling the instance's exports directly skips it; HEAP views and addFunction stay the module's.
-  const direct = Object.create(m) as Record<string, unknown>;
+  const own: [string, unknown][] = [];
   for (const [name, fn] of Object.entries(exports)) {
-    if (typeof fn === 'function' && `_${name}` in m) direct[`_${name}`] = fn;
+    if (typeof fn === 'function' && `_${name}` in m) own.push([`_${name}`, fn]);
   }
-  return direct as unknown as LuaModule;
+  if (invoke !== undefined) {
+    // Table slots handed out by addFunction can be reused after removeFunction: drop cached entries.
+    own.push(
+      [
+        'addFunction',
+        (fn: (...args: number[]) => number | void, signature: string): number => {
+          invoke.cache.length = 0;
+          return m.addFunction(fn, signature);
+        },
+      ],
+      [
+        'removeFunction',
+        (index: number): void => {
+          invoke.cache.length = 0;
+          m.removeFunction(index);
+        },
+      ],
+    );
+  }
+  // Built in one go (Object.fromEntries) so V8 keeps it a fast-property object: ~150 properties added one
+  // by one would turn it into a hash table, and every `m._lua_x` into a hash lookup (~3.5 ns per call).
+  return Object.setPrototypeOf(Object.fromEntries(own), m as object) as LuaModule;
 }
 
 /** The slice of the WebAssembly global used here (the TS lib in use has no WebAssembly types). */
@@ -122,25 +147,93 @@ interface WasmGlobal {
 }
 const wasmGlobal = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
 
+interface WasmTable {
+  get(index: number): unknown;
+}
+
+type InvokeVii = (index: number, a: number, b: number) => void;
+
+/**
+ * Lua's error handling (setjmp/longjmp) compiles to a JS trampoline: the body of every protected call
+ * and resume (luaD_rawrunprotected) runs through the `invoke_vii` import, which catches emscripten's
+ * longjmp (a thrown number). wasmoon's ASSERTIONS build does a checked stackSave and two function-table
+ * lookups there per call; this does the same with the raw exports and one cached lookup (only Lua's
+ * own static functions pass through here; the cache is dropped on addFunction/removeFunction anyway).
+ * Until the instance exists, or if an export it needs is missing, emscripten's own version runs.
+ */
+class LeanInvoke {
+  readonly cache: ((a: number, b: number) => void)[] = [];
+  exports: WasmExports | undefined;
+  readonly #fallback: InvokeVii;
+  #ready = false;
+  #stackSave: () => number = () => 0;
+  #stackRestore: (sp: number) => void = () => undefined;
+  #setThrew: (threw: number, value: number) => void = () => undefined;
+  #table: WasmTable | undefined;
+
+  constructor(fallback: InvokeVii) {
+    this.#fallback = fallback;
+  }
+
+  #init(): boolean {
+    const ex = this.exports;
+    if (ex === undefined) return false;
+    const { stackSave, stackRestore, setThrew, __indirect_function_table: table } = ex;
+    if (typeof stackSave !== 'function' || typeof stackRestore !== 'function' || typeof setThrew !== 'function') return false;
+    if (typeof (table as WasmTable | undefined)?.get !== 'function') return false;
+    this.#stackSave = stackSave as () => number;
+    this.#stackRestore = stackRestore as (sp: number) => void;
+    this.#setThrew = setThrew as (threw: number, value: number) => void;
+    this.#table = table as WasmTable;
+    this.#ready = true;
+    return true;
+  }
+
+  readonly invoke: InvokeVii = (index, a, b) => {
+    if (!this.#ready && !this.#init()) return this.#fallback(index, a, b);
+    const sp = this.#stackSave();
+    try {
+      let f = this.cache[index];
+      if (f === undefined) {
+        f = this.#table!.get(index) as (a: number, b: number) => void;
+        this.cache[index] = f;
+      }
+      f(a, b);
+    } catch (e) {
+      this.#stackRestore(sp);
+      if (typeof e !== 'number' || e !== e) throw e; // not a longjmp: a real exception
+      this.#setThrew(1, 0);
+    }
+  };
+}
+
 /** One instantiation at a time, so the exports captured are this module's. */
 let instantiating: Promise<unknown> = Promise.resolve();
 
 /**
  * Creates wasmoon's module while watching WebAssembly.instantiate for the instance it makes
- * (emscripten keeps the raw exports private). Falls back to the module alone if none is seen.
+ * (emscripten keeps the raw exports private) and swapping in the lean invoke_vii. Falls back to the
+ * module alone if no instance is seen.
  */
-async function instantiateCapturingExports(): Promise<{ module: unknown; exports: WasmExports | undefined }> {
+async function instantiateCapturingExports(): Promise<{ module: unknown; exports: WasmExports | undefined; invoke: LeanInvoke | undefined }> {
   const turn = instantiating.then(async () => {
     const original = wasmGlobal.instantiate;
     let exports: WasmExports | undefined;
+    let invoke: LeanInvoke | undefined;
     wasmGlobal.instantiate = async (...args: unknown[]) => {
+      const env = (args[1] as { env?: Record<string, unknown> } | undefined)?.env;
+      if (env !== undefined && typeof env.invoke_vii === 'function') {
+        invoke = new LeanInvoke(env.invoke_vii as InvokeVii);
+        env.invoke_vii = invoke.invoke;
+      }
       const result = await original.apply(wasmGlobal, args);
       exports = ('instance' in result ? result.instance : result).exports;
+      if (invoke !== undefined) invoke.exports = exports;
       return result;
     };
     try {
       const luaWasm = await new LuaFactory().getLuaModule();
-      return { module: luaWasm.module as unknown, exports };
+      return { module: luaWasm.module as unknown, exports, invoke: exports !== undefined ? invoke : undefined };
     } finally {
       wasmGlobal.instantiate = original;
     }
@@ -157,7 +250,12 @@ const SCRATCH_KEEP = 64 * 1024;
  */
 export class Heap {
   readonly #m: LuaModule;
-  #view: Buffer;
+  // Views of the wasm memory, cached: the module's HEAP* properties live on emscripten's module object
+  // (a slow hash-table object). Growing the memory detaches the old buffer (views read as length 0),
+  // which is when they are taken again.
+  #view!: Buffer;
+  #u32!: Uint32Array;
+  #i32!: Int32Array;
   /** 16 bytes for out-parameters (string length, nres). */
   readonly out: Ptr;
   #scratch: Ptr;
@@ -165,22 +263,40 @@ export class Heap {
 
   constructor(m: LuaModule) {
     this.#m = m;
-    this.#view = Buffer.from(m.HEAPU8.buffer);
+    this.#sync();
     this.out = m._malloc(16);
     this.#scratchSize = 1024;
     this.#scratch = m._malloc(this.#scratchSize);
   }
 
+  #sync(): void {
+    const m = this.#m;
+    this.#view = Buffer.from(m.HEAPU8.buffer);
+    this.#u32 = m.HEAPU32;
+    this.#i32 = m.HEAP32;
+  }
+
   /** A Buffer over the whole wasm memory, re-created after the memory grew. */
   view(): Buffer {
-    const heap = this.#m.HEAPU8;
-    if (this.#view.buffer !== heap.buffer) this.#view = Buffer.from(heap.buffer);
+    if (this.#view.byteLength === 0) this.#sync();
     return this.#view;
   }
 
   /** The int32 out-parameter at `out + offset`. */
   outInt(offset = 0): number {
-    return this.#m.HEAP32[(this.out + offset) >> 2] ?? 0;
+    if (this.#i32.byteLength === 0) this.#sync();
+    return this.#i32[(this.out + offset) >> 2] ?? 0;
+  }
+
+  /** The uint32 at `out` (a length out-parameter). */
+  #outLen(): number {
+    if (this.#u32.byteLength === 0) this.#sync();
+    return this.#u32[this.out >> 2] ?? 0;
+  }
+
+  /** Size of the wasm linear memory in bytes. */
+  get memoryBytes(): number {
+    return this.view().byteLength;
   }
 
   /** Scratch memory of at least `size` bytes, valid until the next call. */
@@ -218,30 +334,30 @@ export class Heap {
   bytesAt(L: LuaState, idx: number): Uint8Array | undefined {
     const p = this.#m._lua_tolstring(L, idx, this.out);
     if (p === 0) return undefined;
-    const len = this.#m.HEAPU32[this.out >> 2] ?? 0;
-    return this.#m.HEAPU8.slice(p, p + len);
+    const len = this.#outLen();
+    return new Uint8Array(this.view().subarray(p, p + len)); // a copy
   }
 
   /** The string at `idx` decoded as UTF-8 (invalid sequences become U+FFFD; use bytesAt to keep bytes). */
   stringAt(L: LuaState, idx: number): string | undefined {
     const p = this.#m._lua_tolstring(L, idx, this.out);
     if (p === 0) return undefined;
-    const len = this.#m.HEAPU32[this.out >> 2] ?? 0;
+    const len = this.#outLen();
     return decodeUtf8(this.view(), p, len);
   }
 
   /** The string at `idx` as a JS string when it is valid UTF-8, else as its exact bytes. */
   exactAt(L: LuaState, idx: number): string | Uint8Array {
     const p = this.#m._lua_tolstring(L, idx, this.out);
-    const len = this.#m.HEAPU32[this.out >> 2] ?? 0;
+    const len = this.#outLen();
     const view = this.view();
     if (len <= 64) {
       let i = 0;
       while (i < len && (view[p + i] ?? 0) < 0x80) i++;
-      if (i === len) return view.toString('latin1', p, p + len);
+      if (i === len) return len <= SHORT ? shortAscii(view, p, len) : view.toString('latin1', p, p + len);
     }
     const bytes = view.subarray(p, p + len);
-    return isUtf8(bytes) ? bytes.toString('utf8') : this.#m.HEAPU8.slice(p, p + len);
+    return isUtf8(bytes) ? bytes.toString('utf8') : new Uint8Array(bytes);
   }
 
   /** Pushes `s` as its UTF-8 bytes. */
@@ -294,8 +410,32 @@ function decodeUtf8(view: Buffer, p: number, len: number): string {
   if (len <= 64) {
     let i = 0;
     while (i < len && (view[p + i] ?? 0) < 0x80) i++;
-    if (i === len) return view.toString('latin1', p, p + len);
+    if (i === len) return len <= SHORT ? shortAscii(view, p, len) : view.toString('latin1', p, p + len);
   }
   return view.toString('utf8', p, p + len);
+}
+
+/** Up to this length, ASCII is decoded in JS: Buffer#toString costs ~55 ns even for one byte. */
+const SHORT = 10;
+
+/** `len` (<= SHORT) ASCII bytes at `p` as a string: 6 ns for 1 byte, 20 ns for 5, vs ~60 through Buffer#toString. */
+function shortAscii(v: Buffer, p: number, len: number): string {
+  switch (len) {
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(v[p] ?? 0);
+    case 2:
+      return String.fromCharCode(v[p] ?? 0, v[p + 1] ?? 0);
+    case 3:
+      return String.fromCharCode(v[p] ?? 0, v[p + 1] ?? 0, v[p + 2] ?? 0);
+    case 4:
+      return String.fromCharCode(v[p] ?? 0, v[p + 1] ?? 0, v[p + 2] ?? 0, v[p + 3] ?? 0);
+    default: {
+      let s = String.fromCharCode(v[p] ?? 0, v[p + 1] ?? 0, v[p + 2] ?? 0, v[p + 3] ?? 0, v[p + 4] ?? 0);
+      for (let i = 5; i < len; i++) s += String.fromCharCode(v[p + i] ?? 0);
+      return s;
+    }
+  }
 }
 
