@@ -1,35 +1,18 @@
 // RSS of an engine with its Lua VM when idle, and across 1M requests through Lua in six phases
 // (in-process, no sockets: what grows here is the engine's and the VM's own memory).
 import { createEngine } from 'phasekit';
+import { fakeExchange, sixPhasesLua } from './configs.mjs';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 1_000_000);
 const mb = (n) => (n / 1024 / 1024).toFixed(1);
 
 globalThis.gc?.();
 const before = process.memoryUsage().rss;
-const engine = await createEngine({
-  sharedDicts: { stats: '1m' },
-  locations: [{
-    match: '= /bench',
-    rewrite: { lua: 'ngx.ctx.started = true' },
-    access: { lua: 'if ngx.var.arg_deny then return ngx.exit(403) end' },
-    content: { lua: 'ngx.say("hello")' },
-    headerFilter: { lua: 'ngx.header["X-Phase"] = "1"' },
-    bodyFilter: { lua: 'ngx.arg[1] = string.upper(ngx.arg[1])' },
-    log: { lua: 'ngx.shared.stats:incr("requests", 1, 0)' },
-  }],
-}, { logger: () => undefined });
+const engine = await createEngine(sixPhasesLua, { logger: () => undefined });
 globalThis.gc?.();
 const idle = process.memoryUsage().rss;
 
-let responses = 0;
-const exchange = {
-  method: 'GET', url: '/bench?x=1', httpVersion: '1.1', headers: { host: 'x' }, rawHeaders: ['Host', 'x'],
-  remoteAddress: '127.0.0.1', remotePort: 1, localAddress: '127.0.0.1', localPort: 2, secure: false,
-  readBody: () => Promise.resolve(new Uint8Array()),
-  respond: () => void responses++, writeHead: () => undefined, write: () => true, end: (done) => done?.(false),
-  drained: () => Promise.resolve(), abort: () => undefined,
-};
+const exchange = fakeExchange('/bench?x=1');
 
 console.log(`\nNode ${process.version}: an engine with Lua in 6 phases\n`);
 console.log(`| point | RSS | detail |`);
@@ -48,5 +31,5 @@ for (let i = 1; i <= REQUESTS; i++) {
   }
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(`\n${responses.toLocaleString('en-US')} responses in ${seconds.toFixed(1)} s (${Math.round(REQUESTS / seconds / 1000)}k/s in-process); shared dict counter: ${engine.sharedDicts.stats.get('requests')}`);
+console.log(`\n${exchange.responses.toLocaleString('en-US')} responses in ${seconds.toFixed(1)} s (${Math.round(REQUESTS / seconds / 1000)}k/s in-process); shared dict counter: ${engine.sharedDicts.stats.get('requests')}`);
 await engine.close();

@@ -1,6 +1,7 @@
 // One benchmark target per process: `node bench/servers.mjs <kind>` listens on 127.0.0.1:0 and prints its port.
 // Every target answers GET /bench with the same bytes: 200, text/plain, X-Phase: 1, body "HELLO\n".
 import { createServer } from 'node:http';
+import { contentLua, sixPhasesLua, sixPhasesTs } from './configs.mjs';
 
 const kind = process.argv[2];
 const BODY = 'HELLO\n';
@@ -13,43 +14,12 @@ async function handlerFor(name) {
         res.end(BODY);
       };
     }
-    case 'phasekit-ts': {
-      const { createEngine, createHandler } = await import('phasekit');
-      const engine = await createEngine({
-        locations: [{
-          match: '= /bench',
-          rewrite: (ngx) => { ngx.ctx.started = true; },
-          access: (ngx) => { if (ngx.var.arg_deny) return ngx.exit(403); },
-          content: (ngx) => ngx.say('hello'),
-          headerFilter: (ngx) => { ngx.header['X-Phase'] = '1'; },
-          bodyFilter: (ngx) => { ngx.arg.chunk = String(ngx.arg.chunk).toUpperCase(); },
-          log: (ngx) => { ngx.ctx.logged = true; },
-        }],
-      });
-      return createHandler(engine);
-    }
+    case 'phasekit-ts':
+    case 'phasekit-lua':
     case 'phasekit-lua-content': {
       const { createEngine, createHandler } = await import('phasekit');
-      const engine = await createEngine({
-        locations: [{ match: '= /bench', content: { lua: 'ngx.header["X-Phase"] = "1" ngx.say("HELLO")' } }],
-      });
-      return createHandler(engine);
-    }
-    case 'phasekit-lua': {
-      const { createEngine, createHandler } = await import('phasekit');
-      const engine = await createEngine({
-        sharedDicts: { stats: '1m' },
-        locations: [{
-          match: '= /bench',
-          rewrite: { lua: 'ngx.ctx.started = true' },
-          access: { lua: 'if ngx.var.arg_deny then return ngx.exit(403) end' },
-          content: { lua: 'ngx.say("hello")' },
-          headerFilter: { lua: 'ngx.header["X-Phase"] = "1"' },
-          bodyFilter: { lua: 'ngx.arg[1] = string.upper(ngx.arg[1])' },
-          log: { lua: 'ngx.shared.stats:incr("requests", 1, 0)' },
-        }],
-      });
-      return createHandler(engine);
+      const config = { 'phasekit-ts': sixPhasesTs, 'phasekit-lua': sixPhasesLua, 'phasekit-lua-content': contentLua }[name];
+      return createHandler(await createEngine(config));
     }
     case 'proxy-undici': {
       // The minimal proxy phasekit is measured against: one undici Pool, stream the answer back.

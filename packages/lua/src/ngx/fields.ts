@@ -1,7 +1,7 @@
 // ngx.status, ngx.ctx, ngx.arg, ngx.get_phase, ngx.is_subrequest, ngx.headers_sent: the request's fields.
 
 import { checkRequestApi, type HeaderValue } from '@phasekit/core';
-import { guard, type RequestInstall } from './request.js';
+import { guard, okOrMessage, type RequestInstall } from './request.js';
 
 // ngx.status and ngx.ctx are fields of the ngx table itself, so they go through its metatable.
 const FIELDS_LUA = String.raw`
@@ -44,15 +44,9 @@ export function installFields(ctx: RequestInstall): void {
   const setStatus = vm.createFunction((call) => {
     const r = ctx.request(call);
     const v = Number(call.value(1));
-    try {
+    return okOrMessage(call, () => {
       r.status = Number.isInteger(v) ? v : Math.trunc(v);
-      call.pushBoolean(true);
-      return 1;
-    } catch (err) {
-      call.pushBoolean(false);
-      call.pushString((err as Error).message);
-      return 2;
-    }
+    });
   }, 'ngx.status=');
   const getCtx = vm.createFunction((call) => {
     ctx.ctxTable(call, ctx.request(call));

@@ -2,7 +2,7 @@
 
 import type { HeaderValue } from '@phasekit/core';
 import type { LuaCall } from '../vm/index.js';
-import { guard, pushPairs, type RequestInstall } from './request.js';
+import { guard, okOrMessage, pushPairs, type RequestInstall } from './request.js';
 
 // Multi-value headers cross as several values; tables are built and flattened on the Lua side.
 const HEADER_LUA = String.raw`
@@ -70,15 +70,9 @@ export function installHeader(ctx: RequestInstall): void {
     if (n === -1) value = undefined;
     else if (n === 1 && call.argCount === 3 && call.type(3) === 'string') value = call.string(3) ?? '';
     else value = Array.from({ length: Math.max(0, n) }, (_, i) => call.string(i + 3) ?? '');
-    try {
+    return okOrMessage(call, () => {
       r.header[name] = value;
-      call.pushBoolean(true);
-      return 1;
-    } catch (err) {
-      call.pushBoolean(false);
-      call.pushString((err as Error).message);
-      return 2;
-    }
+    });
   }, 'ngx.header=');
   const respHeaders = vm.createFunction((call) => {
     const r = ctx.request(call);

@@ -1,7 +1,7 @@
 // ngx.say / print / flush / eof / send_headers / exit / exec / redirect / sleep: output and flow control.
 
 import { checkRequestApi, type Chunk } from '@phasekit/core';
-import { EXIT_SIGNAL, guard, type RequestInstall } from './request.js';
+import { EXIT_SIGNAL, guard, okOrMessage, type RequestInstall } from './request.js';
 
 // Values are flattened and formatted in Lua (numbers as LuaJIT prints them), so each call
 // crosses into JS once with one string.
@@ -60,15 +60,7 @@ export function installOutput(ctx: RequestInstall): void {
   // Returns true, or false + message so the Lua wrapper raises at the user's line.
   const out = vm.createFunction((call) => {
     const r = ctx.request(call);
-    try {
-      r.print(call.value(1) as Chunk);
-      call.pushBoolean(true);
-      return 1;
-    } catch (err) {
-      call.pushBoolean(false);
-      call.pushString((err as Error).message);
-      return 2;
-    }
+    return okOrMessage(call, () => r.print(call.value(1) as Chunk));
   }, 'ngx.print');
   vm.run(OUTPUT_LUA, 'ngx.output', ngx, out);
 

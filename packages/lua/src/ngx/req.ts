@@ -2,7 +2,7 @@
 
 import type { ArgsInput } from '@phasekit/core';
 import type { LuaCall } from '../vm/index.js';
-import { guard, pushPairs, type RequestInstall } from './request.js';
+import { guard, okOrMessage, pushPairs, type RequestInstall } from './request.js';
 
 const REQ_LUA = String.raw`
 local ngx, to_table, fns = ...
@@ -84,15 +84,7 @@ export function installReq(ctx: RequestInstall): void {
   });
   ctx.fn(fns, 'post_args_ok', (call) => {
     const r = ctx.request(call);
-    try {
-      r.req.getPostArgs(0);
-      call.pushBoolean(true);
-      return 1;
-    } catch (err) {
-      call.pushBoolean(false);
-      call.pushString((err as Error).message);
-      return 2;
-    }
+    return okOrMessage(call, () => r.req.getPostArgs(0));
   });
   ctx.fn(fns, 'get_post_args', (call) => {
     const r = ctx.request(call);

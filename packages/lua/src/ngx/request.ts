@@ -25,6 +25,22 @@ export interface RequestInstall extends NgxInstall {
   runFunction(fn: LuaRef, ngx: Ngx, args: readonly LuaValue[]): unknown;
 }
 
+/**
+ * Runs `fn`; pushes `true`, or `false` and the error's message, so a Lua wrapper can raise
+ * it with `error(err, 2)` at the user's line (a JS raise would point at the wrapper).
+ */
+export function okOrMessage(call: LuaCall, fn: () => void): number {
+  try {
+    fn();
+    call.pushBoolean(true);
+    return 1;
+  } catch (err) {
+    call.pushBoolean(false);
+    call.pushString((err as Error).message);
+    return 2;
+  }
+}
+
 /** Pushes a record as alternating keys and values (arrays as repeated keys) for pairsToTable. */
 export function pushPairs(call: LuaCall, record: Readonly<Record<string, string | boolean | readonly (string | boolean)[]>>): number {
   let n = 0;

@@ -1,6 +1,6 @@
 // ngx.var: nginx variables, read and written through the request (one JS call per access).
 
-import { guard, type RequestInstall } from './request.js';
+import { guard, okOrMessage, type RequestInstall } from './request.js';
 
 const VAR_LUA = String.raw`
 local ngx, get, set = ...
@@ -33,15 +33,9 @@ export function installVar(ctx: RequestInstall): void {
     const r = ctx.request(call);
     const name = call.checkString(1);
     const value = call.value(2);
-    try {
+    return okOrMessage(call, () => {
       r.var[name] = value === null ? undefined : (value as string);
-      call.pushBoolean(true);
-      return 1;
-    } catch (err) {
-      call.pushBoolean(false);
-      call.pushString((err as Error).message);
-      return 2;
-    }
+    });
   }, 'ngx.var=');
   vm.run(VAR_LUA, 'ngx.var', ngx, get, set);
 }
