@@ -93,3 +93,24 @@ describe('luaFile and require', () => {
     await engine.close();
   });
 });
+
+describe('lua.codeCache', () => {
+  it('off: luaFile handlers and required modules are read again on every request (lua_code_cache off)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-nocache-'));
+    writeFileSync(join(dir, 'content.lua'), 'ngx.say("v1 ", require("mod").v)');
+    writeFileSync(join(dir, 'mod.lua'), 'return { v = "m1" }');
+    const off = await luaEngine({ lua: { prefix: dir, codeCache: false }, locations: [{ match: '/', content: { luaFile: 'content.lua' } }] });
+    const on = await luaEngine({ lua: { prefix: dir }, locations: [{ match: '/', content: { luaFile: 'content.lua' } }] });
+    expect((await inject(off.engine, '/')).body).toBe('v1 m1\n');
+    expect((await inject(on.engine, '/')).body).toBe('v1 m1\n');
+    writeFileSync(join(dir, 'content.lua'), 'ngx.say("v2 ", require("mod").v)');
+    writeFileSync(join(dir, 'mod.lua'), 'return { v = "m2" }');
+    expect((await inject(off.engine, '/')).body).toBe('v2 m2\n');
+    expect((await inject(on.engine, '/')).body).toBe('v1 m1\n');
+    await off.engine.close();
+    await on.engine.close();
+  });
+});

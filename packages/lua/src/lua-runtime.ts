@@ -62,6 +62,7 @@ export class LuaRuntime implements ScriptRuntime {
   readonly #options: LuaRuntimeOptions;
   #vm: LuaVm | undefined;
   #prefix = process.cwd();
+  #codeCache = true;
   #logger: RuntimeContext['logger'] | undefined;
   #clock: RuntimeContext['clock'] | undefined;
   #ctx: CtxTables | undefined;
@@ -82,6 +83,7 @@ export class LuaRuntime implements ScriptRuntime {
   async start(context: RuntimeContext): Promise<void> {
     const lua = context.config.lua ?? {};
     this.#prefix = resolve(lua.prefix ?? process.cwd());
+    this.#codeCache = lua.codeCache ?? true;
     this.#logger = context.logger;
     this.#clock = context.clock;
     const vmOptions: { maxRunMs: number; memoryMaxBytes?: number } = { maxRunMs: this.#options.maxRunMs ?? lua.maxRunMs ?? 1000 };
@@ -115,7 +117,7 @@ export class LuaRuntime implements ScriptRuntime {
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
     installBalancer(install);
-    installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix });
+    installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix, cacheFiles: this.#codeCache });
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
@@ -123,13 +125,31 @@ export class LuaRuntime implements ScriptRuntime {
 
   compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler {
     const chunk = this.#compile(spec, site);
-    if (RUN_TO_COMPLETION.has(site.phase)) return (ngx) => this.#call(chunk, ngx, NO_ARGS);
-    return (ngx) => this.#invoke(chunk, ngx, NO_ARGS);
+    const run = RUN_TO_COMPLETION.has(site.phase) ? this.#call.bind(this) : this.#invoke.bind(this);
+    if (this.#codeCache || spec.kind !== 'luaFile') return (ngx) => run(chunk, ngx, NO_ARGS);
+    // lua.codeCache false (lua_code_cache off): the file is read and compiled again for every run.
+    return (ngx) => this.#fresh(spec, site, (fresh) => run(fresh, ngx, NO_ARGS));
   }
 
   compileSet(spec: ScriptSpec, site: HandlerSite): CompiledSetHandler {
     const chunk = this.#compile(spec, site);
-    return (ngx, ...args) => this.#call(chunk, ngx, args) as ReturnType<CompiledSetHandler>;
+    if (this.#codeCache || spec.kind !== 'luaFile') return (ngx, ...args) => this.#call(chunk, ngx, args) as ReturnType<CompiledSetHandler>;
+    return (ngx, ...args) => this.#fresh(spec, site, (fresh) => this.#call(fresh, ngx, args)) as ReturnType<CompiledSetHandler>;
+  }
+
+  /** Compiles `spec` now, runs it, and frees the compiled chunk once the run is over. */
+  #fresh(spec: ScriptSpec, site: HandlerSite, run: (chunk: LuaChunk) => unknown): unknown {
+    const chunk = this.#compile(spec, site);
+    let result: unknown;
+    try {
+      result = run(chunk);
+    } catch (err) {
+      chunk.factory.release();
+      throw err;
+    }
+    if (result instanceof Promise) return result.finally(() => chunk.factory.release());
+    chunk.factory.release();
+    return result;
   }
 
   fork(): ScriptRuntime {

@@ -8,7 +8,7 @@ import type { RequestInstall } from './ngx/request.js';
 const DEFAULT_PATH = './?.lua;./?/init.lua';
 
 const REQUIRE_LUA = String.raw`
-local sandbox, preload, find = ...
+local sandbox, preload, find, cache_files = ...
 local type, error, load = type, error, sandbox.load
 local loaded = {}
 local package = { loaded = loaded, preload = preload }
@@ -18,9 +18,11 @@ function sandbox.require(name)
   local m = loaded[name]
   if m ~= nil then return m end
   local pre = preload[name]
+  local from_file = false
   if pre then
     m = pre(name)
   else
+    from_file = true
     local src, path = find(name)
     if not src then error("module '" .. name .. "' not found:" .. path, 2) end
     local f, err = load(src, "@" .. path, "t", sandbox)
@@ -28,7 +30,8 @@ function sandbox.require(name)
     m = f(name, path)
   end
   if m == nil then m = loaded[name] or true end
-  loaded[name] = m
+  -- With lua.codeCache off, modules from files are loaded again by every require.
+  if cache_files or not from_file then loaded[name] = m end
   return m
 end
 `;
@@ -37,6 +40,8 @@ export interface RequireOptions {
   /** `lua.packagePath`: templates separated by `;`, `;;` standing for the default path. */
   packagePath: string | undefined;
   prefix: string;
+  /** Keep modules loaded from files in package.loaded (lua.codeCache, default true). */
+  cacheFiles?: boolean;
 }
 
 /** Resolves `packagePath` into absolute templates (`/srv/lua/?.lua`). */
@@ -69,5 +74,5 @@ export function installRequire(ctx: RequestInstall, options: RequireOptions): vo
     call.pushString(tried);
     return 2;
   }, 'require.find');
-  vm.run(REQUIRE_LUA, 'ngx.require', vm.sandbox, ctx.preload, find);
+  vm.run(REQUIRE_LUA, 'ngx.require', vm.sandbox, ctx.preload, find, options.cacheFiles ?? true);
 }
