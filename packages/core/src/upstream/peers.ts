@@ -80,17 +80,16 @@ export function parseAddress(address: string): { host: string; port: number } | 
 export class PeerSet {
   readonly primary: readonly Peer[];
   readonly backup: readonly Peer[];
+  /** Primary peers first, then backups. */
+  readonly all: readonly Peer[];
   readonly method: Method;
   #ring: { point: number; peer: Peer }[] | undefined;
 
   constructor(peers: readonly Peer[], method: Method) {
     this.primary = peers.filter((p) => !p.backup);
     this.backup = peers.filter((p) => p.backup);
+    this.all = [...this.primary, ...this.backup];
     this.method = method;
-  }
-
-  get all(): readonly Peer[] {
-    return [...this.primary, ...this.backup];
   }
 
   /** The next peer not tried yet and usable now; backups only when no primary is left. */

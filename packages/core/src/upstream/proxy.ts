@@ -44,7 +44,6 @@ export async function runProxy(s: RequestState): Promise<void> {
   const href = interpolate(s, proxy.template);
   // The host as written: upstream names are matched as given (URL would lower-case them).
   const host = /^https?:\/\/([^/?#]+)/.exec(href)?.[1] ?? '';
-  const target = new URL(href);
   const upstream = resolveUpstream(s, host);
   if (upstream === undefined) {
     s.engine.log('error', `no upstream "${host}" (proxyPass ${href})`, s);
@@ -54,12 +53,10 @@ export async function runProxy(s: RequestState): Promise<void> {
   const options = proxy.options;
   const body = await requestBody(s);
   if (s.exitCode !== undefined) return;
-  const path = upstreamPath(s, target, proxy.withPath);
+  const path = upstreamPath(s, href, proxy.withPath);
   const headers = requestHeaders(s, host, proxy.setHeaders, options.xForwardedFor === true);
-  const next = new Set(options.nextUpstream ?? ['error', 'timeout']);
+  const { next, readMs, connectMs } = proxy;
   const retryOff = next.has('off');
-  const readMs = (options.readTimeout ?? 60) * 1000;
-  const connectMs = (options.connectTimeout ?? 60) * 1000;
   const log: UpstreamLog = (s.upstreamLog = { addr: [], status: [], responseTime: [], connectTime: [], headerTime: [] });
   const tried = new Set<Peer>();
   let maxTries = options.nextUpstreamTries ?? 0;
@@ -99,7 +96,7 @@ export async function runProxy(s: RequestState): Promise<void> {
     }
     const status = outcome.res.statusCode;
     log.status.push(String(status));
-    if (!retryOff && next.has(`http_${status}` as never)) {
+    if (!retryOff && next.has(`http_${status}`)) {
       if (status >= 500) peer.fail(s.engine.clock.now());
       lastFailure = ['next', status];
       kept = outcome.res;
@@ -227,9 +224,10 @@ async function requestBody(s: RequestState): Promise<Uint8Array | undefined> {
  * nginx's rule: a proxyPass with a path part replaces the matched location prefix with it;
  * without one, the request URI goes as the client sent it (or as rewritten).
  */
-function upstreamPath(s: RequestState, target: URL, withPath: boolean): string {
+function upstreamPath(s: RequestState, href: string, withPath: boolean): string {
   const args = s.args === '' ? '' : `?${s.args}`;
   if (!withPath) return s.uri === s.initialUri ? s.requestUri : `${encodeURI(s.uri)}${args}`;
+  const target = new URL(href);
   const match = s.location.match;
   const prefix = match.kind === 'prefix' || match.kind === 'prefixStop' || match.kind === 'exact' ? match.value : '';
   const rest = prefix !== '' && s.uri.startsWith(prefix) ? s.uri.slice(prefix.length) : s.uri.slice(1);

@@ -25,6 +25,10 @@ export interface ProxyTarget {
   /** The URL has a path part (`http://up/v2/`): it replaces the location's prefix. */
   readonly withPath: boolean;
   readonly setHeaders: readonly (readonly [name: string, value: Template])[];
+  /** proxy_next_upstream conditions (`error`, `timeout`, `http_502`, ...). */
+  readonly next: ReadonlySet<string>;
+  readonly readMs: number;
+  readonly connectMs: number;
   readonly options: ProxyOptions;
 }
 
@@ -33,6 +37,9 @@ export function compileProxy(proxyPass: string, options: ProxyOptions = {}): Pro
     template: parseTemplate(proxyPass),
     withPath: /^https?:\/\/[^/]+\//.test(proxyPass),
     setHeaders: Object.entries(options.setHeaders ?? {}).map(([k, v]) => [k, parseTemplate(v)] as const),
+    next: new Set(options.nextUpstream ?? ['error', 'timeout']),
+    readMs: (options.readTimeout ?? 60) * 1000,
+    connectMs: (options.connectTimeout ?? 60) * 1000,
     options,
   };
 }
