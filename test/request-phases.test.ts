@@ -279,3 +279,26 @@ describe('responses', () => {
     expect((await inject(engine, '/api/x')).body).toBe('api\n');
   });
 });
+
+describe('events and diagnostics channels', () => {
+  it('phase:start and phase:end fire per phase, and phasekit:* channels publish the same', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const { engine } = await engineWithLogs({ locations: [{ match: '/', access: () => undefined, content: (ngx) => ngx.say('x') }] });
+    const events: string[] = [];
+    engine.on('phase:start', (e) => events.push(`start:${e.phase}`));
+    engine.on('phase:end', (e) => events.push(`end:${e.phase}`));
+    const published: string[] = [];
+    const onStart = (msg: unknown) => published.push(`request:start ${(msg as { uri: string }).uri}`);
+    const onEnd = (msg: unknown) => published.push(`request:end ${(msg as { status: number }).status}`);
+    subscribe('phasekit:request:start', onStart);
+    subscribe('phasekit:request:end', onEnd);
+    try {
+      await inject(engine, '/x');
+    } finally {
+      unsubscribe('phasekit:request:start', onStart);
+      unsubscribe('phasekit:request:end', onEnd);
+    }
+    expect(events).toEqual(['start:access', 'end:access', 'start:content', 'end:content']);
+    expect(published).toEqual(['request:start /x', 'request:end 200']);
+  });
+});
