@@ -77,3 +77,29 @@ describe('per-route phases', () => {
     expect(() => fastify.get('/bad', { config: { phases: { access: 42 as never } } }, async () => 'x')).toThrow(/route GET \/bad\.access/);
   });
 });
+
+describe('per-route phases with Fastify features', () => {
+  it('a body Fastify already parsed is readable through read_body/get_body_data; log lines go to request.log', async () => {
+    const lines: { msg: string; level: number }[] = [];
+    const engine = await createEngine({ lua: {}, locations: [] }, { logger: () => undefined });
+    engines.push(engine);
+    const stream = { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string; level: number }) };
+    const fastify = Fastify({ logger: { level: 'info', stream } });
+    apps.push(fastify);
+    await fastify.register(phasekit, { engine });
+    fastify.post('/items', {
+      config: { phases: { access: { lua: 'ngx.req.read_body() ngx.log(ngx.ERR, "body: ", ngx.req.get_body_data()) if ngx.req.get_body_data():find("deny") then return ngx.exit(403) end' } } },
+    }, async (request) => ({ got: request.body }));
+    await fastify.ready();
+    const ok = await fastify.inject({ method: 'POST', url: '/items', payload: { name: 'x' } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ got: { name: 'x' } });
+    expect((await fastify.inject({ method: 'POST', url: '/items', payload: { name: 'deny' } })).statusCode).toBe(403);
+    const logged = lines.filter((l) => l.msg.includes('body: '));
+    expect(logged.map((l) => l.msg)).toEqual([
+      '[lua] access(location "route POST /items"):1: body: {"name":"x"}',
+      '[lua] access(location "route POST /items"):1: body: {"name":"deny"}',
+    ]);
+    expect(logged[0]?.level).toBe(50);
+  });
+});

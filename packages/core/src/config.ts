@@ -110,6 +110,21 @@ const proxySchema = z
   .strict();
 
 export type ProxyOptions = z.output<typeof proxySchema>;
+
+/** `lua.auth` or `lua.tag(x,y)`: a registered action and its arguments (HAProxy's `http-request lua.tag x y`). */
+const actionRef = z.string().regex(/^lua\.[A-Za-z0-9_.-]+(\(.*\))?$/s, 'an action is "lua.name" or "lua.name(arg1,arg2)"');
+
+/** HAProxy's `http-request` / `http-response` rule lists: registered actions, in order. */
+const actionsSchema = z
+  .object({
+    /** Run in the access phase, before the location's own access handler. */
+    'http-req': z.array(actionRef).optional(),
+    /** Run in header_filter, before the location's own headerFilter handler. */
+    'http-res': z.array(actionRef).optional(),
+  })
+  .strict();
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name is a token (letters, digits, "-", ...)');
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
 
 const locationSchema = z
@@ -132,10 +147,19 @@ const locationSchema = z
     /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
     proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
     proxy: proxySchema.optional(),
+    /** Registered actions by rule list (HAProxy's http-request / http-response `lua.*` actions). */
+    actions: actionsSchema.optional(),
+    /** A registered service (`lua.hello`) that produces the response: HAProxy's `use-service`. */
+    service: z.string().regex(/^lua\.[A-Za-z0-9_.-]+$/, 'a service is "lua.name"').optional(),
+    /** Response headers set before header_filter; values may hold `%[fetch,conv]` sample expressions and `$var`s. */
+    setHeaders: z.record(headerName, z.string()).optional(),
   })
   .strict()
   .superRefine((loc, ctx) => {
     if (loc.proxyPass !== undefined && loc.content !== undefined) ctx.addIssue({ code: 'custom', message: 'a location has either content or proxyPass, not both' });
+    if (loc.service !== undefined && (loc.content !== undefined || loc.proxyPass !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['service'], message: 'a location has one of service, content or proxyPass' });
+    }
   });
 
 /** Phase handlers for a framework route (Fastify's per-route mode). */
@@ -165,12 +189,14 @@ export const engineConfigSchema = z
       .object({
         packagePath: z.string().optional(),
         codeCache: z.boolean().optional(),
-        maxRunMs: z.number().positive().optional(),
+        maxRunMs: z.number().min(0).optional(),
         prefix: z.string().optional(),
       })
       .strict()
       .optional(),
     upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an upstream name is letters, digits, ".", "-" and "_"'), upstreamSchema).optional(),
+    /** HAProxy's lua-load: Lua files run once per start and reload (relative to lua.prefix), with `core` for registrations. */
+    luaLoad: z.array(z.string().min(1)).optional(),
     init: handlerSpecSchema.optional(),
     initWorker: handlerSpecSchema.optional(),
     exitWorker: handlerSpecSchema.optional(),

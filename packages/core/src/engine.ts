@@ -8,13 +8,14 @@ import { PhaseSession, type RouteHandlers } from './session.js';
 import type { LogLevel } from './constants.js';
 import type { EngineCore } from './engine-core.js';
 import { channels, type EngineEvents } from './events.js';
-import { ConfigError, EngineClosedError, NoRuntimeError, PhasekitError } from './errors.js';
+import { BadArgumentError, ConfigError, EngineClosedError, HandlerError, NoRuntimeError, PhasekitError, type ConfigIssue } from './errors.js';
 import type { HttpExchange } from './exchange.js';
 import type { CompiledHandler, CompiledSetHandler, HandlerSite, ScriptRuntime, ScriptSpec } from './handler.js';
 import { LocationTable, normalizeUri, parseMatch, type ParsedMatch } from './location.js';
 import { levelRank, stderrLogger, type Logger } from './log.js';
 import { NgxRequest } from './ngx-request.js';
 import type { Phase } from './phases.js';
+import type { Ngx } from './ngx.js';
 import { advance, phasesObserved, runHandler } from './pipeline.js';
 import { RequestState, STEP_RESPOND, type CompiledLocation, type Generation } from './request-state.js';
 import { parseSize, SharedDict } from './shared-dict/index.js';
@@ -23,6 +24,11 @@ import { defaultPage } from './status.js';
 import { Timers, type TimerInfo } from './timers.js';
 import { closeUpstreams, compileProxy, compileUpstream, startHealthChecks, type CompiledUpstream } from './upstream/upstreams.js';
 import { initVars, parseTemplate } from './vars.js';
+import {
+  builtinRegistry, compileTemplate, HaproxyGeneration, HaproxyRegistry, hasSample, httpReqHandler, httpResHandler, isHaproxyRuntime, luaName,
+  parseCall, serviceHandler, type ActionFn, type ActionRuleset, type CompiledRule, type CompiledTemplate, type ConverterFn, type FetchFn,
+  type HaproxyRegistrations, type RegistryKind, type ServiceFn, type TaskFn,
+} from './haproxy/index.js';
 
 export interface EngineOptions {
   /** Where error-log entries go; default: nginx-style lines on stderr. */
@@ -33,7 +39,15 @@ export interface EngineOptions {
   runtimes?: readonly ScriptRuntime[];
   /** Shared dicts to use instead of creating the config's (tests share them between engines). */
   sharedDicts?: Readonly<Record<string, SharedDict>>;
+  /**
+   * HAProxy-style registrations, in the `lua.*` namespace Lua's `core.register_*` uses: made before
+   * the config compiles, so `actions`, `service` and `%[...]` expressions may name them.
+   */
+  haproxy?: HaproxyRegistrations;
 }
+
+/** A generation with its HAProxy side (registrations of its luaLoad files, tasks, TXN objects). */
+type EngineGeneration = Generation & { readonly haproxy: HaproxyGeneration };
 
 export interface CloseOptions {
   /** Milliseconds to wait for requests in flight before their connections are closed (default: wait). */
@@ -58,7 +72,10 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   readonly #logger: Logger;
   #logRank: number;
   #runtimeTemplates: readonly ScriptRuntime[];
-  #gen: Generation | undefined;
+  #gen: EngineGeneration | undefined;
+  /** TypeScript registrations (over the built-ins); each generation's Lua ones stack on top. */
+  readonly #registry = new HaproxyRegistry(builtinRegistry());
+  readonly #tasks: { fn: TaskFn; args: readonly unknown[] }[] = [];
   #genSeq = 0;
   #requestSeq = 0;
   #closed = false;
@@ -77,6 +94,49 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       dicts[name] ??= new SharedDict(name, size, { clock: this.clock });
     }
     this.sharedDicts = Object.freeze(dicts);
+    const h = options.haproxy ?? {};
+    for (const [name, fn] of Object.entries(h.fetches ?? {})) this.registerFetch(name, fn);
+    for (const [name, fn] of Object.entries(h.converters ?? {})) this.registerConverter(name, fn);
+    for (const [name, a] of Object.entries(h.actions ?? {})) this.registerAction(name, a.on, a.fn, a.nbArgs);
+    for (const [name, fn] of Object.entries(h.services ?? {})) this.registerService(name, fn);
+    for (const fn of h.tasks ?? []) this.registerTask(fn);
+  }
+
+  /** A sample fetch `lua.<name>`: `txn.f:lua_<name>()` in Lua, `%[lua.<name>]` in config. */
+  registerFetch(name: string, fn: FetchFn): void {
+    this.#register('fetch', name, () => this.#registry.addFetch(name, fn));
+  }
+
+  /** A converter `lua.<name>`: `txn.c:lua_<name>(s)` in Lua, `%[fetch,lua.<name>]` in config. */
+  registerConverter(name: string, fn: ConverterFn): void {
+    this.#register('converter', name, () => this.#registry.addConverter(name, fn));
+  }
+
+  /** An action `lua.<name>` for the `http-req` and/or `http-res` lists, taking exactly `nbArgs` arguments. */
+  registerAction(name: string, on: readonly ActionRuleset[], fn: ActionFn, nbArgs = 0): void {
+    for (const r of on) if (r !== 'http-req' && r !== 'http-res') throw new BadArgumentError(`registerAction: unknown action list "${String(r)}" (http-req or http-res)`);
+    this.#register('action', name, () => this.#registry.addAction(name, on, fn, nbArgs));
+  }
+
+  /** A service `lua.<name>`, a location's `service`: it produces the response. */
+  registerService(name: string, fn: ServiceFn): void {
+    this.#register('service', name, () => this.#registry.addService(name, fn));
+  }
+
+  /**
+   * A background task: `fn(task, ...args)` starts after init and initWorker (at once if the engine
+   * runs), and again in every generation after a reload; `task.sleep()` rejects when it is stopped.
+   */
+  registerTask(fn: TaskFn, ...args: unknown[]): void {
+    if (typeof fn !== 'function') throw new BadArgumentError('registerTask: a function is expected');
+    this.#tasks.push({ fn, args });
+    this.#gen?.haproxy.tasks.add(fn, args);
+  }
+
+  #register(kind: RegistryKind, name: string, add: () => string): void {
+    // A name the running generation's Lua code registered is taken too.
+    if (this.#gen?.haproxy.registry.has(kind, luaName(name))) throw new BadArgumentError(`${kind} "${luaName(name)}" is already registered`);
+    add();
   }
 
   get maxRedirects(): number {
@@ -172,6 +232,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       s.exitCode = 404;
       s.step = STEP_RESPOND;
     }
+    if (gen.haproxy.tracking) gen.haproxy.track(s);
     initVars(s);
     s.tracePhases = phasesObserved(s);
     gen.requests.add(s);
@@ -243,6 +304,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     const q = url.indexOf('?');
     const uri = normalizeUri(q === -1 ? url : url.slice(0, q)) ?? '/';
     const s = new RequestState(this, gen, exchange, ++this.#requestSeq, newNgx, this.#routeFor(route, gen), uri, q === -1 ? '' : url.slice(q + 1), undefined);
+    if (gen.haproxy.tracking) gen.haproxy.track(s);
     initVars(s);
     s.tracePhases = phasesObserved(s);
     gen.requests.add(s);
@@ -290,7 +352,9 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       entry.phase = request.phase;
     }
     if (err !== undefined) entry.err = err;
-    this.#logger(entry);
+    const sink = request?.exchange.log;
+    if (sink !== undefined) sink.call(request?.exchange, entry);
+    else this.#logger(entry);
   }
 
   /** Called by the pipeline when a request has run its log phase. */
@@ -300,28 +364,47 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     if (gen.requests.size === 0) gen.drained?.();
   }
 
-  #live(): Generation {
+  #live(): EngineGeneration {
     if (this.#gen === undefined) throw new PhasekitError('PHASEKIT_ERR_BAD_ARGUMENT', 'the engine has not started: use createEngine()');
     return this.#gen;
   }
 
-  /** Starts `runtimes`, compiles `config`, runs init and initWorker. */
-  async #build(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): Promise<Generation> {
+  /** Starts `runtimes`, runs the luaLoad files, compiles `config`, runs init and initWorker, starts the tasks. */
+  async #build(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): Promise<EngineGeneration> {
     const context = { config, sharedDicts: this.sharedDicts, logger: this.#logger, clock: this.clock };
     for (const rt of runtimes) await rt.start(context);
-    const gen: Generation = {
+    const hx: HaproxyGeneration = new HaproxyGeneration({
+      parent: this.#registry,
+      clock: this.clock,
+      taskNgx: () => this.#lifecycleState(gen, 'timer').ngx,
+      log: (level, message, request, err) => this.log(level, message, request, err),
+    });
+    const gen: EngineGeneration = {
       id: ++this.#genSeq,
       runtimes,
-      locations: this.#compileLocations(config, runtimes),
+      locations: undefined as unknown as LocationTable<CompiledLocation>,
       timers: undefined as unknown as Timers,
-      sslCertificate: config.sslCertificate === undefined ? undefined : this.#compile(config.sslCertificate, runtimes, { phase: 'sslCertificate', location: undefined, path: 'sslCertificate' }),
-      upstreams: this.#compileUpstreams(config, runtimes),
+      sslCertificate: undefined,
+      upstreams: new Map(),
       directUpstreams: new Map(),
       stopHealthChecks: [],
       requests: new Set(),
       exiting: false,
       drained: undefined,
+      haproxy: hx,
     };
+    try {
+      for (const t of this.#tasks) hx.tasks.add(t.fn, t.args);
+      this.#loadLua(config, runtimes, hx);
+      const g = gen as { locations: LocationTable<CompiledLocation>; sslCertificate: CompiledHandler | undefined; upstreams: ReadonlyMap<string, CompiledUpstream> };
+      g.locations = this.#compileLocations(config, runtimes, hx);
+      if (config.sslCertificate !== undefined) g.sslCertificate = this.#compile(config.sslCertificate, runtimes, { phase: 'sslCertificate', location: undefined, path: 'sslCertificate' });
+      g.upstreams = this.#compileUpstreams(config, runtimes);
+    } catch (err) {
+      await hx.tasks.stop();
+      for (const rt of runtimes) await rt.close();
+      throw err;
+    }
     (gen as { timers: Timers }).timers = new Timers(
       {
         now: () => this.clock.now(),
@@ -347,17 +430,45 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     }
     try {
       if (config.init) await this.#runLifecycle(gen, 'init', this.#compile(config.init, runtimes, { phase: 'init', location: undefined, path: 'init' }));
+      // HAProxy's init context: core.register_init functions, after the configuration is loaded.
+      for (const fn of hx.inits) await this.#runLifecycle(gen, 'init', fn);
       if (config.initWorker) {
         await this.#runLifecycle(gen, 'initWorker', this.#compile(config.initWorker, runtimes, { phase: 'initWorker', location: undefined, path: 'initWorker' }));
       }
     } catch (err) {
       await gen.timers.expire();
+      await hx.tasks.stop();
       for (const stop of gen.stopHealthChecks) stop();
       await closeUpstreams([...gen.upstreams.values()]);
       for (const rt of runtimes) await rt.close();
       throw err;
     }
+    hx.tasks.start();
     return gen;
+  }
+
+  /** HAProxy's lua-load: each file runs once, in order, with `core` to register fetches, actions... */
+  #loadLua(config: ParsedConfig, runtimes: readonly ScriptRuntime[], hx: HaproxyGeneration): void {
+    for (const rt of runtimes) if (isHaproxyRuntime(rt)) rt.haproxyStart(hx.host);
+    const files = config.luaLoad ?? [];
+    if (files.length === 0) return;
+    const rt = runtimes.find((r) => r.kinds.includes('luaFile') && isHaproxyRuntime(r));
+    if (rt === undefined || !isHaproxyRuntime(rt)) throw new NoRuntimeError('luaLoad', 'luaFile');
+    hx.loading = true;
+    try {
+      files.forEach((file, i) => {
+        try {
+          rt.haproxyLoad(file, `luaLoad[${i}]`);
+        } catch (err) {
+          const code = (err as { code?: unknown } | null)?.code;
+          // Syntax errors and unreadable files keep their own codes, as for handlers.
+          if (err instanceof PhasekitError || code === 'PHASEKIT_ERR_LUA_SYNTAX' || code === 'PHASEKIT_ERR_LUA_FILE') throw err;
+          throw new HandlerError('init', `luaLoad[${i}] "${file}"`, err);
+        }
+      });
+    } finally {
+      hx.loading = false;
+    }
   }
 
   #compileUpstreams(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): Map<string, CompiledUpstream> {
@@ -374,9 +485,10 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   }
 
   /** Ends a generation: premature timers, requests drained (or cut at `timeout`), exitWorker, runtimes closed. */
-  async #retire(gen: Generation, timeout: number | undefined, keep: readonly ScriptRuntime[]): Promise<void> {
+  async #retire(gen: EngineGeneration, timeout: number | undefined, keep: readonly ScriptRuntime[]): Promise<void> {
     gen.exiting = true;
     await gen.timers.expire();
+    await gen.haproxy.tasks.stop();
     if (gen.requests.size > 0) {
       await new Promise<void>((resolve) => {
         gen.drained = resolve;
@@ -418,9 +530,10 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     return s;
   }
 
-  #compileLocations(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): LocationTable<CompiledLocation> {
+  #compileLocations(config: ParsedConfig, runtimes: readonly ScriptRuntime[], hx: HaproxyGeneration): LocationTable<CompiledLocation> {
     const table = new LocationTable<CompiledLocation>();
     const engineType = config.defaultType ?? 'text/plain';
+    const issues: ConfigIssue[] = [];
     config.locations.forEach((loc, i) => {
       const match = parseMatch(loc.match) as ParsedMatch;
       const at = (phase: Phase, key: string): HandlerSite => ({ phase, location: loc.match, path: `locations[${i}].${key}` });
@@ -428,21 +541,70 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
         const spec = loc[key] as HandlerSpec | undefined;
         return spec === undefined ? undefined : this.#compile(spec, runtimes, at(phase, key));
       };
-      const vars = new Map(Object.entries(loc.vars ?? {}).map(([k, v]) => [k.toLowerCase(), parseTemplate(v)] as const));
+      const template = (text: string, path: string): CompiledTemplate => {
+        try {
+          return compileTemplate(text, hx.registry);
+        } catch (err) {
+          issues.push({ path, message: (err as Error).message });
+          return () => undefined;
+        }
+      };
+      // Variables from the first one with a sample expression on are computed per request, in order,
+      // at the start of rewrite (as nginx's `set` lines): their fetches see the request.
+      const entries = Object.entries(loc.vars ?? {});
+      const firstSample = entries.findIndex(([, v]) => hasSample(v));
+      const plain = firstSample === -1 ? entries : entries.slice(0, firstSample);
+      const sampled = firstSample === -1 ? [] : entries.slice(firstSample);
+      const sampleSets = sampled.map(([name, text]) => {
+        const t = template(text, `locations[${i}].vars.${name}`);
+        return { var: name, args: [], fn: (ngx: Ngx) => t(hx.txn(ngx)) };
+      });
+      const setHeaders = Object.entries(loc.setHeaders ?? {}).map(([name, text]) => [name, template(text, `locations[${i}].setHeaders.${name}`)] as const);
+      const rules = (list: ActionRuleset): CompiledRule[] =>
+        (loc.actions?.[list] ?? []).flatMap((ref, j) => {
+          const path = `locations[${i}].actions.${list}[${j}]`;
+          let call;
+          try {
+            call = parseCall(ref);
+          } catch (err) {
+            issues.push({ path, message: (err as Error).message });
+            return [];
+          }
+          const entry = hx.registry.action(call.name);
+          if (entry === undefined) issues.push({ path, message: `unknown action "${call.name}"` });
+          else if (!entry.on.has(list)) issues.push({ path, message: `action "${call.name}" is not registered for ${list}` });
+          else if (call.args.length !== entry.nbArgs) issues.push({ path, message: `action "${call.name}" expects ${entry.nbArgs} argument(s), got ${call.args.length}` });
+          else return [{ name: entry.name, fn: entry.fn, args: call.args }];
+          return [];
+        });
+      const httpReq = rules('http-req');
+      const httpRes = rules('http-res');
+      let service;
+      if (loc.service !== undefined) {
+        service = hx.registry.service(loc.service);
+        if (service === undefined) issues.push({ path: `locations[${i}].service`, message: `unknown service "${loc.service}"` });
+      }
+      if (sampled.length > 0 || setHeaders.length > 0 || httpReq.length > 0 || httpRes.length > 0 || loc.service !== undefined) hx.tracking = true;
+      const access = handler('access', 'access');
+      const headerFilter = handler('headerFilter', 'headerFilter');
+      const vars = new Map(plain.map(([k, v]) => [k.toLowerCase(), parseTemplate(v)] as const));
       const compiled: CompiledLocation = {
         name: loc.match,
         match,
         internal: loc.internal ?? false,
         vars,
-        set: (loc.set ?? []).map((spec, j) => ({
-          var: spec.var,
-          args: (spec.args ?? []).map(parseTemplate),
-          fn: this.#compileSet(spec, runtimes, { phase: 'set', location: loc.match, path: `locations[${i}].set[${j}]` }),
-        })),
+        set: [
+          ...sampleSets,
+          ...(loc.set ?? []).map((spec, j) => ({
+            var: spec.var,
+            args: (spec.args ?? []).map(parseTemplate),
+            fn: this.#compileSet(spec, runtimes, { phase: 'set', location: loc.match, path: `locations[${i}].set[${j}]` }),
+          })),
+        ],
         rewrite: handler('rewrite', 'rewrite'),
-        access: handler('access', 'access'),
-        content: handler('content', 'content'),
-        headerFilter: handler('headerFilter', 'headerFilter'),
+        access: httpReq.length > 0 ? httpReqHandler(hx, httpReq, access) : access,
+        content: service !== undefined ? serviceHandler(hx, service) : handler('content', 'content'),
+        headerFilter: setHeaders.length > 0 || httpRes.length > 0 ? httpResHandler(hx, setHeaders, httpRes, headerFilter) : headerFilter,
         bodyFilter: handler('bodyFilter', 'bodyFilter'),
         log: handler('log', 'log'),
         defaultType: loc.defaultType ?? engineType,
@@ -451,6 +613,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       };
       table.add(match, compiled);
     });
+    if (issues.length > 0) throw new ConfigError(issues);
     return table;
   }
 

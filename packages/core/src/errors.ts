@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   PHASEKIT_ERR_ENGINE_CLOSED: 'the engine was closed',
   PHASEKIT_ERR_BODY_NOT_READ: 'the request body was used before it was read',
   PHASEKIT_ERR_SUBREQUEST: 'a subrequest could not be made (nesting too deep)',
+  PHASEKIT_ERR_TASK_STOPPED: 'a background task (core.register_task / registerTask) was stopped while it waited',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -121,6 +122,14 @@ export class BodyNotReadError extends PhasekitError {
   constructor() {
     super('PHASEKIT_ERR_BODY_NOT_READ', 'no request body found; maybe you should turn on lua_need_request_body?');
     this.name = 'BodyNotReadError';
+  }
+}
+
+/** A task's wait ended because the task was stopped (the engine closed or reloaded). */
+export class TaskStoppedError extends PhasekitError {
+  constructor() {
+    super('PHASEKIT_ERR_TASK_STOPPED', 'task stopped: the engine is closing or reloading');
+    this.name = 'TaskStoppedError';
   }
 }
 

@@ -1,5 +1,6 @@
 // The contract between core and a server adapter: one request in, one response out.
 
+import type { LogEntry } from './log.js';
 import type { Chunk, HeaderValue } from './ngx.js';
 
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -39,6 +40,11 @@ export interface HttpExchange {
   drained(): Promise<void>;
   /** Closes the connection without a response (ngx.exit(ngx.ERROR), 444). */
   abort(): void;
+  /**
+   * Where this request's error-log entries go, when the host has a per-request logger
+   * (Fastify's request.log); otherwise the engine's logger. Levels are filtered first.
+   */
+  log?(entry: LogEntry): void;
 }
 
 /** Thrown by `readBody` when the body is over the limit (the engine answers 413). */

@@ -42,6 +42,7 @@ export {
   NoLocationError,
   EngineClosedError,
   BodyNotReadError,
+  TaskStoppedError,
   describeError,
   type ErrorCode,
   type ConfigIssue,
@@ -57,3 +58,28 @@ export { systemClock, type Clock } from './clock.js';
 export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './args.js';
 export { defaultPage, reasonPhrase } from './status.js';
 export * from './shared-dict/index.js';
+export {
+  ACT,
+  HaproxyRegistry,
+  isHaproxyRuntime,
+  luaName,
+  methodName,
+  parseVarName,
+  type ActCode,
+  type ActionFn,
+  type ActionRuleset,
+  type AppletHttp,
+  type ConverterFn,
+  type FetchFn,
+  type HaproxyHost,
+  type HaproxyRegistrations,
+  type HaproxyRuntime,
+  type HaproxyTask,
+  type SampleResult,
+  type ServiceFn,
+  type TaskFn,
+  type Txn,
+  type TxnHttp,
+  type TxnReply,
+  type VarValue,
+} from './haproxy/index.js';

@@ -2,7 +2,8 @@
 
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
-import { PhasekitError, type Engine } from '@phasekit/core';
+import { PhasekitError, type Engine, type LogEntry } from '@phasekit/core';
+import { fastifyLogger } from './logger.js';
 import { NodeExchange } from '@phasekit/node-http';
 import { addRoutePhases } from './routes.js';
 
@@ -32,14 +33,12 @@ function mount(instance: FastifyInstance, opts: PhasekitPluginOptions, done: (er
 
   instance.addHook('onRequest', function phasekitOnRequest(request: FastifyRequest, reply: FastifyReply, next: HookHandlerDoneFunction) {
     const raw = request.raw;
-    let exchange: NodeExchange;
-    if (base === '') {
-      exchange = new NodeExchange(raw, reply.raw);
-    } else {
-      const below = belowPrefix(raw.url ?? '/', base);
-      if (below === undefined) return next();
-      exchange = new MountedExchange(raw, reply.raw, below);
+    let url: string | undefined;
+    if (base !== '') {
+      url = belowPrefix(raw.url ?? '/', base);
+      if (url === undefined) return next();
     }
+    const exchange = new FastifyExchange(request, reply, url);
     let handled: boolean;
     try {
       handled = engine.handle(exchange);
@@ -108,14 +107,25 @@ function belowPrefix(url: string, base: string): string | undefined {
   return undefined;
 }
 
-/** A Node exchange that shows the engine the path below the context's prefix. */
-class MountedExchange extends NodeExchange {
-  readonly #url: string;
-  constructor(req: FastifyRequest['raw'], res: FastifyReply['raw'], url: string) {
-    super(req, res);
+/**
+ * A Fastify request as the engine sees it: the path below the context's prefix (when mounted
+ * under one), and the engine's log lines for it written to request.log.
+ */
+class FastifyExchange extends NodeExchange {
+  readonly #request: FastifyRequest;
+  readonly #url: string | undefined;
+
+  constructor(request: FastifyRequest, reply: FastifyReply, url: string | undefined) {
+    super(request.raw, reply.raw);
+    this.#request = request;
     this.#url = url;
   }
+
   override get url(): string {
-    return this.#url;
+    return this.#url ?? super.url;
+  }
+
+  log(entry: LogEntry): void {
+    fastifyLogger(this.#request.log)(entry);
   }
 }

@@ -3,7 +3,8 @@
 // (onRequest → rewrite, preHandler → access, onSend → header_filter + body_filter, response end → log).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { Chunk, Engine, PhaseSession, RouteConfig, SessionAnswer } from '@phasekit/core';
+import { BodyTooLargeError, type Chunk, type Engine, type LogEntry, type PhaseSession, type RouteConfig, type SessionAnswer } from '@phasekit/core';
+import { fastifyLogger } from './logger.js';
 import { NodeExchange } from '@phasekit/node-http';
 
 declare module 'fastify' {
@@ -29,7 +30,7 @@ export function addRoutePhases(instance: FastifyInstance, engine: Engine): void 
     const before = (phase: 'rewrite' | 'access'): Hook => async (request, reply) => {
       let session = sessions.get(request);
       if (session === undefined) {
-        const started = engine.session(new NodeExchange(request.raw, reply.raw), handlers);
+        const started = engine.session(new RouteExchange(request, reply), handlers);
         session = started;
         sessions.set(request, started);
         // log runs when the response is done, or the client left: the session always ends.
@@ -58,6 +59,32 @@ export function addRoutePhases(instance: FastifyInstance, engine: Engine): void 
     append(route, 'preHandler', before('access'));
     append(route, 'onSend', onSend);
   });
+}
+
+/**
+ * A route's request as the engine sees it: the body Fastify parsed stays readable through
+ * ngx.req.read_body / get_body_data, and the engine's log lines go to request.log.
+ */
+class RouteExchange extends NodeExchange {
+  readonly #request: FastifyRequest;
+
+  constructor(request: FastifyRequest, reply: FastifyReply) {
+    super(request.raw, reply.raw);
+    this.#request = request;
+  }
+
+  override readBody(limit: number): Promise<Uint8Array> {
+    const parsed = this.#request.body;
+    // Before Fastify parsed it (rewrite, in onRequest) the raw stream is still there to read.
+    if (parsed === undefined || parsed === null) return super.readBody(limit);
+    const bytes = typeof parsed === 'string' ? Buffer.from(parsed) : parsed instanceof Uint8Array ? parsed : Buffer.from(JSON.stringify(parsed));
+    if (bytes.byteLength > limit) return Promise.reject(new BodyTooLargeError(limit));
+    return Promise.resolve(bytes);
+  }
+
+  log(entry: LogEntry): void {
+    fastifyLogger(this.#request.log)(entry);
+  }
 }
 
 function answerWith(reply: FastifyReply, answer: SessionAnswer): FastifyReply | undefined {

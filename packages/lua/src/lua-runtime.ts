@@ -5,6 +5,8 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   PHASE_NGX_NAME,
   type CompiledHandler,
+  type HaproxyHost,
+  type HaproxyRuntime,
   type CompiledSetHandler,
   type HandlerSite,
   type LogLevel,
@@ -34,6 +36,7 @@ import { installString } from './ngx/string.js';
 import { installRe } from './ngx/re.js';
 import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
+import { installHaproxy, type HaproxyModule } from './haproxy/core.js';
 import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
 
 export interface LuaRuntimeOptions {
@@ -57,7 +60,7 @@ const NO_ARGS: readonly string[] = [];
  */
 const RUN_TO_COMPLETION: ReadonlySet<Phase> = new Set(['set', 'headerFilter', 'bodyFilter', 'log', 'balancer', 'init', 'initWorker', 'exitWorker']);
 
-export class LuaRuntime implements ScriptRuntime {
+export class LuaRuntime implements ScriptRuntime, HaproxyRuntime {
   readonly kinds = ['lua', 'luaFile'] as const;
   readonly #options: LuaRuntimeOptions;
   #vm: LuaVm | undefined;
@@ -70,6 +73,9 @@ export class LuaRuntime implements ScriptRuntime {
   #json: { encode: LuaRef; decode: LuaRef } | undefined;
   /** The request whose Lua code is running now (the VM runs one coroutine at a time). */
   #current: Ngx | undefined;
+  #install: RequestInstall | undefined;
+  /** HAProxy's `core`, `act`, TXN and AppletHTTP of this generation. */
+  #haproxy: HaproxyModule | undefined;
 
   constructor(options: LuaRuntimeOptions = {}) {
     this.#options = options;
@@ -118,6 +124,7 @@ export class LuaRuntime implements ScriptRuntime {
     installSsl(install);
     installBalancer(install);
     installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix, cacheFiles: this.#codeCache });
+    this.#install = install;
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
@@ -170,9 +177,50 @@ export class LuaRuntime implements ScriptRuntime {
 
   requestDone(ngx: Ngx): void {
     this.#ctx?.release(ngx);
+    this.#haproxy?.requestDone(ngx);
+  }
+
+  /** HAProxy's Lua contexts: `core` and `act` for this generation's registrations. */
+  haproxyStart(host: HaproxyHost): void {
+    if (this.#install === undefined) throw new Error('the Lua runtime has not started');
+    this.#haproxy = installHaproxy({
+      base: this.#install,
+      host,
+      resume: (th, ngx) => {
+        const outer = this.#current;
+        this.#current = ngx;
+        try {
+          return th.resume();
+        } finally {
+          this.#current = outer;
+        }
+      },
+      run: (th, ngx) => this.#run(th, ngx),
+    });
+  }
+
+  /** HAProxy's lua-load: runs `file` (relative to lua.prefix) in the body context, its globals shared. */
+  haproxyLoad(file: string, _path: string): void {
+    if (this.#haproxy === undefined) throw new Error('haproxyStart() has not run');
+    const full = isAbsolute(file) ? file : join(this.#prefix, file);
+    let source: Buffer;
+    try {
+      source = readFileSync(full);
+    } catch (err) {
+      throw new LuaFileError(full, err);
+    }
+    // Named as the config writes it (HAProxy's messages name the lua-load path too): `auth.lua:3: ...`.
+    const chunk = this.vm.compile(source, file);
+    try {
+      this.#haproxy.load(chunk, file);
+    } finally {
+      chunk.factory.release();
+    }
   }
 
   close(): void {
+    this.#haproxy = undefined;
+    this.#install = undefined;
     this.#vm?.close();
     this.#vm = undefined;
   }
@@ -209,7 +257,7 @@ export class LuaRuntime implements ScriptRuntime {
     return this.#run(this.vm.spawn(chunk, { args }), ngx);
   }
 
-  #run(th: LuaThread, ngx: Ngx): unknown {
+  #run(th: LuaThread, ngx: Ngx | undefined): unknown {
     const outer = this.#current;
     this.#current = ngx;
     let r: ResumeResult;
@@ -227,7 +275,7 @@ export class LuaRuntime implements ScriptRuntime {
     return this.#wait(th, ngx, r);
   }
 
-  async #wait(th: LuaThread, ngx: Ngx, first: ResumeResult): Promise<unknown> {
+  async #wait(th: LuaThread, ngx: Ngx | undefined, first: ResumeResult): Promise<unknown> {
     let r = first;
     for (;;) {
       if (r.status === 'done') return r.values[0];
