@@ -373,78 +373,81 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   async #build(config: ParsedConfig, runtimes: readonly ScriptRuntime[]): Promise<EngineGeneration> {
     const context = { config, sharedDicts: this.sharedDicts, logger: this.#logger, clock: this.clock };
     for (const rt of runtimes) await rt.start(context);
-    const hx: HaproxyGeneration = new HaproxyGeneration({
+    // Timers and tasks run on the generation, which exists once everything below has compiled.
+    let built: EngineGeneration | undefined;
+    const gen = () => built as EngineGeneration;
+    const hx = new HaproxyGeneration({
       parent: this.#registry,
       clock: this.clock,
-      taskNgx: () => this.#lifecycleState(gen, 'timer').ngx,
+      taskNgx: () => this.#lifecycleState(gen(), 'timer').ngx,
       log: (level, message, request, err) => this.log(level, message, request, err),
     });
-    const gen: EngineGeneration = {
+    let locations: LocationTable<CompiledLocation>;
+    let upstreams: Map<string, CompiledUpstream>;
+    let sslCertificate: CompiledHandler | undefined;
+    try {
+      for (const t of this.#tasks) hx.tasks.add(t.fn, t.args);
+      this.#loadLua(config, runtimes, hx);
+      locations = this.#compileLocations(config, runtimes, hx);
+      if (config.sslCertificate !== undefined) sslCertificate = this.#compile(config.sslCertificate, runtimes, { phase: 'sslCertificate', location: undefined, path: 'sslCertificate' });
+      upstreams = this.#compileUpstreams(config, runtimes);
+    } catch (err) {
+      await hx.tasks.stop();
+      for (const rt of runtimes) await rt.close();
+      throw err;
+    }
+    const timers = new Timers(
+      {
+        now: () => this.clock.now(),
+        schedule: (fn, ms) => this.clock.schedule(fn, ms),
+        run: (callback) => this.#runDetached(gen(), 'timer', callback),
+        log: (level, message) => this.log(level, message),
+      },
+      { maxPending: config.maxPendingTimers ?? 1024, maxRunning: config.maxRunningTimers ?? 256 },
+    );
+    const stopHealthChecks = [...upstreams].flatMap(([name, upstream]) => {
+      const check = config.upstreams?.[name]?.healthCheck;
+      if (check === undefined) return [];
+      return startHealthChecks(upstream, check, {
+        now: () => this.clock.now(),
+        schedule: (fn, ms) => this.clock.schedule(fn, ms),
+        report: (up, peer, healthy) => {
+          this.log(healthy ? 'warn' : 'error', `upstream "${up}" peer ${peer.address} is ${healthy ? 'up' : 'down'} (health check)`);
+          this.emit('upstream:health', { upstream: up, peer: peer.address, healthy });
+        },
+      });
+    });
+    built = {
       id: ++this.#genSeq,
       runtimes,
-      locations: undefined as unknown as LocationTable<CompiledLocation>,
-      timers: undefined as unknown as Timers,
-      sslCertificate: undefined,
-      upstreams: new Map(),
+      locations,
+      timers,
+      sslCertificate,
+      upstreams,
       directUpstreams: new Map(),
-      stopHealthChecks: [],
+      stopHealthChecks,
       requests: new Set(),
       exiting: false,
       drained: undefined,
       haproxy: hx,
     };
     try {
-      for (const t of this.#tasks) hx.tasks.add(t.fn, t.args);
-      this.#loadLua(config, runtimes, hx);
-      const g = gen as { locations: LocationTable<CompiledLocation>; sslCertificate: CompiledHandler | undefined; upstreams: ReadonlyMap<string, CompiledUpstream> };
-      g.locations = this.#compileLocations(config, runtimes, hx);
-      if (config.sslCertificate !== undefined) g.sslCertificate = this.#compile(config.sslCertificate, runtimes, { phase: 'sslCertificate', location: undefined, path: 'sslCertificate' });
-      g.upstreams = this.#compileUpstreams(config, runtimes);
-    } catch (err) {
-      await hx.tasks.stop();
-      for (const rt of runtimes) await rt.close();
-      throw err;
-    }
-    (gen as { timers: Timers }).timers = new Timers(
-      {
-        now: () => this.clock.now(),
-        schedule: (fn, ms) => this.clock.schedule(fn, ms),
-        run: (callback) => this.#runDetached(gen, 'timer', callback),
-        log: (level, message) => this.log(level, message),
-      },
-      { maxPending: config.maxPendingTimers ?? 1024, maxRunning: config.maxRunningTimers ?? 256 },
-    );
-    for (const [name, upstream] of gen.upstreams) {
-      const check = config.upstreams?.[name]?.healthCheck;
-      if (check === undefined) continue;
-      (gen.stopHealthChecks as (() => void)[]).push(
-        startHealthChecks(upstream, check, {
-          now: () => this.clock.now(),
-          schedule: (fn, ms) => this.clock.schedule(fn, ms),
-          report: (up, peer, healthy) => {
-            this.log(healthy ? 'warn' : 'error', `upstream "${up}" peer ${peer.address} is ${healthy ? 'up' : 'down'} (health check)`);
-            this.emit('upstream:health', { upstream: up, peer: peer.address, healthy });
-          },
-        }),
-      );
-    }
-    try {
-      if (config.init) await this.#runLifecycle(gen, 'init', this.#compile(config.init, runtimes, { phase: 'init', location: undefined, path: 'init' }));
+      if (config.init) await this.#runLifecycle(built, 'init', this.#compile(config.init, runtimes, { phase: 'init', location: undefined, path: 'init' }));
       // HAProxy's init context: core.register_init functions, after the configuration is loaded.
-      for (const fn of hx.inits) await this.#runLifecycle(gen, 'init', fn);
+      for (const fn of hx.inits) await this.#runLifecycle(built, 'init', fn);
       if (config.initWorker) {
-        await this.#runLifecycle(gen, 'initWorker', this.#compile(config.initWorker, runtimes, { phase: 'initWorker', location: undefined, path: 'initWorker' }));
+        await this.#runLifecycle(built, 'initWorker', this.#compile(config.initWorker, runtimes, { phase: 'initWorker', location: undefined, path: 'initWorker' }));
       }
     } catch (err) {
-      await gen.timers.expire();
+      await timers.expire();
       await hx.tasks.stop();
-      for (const stop of gen.stopHealthChecks) stop();
-      await closeUpstreams([...gen.upstreams.values()]);
+      for (const stop of stopHealthChecks) stop();
+      await closeUpstreams([...upstreams.values()]);
       for (const rt of runtimes) await rt.close();
       throw err;
     }
     hx.tasks.start();
-    return gen;
+    return built;
   }
 
   /** HAProxy's lua-load: each file runs once, in order, with `core` to register fetches, actions... */
