@@ -1,7 +1,10 @@
 // `pnpm bench`: request rates of phasekit and Fastify against bare node:http, measured in one run.
 // Each target runs in its own process; autocannon drives it from this one. Rounds alternate the
 // targets so drift on the machine hits all of them alike; the median round counts.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
@@ -10,16 +13,51 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const SECONDS = Number(args.get('seconds') ?? 5);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const CONNECTIONS = Number(args.get('connections') ?? 50);
-const TARGETS = (args.get('targets') ?? 'node,phasekit-ts,phasekit-lua-content,phasekit-lua,fastify').split(',');
+const TARGETS = (args.get('targets') ?? `node,phasekit-ts,phasekit-lua-content,phasekit-lua,fastify${hasNginxLua() ? ',nginx-lua' : ''}`).split(',');
 const LABELS = {
   node: 'bare node:http',
   'phasekit-ts': 'phasekit, TS handlers in 6 phases',
   'phasekit-lua-content': 'phasekit, Lua content handler',
   'phasekit-lua': 'phasekit, Lua in 6 phases',
   fastify: 'Fastify, one route',
+  'nginx-lua': 'nginx + lua-nginx-module, Lua in 6 phases (1 worker)',
 };
 
+/** nginx with lua-nginx-module (Debian's nginx-extras), if installed: the same six-phase Lua config. */
+function hasNginxLua() {
+  try {
+    execFileSync('nginx', ['-V'], { stdio: 'ignore' });
+    return execFileSync('sh', ['-c', 'ls /usr/share/nginx/modules/ngx_http_lua_module.so 2>/dev/null || true']).toString().trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
+async function startNginxLua() {
+  const prefix = mkdtempSync(join(tmpdir(), 'phasekit-bench-nginx-'));
+  mkdirSync(join(prefix, 'logs'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(join(prefix, 'nginx.conf'), `load_module /usr/share/nginx/modules/ndk_http_module.so;
+load_module /usr/share/nginx/modules/ngx_http_lua_module.so;
+worker_processes 1; daemon off; pid ${prefix}/nginx.pid; error_log ${prefix}/logs/error.log;
+events { worker_connections 4096; }
+http { access_log off; default_type text/plain; lua_shared_dict stats 1m;
+  server { listen 127.0.0.1:${port};
+    location = /bench {
+      rewrite_by_lua_block { ngx.ctx.started = true }
+      access_by_lua_block { if ngx.var.arg_deny then return ngx.exit(403) end }
+      content_by_lua_block { ngx.say("hello") }
+      header_filter_by_lua_block { ngx.header["X-Phase"] = "1" }
+      body_filter_by_lua_block { ngx.arg[1] = string.upper(ngx.arg[1]) }
+      log_by_lua_block { ngx.shared.stats:incr("requests", 1, 0) }
+    } } }\n`);
+  const child = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  return { child, url: `http://127.0.0.1:${port}/bench`, stopSignal: 'SIGQUIT' };
+}
+
 async function start(kind) {
+  if (kind === 'nginx-lua') return startNginxLua();
   const child = spawn(process.execPath, [new URL('./servers.mjs', import.meta.url).pathname, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [data] = await once(child.stdout, 'data');
   return { child, url: `http://127.0.0.1:${String(data).trim()}/bench` };
@@ -39,7 +77,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const r = await load(url, SECONDS);
     if (r.non2xx > 0 || r.errors > 0) throw new Error(`${kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     rates[kind].push(r.requests.average);
-    child.kill('SIGTERM');
+    child.kill(kind === 'nginx-lua' ? 'SIGQUIT' : 'SIGTERM');
     await once(child, 'exit');
   }
 }
