@@ -28,6 +28,11 @@ export const sixPhasesLua = {
   }],
 };
 
+/** One TypeScript content handler. */
+export const contentTs = {
+  locations: [{ match: '= /bench', content: (ngx) => { ngx.header['X-Phase'] = '1'; ngx.say('HELLO'); } }],
+};
+
 /** One Lua content handler. */
 export const contentLua = {
   locations: [{ match: '= /bench', content: { lua: 'ngx.header["X-Phase"] = "1" ngx.say("HELLO")' } }],

@@ -13,10 +13,11 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const SECONDS = Number(args.get('seconds') ?? 5);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const CONNECTIONS = Number(args.get('connections') ?? 50);
-const TARGETS = (args.get('targets') ?? `node,phasekit-ts,phasekit-lua-content,phasekit-lua,fastify${hasNginxLua() ? ',nginx-lua' : ''}`).split(',');
+const TARGETS = (args.get('targets') ?? `node,phasekit-ts-content,phasekit-ts,phasekit-lua-content,phasekit-lua,fastify${hasNginxLua() ? ',nginx-lua' : ''}`).split(',');
 const LABELS = {
   node: 'bare node:http',
   'phasekit-ts': 'phasekit, TS handlers in 6 phases',
+  'phasekit-ts-content': 'phasekit, TS content handler',
   'phasekit-lua-content': 'phasekit, Lua content handler',
   'phasekit-lua': 'phasekit, Lua in 6 phases',
   fastify: 'Fastify, one route',

@@ -1,7 +1,7 @@
 // One benchmark target per process: `node bench/servers.mjs <kind>` listens on 127.0.0.1:0 and prints its port.
 // Every target answers GET /bench with the same bytes: 200, text/plain, X-Phase: 1, body "HELLO\n".
 import { createServer } from 'node:http';
-import { contentLua, sixPhasesLua, sixPhasesTs } from './configs.mjs';
+import { contentLua, contentTs, sixPhasesLua, sixPhasesTs } from './configs.mjs';
 
 const kind = process.argv[2];
 const BODY = 'HELLO\n';
@@ -15,10 +15,11 @@ async function handlerFor(name) {
       };
     }
     case 'phasekit-ts':
+    case 'phasekit-ts-content':
     case 'phasekit-lua':
     case 'phasekit-lua-content': {
       const { createEngine, createHandler } = await import('phasekit');
-      const config = { 'phasekit-ts': sixPhasesTs, 'phasekit-lua': sixPhasesLua, 'phasekit-lua-content': contentLua }[name];
+      const config = { 'phasekit-ts': sixPhasesTs, 'phasekit-ts-content': contentTs, 'phasekit-lua': sixPhasesLua, 'phasekit-lua-content': contentLua }[name];
       return createHandler(await createEngine(config));
     }
     case 'proxy-undici': {
