@@ -919,6 +919,19 @@ local function check(regex, opts, level)
 end
 
 -- builds the captures table from js_exec's results (after the leading rc)
+-- A named capture: res[name] is capture n; with the D option, a list of every capture of that name.
+local function add_name(res, dup, name, n)
+  local cap = res[n]
+  if dup then
+    if cap then
+      local old = res[name]
+      if old then old[#old + 1] = cap else res[name] = { cap } end
+    end
+  else
+    res[name] = cap
+  end
+end
+
 local function collect(subj, res, dup, rc, ncap, ...)
   res = res or {}
   for i = 0, ncap do
@@ -927,16 +940,7 @@ local function collect(subj, res, dup, rc, ncap, ...)
   end
   local nnames = select(2 * ncap + 3, ...)
   for k = 1, nnames do
-    local name, n = select(2 * ncap + 3 + 2 * k - 1, ...)
-    local cap = res[n]
-    if dup then
-      if cap then
-        local old = res[name]
-        if old then old[#old + 1] = cap else res[name] = { cap } end
-      end
-    else
-      res[name] = cap
-    end
+    add_name(res, dup, select(2 * ncap + 3 + 2 * k - 1, ...))
   end
   return res
 end
@@ -987,23 +991,13 @@ local function fetch(q, subj, regex, opts, pos, dup)
   local count, ncap, nnames = r[1], r[2], r[3]
   local k = 4 + 2 * nnames
   for _ = 1, count do
-
     local res = {}
     for i = 0, ncap do
       local from, to = r[k + 1 + 2 * i], r[k + 2 + 2 * i]
       if from >= 0 then res[i] = sub(subj, from + 1, to) else res[i] = false end
     end
     for j = 1, nnames do
-      local name, n = r[2 + 2 * j], r[3 + 2 * j]
-      local cap = res[n]
-      if dup then
-        if cap then
-          local old = res[name]
-          if old then old[#old + 1] = cap else res[name] = { cap } end
-        end
-      else
-        res[name] = cap
-      end
+      add_name(res, dup, r[2 + 2 * j], r[3 + 2 * j])
     end
     q.n = q.n + 1
     q[q.n], q.from[q.n], q.to[q.n] = res, r[k + 1], r[k + 2]
