@@ -374,8 +374,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     const context = { config, sharedDicts: this.sharedDicts, logger: this.#logger, clock: this.clock };
     for (const rt of runtimes) await rt.start(context);
     // Timers and tasks run on the generation, which exists once everything below has compiled.
-    let built: EngineGeneration | undefined;
-    const gen = () => built as EngineGeneration;
+    const slot: { built?: EngineGeneration } = {};
+    const gen = () => slot.built as EngineGeneration;
     const hx = new HaproxyGeneration({
       parent: this.#registry,
       clock: this.clock,
@@ -417,7 +417,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
         },
       });
     });
-    built = {
+    const built: EngineGeneration = {
       id: ++this.#genSeq,
       runtimes,
       locations,
@@ -431,6 +431,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       drained: undefined,
       haproxy: hx,
     };
+    slot.built = built;
     try {
       if (config.init) await this.#runLifecycle(built, 'init', this.#compile(config.init, runtimes, { phase: 'init', location: undefined, path: 'init' }));
       // HAProxy's init context: core.register_init functions, after the configuration is loaded.

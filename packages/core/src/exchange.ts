@@ -1,5 +1,6 @@
 // The contract between core and a server adapter: one request in, one response out.
 
+import type { HandlerError } from './errors.js';
 import type { LogEntry } from './log.js';
 import type { Chunk, HeaderValue } from './ngx.js';
 
@@ -45,6 +46,11 @@ export interface HttpExchange {
    * (Fastify's request.log); otherwise the engine's logger. Levels are filtered first.
    */
   log?(entry: LogEntry): void;
+  /**
+   * A handler of this request threw (the engine logs it and, before any output, answers 500).
+   * Hosts with error handling of their own (Express's error middleware) may take the answer over.
+   */
+  handlerFailed?(error: HandlerError): void;
 }
 
 /** Thrown by `readBody` when the body is over the limit (the engine answers 413). */

@@ -92,6 +92,7 @@ function handlerFailed(s: RequestState, phase: Phase, err: unknown): void {
   const wrapped = new HandlerError(phase, where, err);
   const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
   s.engine.log('error', `${wrapped.message}${stack}`, s, wrapped);
+  s.exchange.handlerFailed?.(wrapped);
   const info = { id: s.id, phase, location: s.location.name, error: err };
   s.engine.events.emit('handler:error', info);
   if (channels['handler:error'].hasSubscribers) channels['handler:error'].publish(info);

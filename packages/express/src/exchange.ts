@@ -31,7 +31,7 @@ export class ExpressExchange extends NodeExchange {
     return this.#url;
   }
 
-  /** The engine reported a handler error for this request (its `handler:error` event). */
+  /** The engine reports a handler error of this request (HttpExchange.handlerFailed). */
   handlerFailed(err: unknown): void {
     if (this.#failed) return;
     this.#failed = true;
