@@ -6,10 +6,8 @@ const VAR_LUA = String.raw`
 local ngx, get, set = ...
 local type, tostring, error = type, tostring, error
 ngx.var = setmetatable({}, {
-  __index = function(_, k)
-    if type(k) == "number" then k = tostring(k) end
-    return get(k)
-  end,
+  -- Reads go straight to JS (the key is argument 2): one crossing, no Lua frame.
+  __index = get,
   __newindex = function(_, k, v)
     local t = type(v)
     if t ~= "string" and t ~= "nil" then
@@ -25,7 +23,13 @@ export function installVar(ctx: RequestInstall): void {
   const { vm, ngx } = ctx;
   const get = vm.createFunction((call) => {
     const r = ctx.request(call);
-    const name = call.checkString(1);
+    // __index(t, k): k is a name, or a number for regex captures (ngx.var[1]).
+    const key = call.value(2);
+    const name = typeof key === 'number' ? String(key) : typeof key === 'string' ? key : undefined;
+    if (name === undefined) {
+      call.pushNil();
+      return 1;
+    }
     call.pushValue(guard(call, () => r.var[name]) as string | undefined);
     return 1;
   }, 'ngx.var');
