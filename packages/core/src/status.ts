@@ -24,22 +24,27 @@ const PAGE_TITLES: Record<number, string> = { 302: 'Found', 401: 'Authorization 
 /** Statuses nginx answers by closing the connection, sending nothing. */
 export const CLOSE_STATUSES: ReadonlySet<number> = new Set([408, 444, 499]);
 
-const pageCache = new Map<number, string>();
+/** nginx's page for a status: `<html>...<h1>404 Not Found</h1>...</html>`, CRLF line ends. */
+function page(status: number, reason: string): string {
+  const title = `${status} ${reason}`;
+  return (
+    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n` +
+    `<center><h1>${title}</h1></center>\r\n<hr><center>phasekit</center>\r\n</body>\r\n</html>\r\n`
+  );
+}
+
+/** Every page, made once: 3xx redirects and 4xx/5xx errors nginx has a page for (not 304, not 408). */
+const PAGES: ReadonlyMap<number, string> = new Map(
+  Object.entries(REASONS)
+    .map(([code, reason]) => [Number(code), PAGE_TITLES[Number(code)] ?? reason] as const)
+    .filter(([code]) => code >= 300 && code !== 304 && code !== 408)
+    .map(([code, reason]) => [code, page(code, reason)]),
+);
 
 /**
  * The body nginx sends for an error status it has a page for (3xx redirects and 4xx/5xx),
- * or undefined (then the response has no body). Pages are immutable, so they are cached.
+ * or undefined (then the response has no body).
  */
 export function defaultPage(status: number): string | undefined {
-  if (status < 300 || status === 304) return undefined;
-  let page = pageCache.get(status);
-  if (page !== undefined) return page;
-  const reason = PAGE_TITLES[status] ?? REASONS[status];
-  if (reason === undefined || status === 408) return undefined;
-  const title = `${status} ${reason}`;
-  page =
-    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n` +
-    `<center><h1>${title}</h1></center>\r\n<hr><center>phasekit</center>\r\n</body>\r\n</html>\r\n`;
-  pageCache.set(status, page);
-  return page;
+  return PAGES.get(status);
 }
