@@ -80,6 +80,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   #requestSeq = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** reload() and close() run one after the other. */
+  #lifecycleQueue: Promise<unknown> = Promise.resolve();
 
   /** Use `createEngine()`; the constructor neither compiles handlers nor runs init. */
   constructor(config: EngineConfig, options: EngineOptions = {}) {
@@ -181,11 +183,24 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
    * timers fire with premature = true; its requests in flight finish on the code they started
    * with, then its runtimes close. If the new config fails, the old generation stays.
    */
-  async reload(config?: EngineConfig): Promise<void> {
+  reload(config?: EngineConfig): Promise<void> {
+    // One reload at a time: each builds on the generation the previous one installed.
+    const run = this.#lifecycleQueue.then(() => this.#reload(config));
+    this.#lifecycleQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reload(config: EngineConfig | undefined): Promise<void> {
+    if (this.#closed) throw new EngineClosedError();
     const old = this.#live();
     const parsed = config === undefined ? this.#config : parseConfig(config);
     const runtimes = old.runtimes.map((rt) => rt.fork?.() ?? rt);
     const next = await this.#build(parsed, runtimes);
+    if (this.#closed) {
+      // close() came while this generation was being built: it never serves.
+      await this.#retire(next, undefined, []);
+      throw new EngineClosedError();
+    }
     this.#config = parsed;
     this.#logRank = levelRank(parsed.errorLogLevel ?? 'error');
     this.#runtimeTemplates = runtimes;
@@ -200,6 +215,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
       this.#closed = true;
+      // A reload under way finishes (or gives up) first; then the generation serving now retires.
+      await this.#lifecycleQueue;
       const gen = this.#gen;
       if (gen === undefined) return;
       await this.#retire(gen, options.timeout, []);
@@ -517,14 +534,20 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     const s = this.#lifecycleState(gen, phase);
     const pending = runHandler(s, phase, handler);
     if (pending !== undefined) await pending;
+    for (const rt of gen.runtimes) rt.requestDone?.(s.ngx);
     if (s.failed) throw new PhasekitError('PHASEKIT_ERR_HANDLER', `${phase} handler failed; the engine does not start`);
   }
 
   /** Runs a handler outside any request (timers, exitWorker): errors are logged, never thrown. */
   #runDetached(gen: Generation, phase: Phase, handler: CompiledHandler): Promise<void> | void {
     const s = this.#lifecycleState(gen, phase);
+    // Runtimes drop what they kept for this run (a Lua ngx.ctx table) once it is over.
+    const done = () => {
+      for (const rt of gen.runtimes) rt.requestDone?.(s.ngx);
+    };
     const pending = runHandler(s, phase, handler);
-    return pending === undefined ? undefined : Promise.resolve(pending).then(() => undefined);
+    if (pending === undefined) return done();
+    return Promise.resolve(pending).then(done);
   }
 
   /** A request-less state: lifecycle handlers and timers get the same `ngx` and phase rules. */

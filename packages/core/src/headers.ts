@@ -40,10 +40,23 @@ function valueString(v: unknown): string {
   return wireHeaderValue(typeof v === 'string' ? v : typeof v === 'number' ? formatNumber(v) : String(v));
 }
 
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A header value as HTTP/1 carries it: its UTF-8 bytes, one per character (Node refuses wider ones). */
+function utf8Bytes(value: string): string {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+}
+
 export class ResponseHeaders {
   readonly #entries = new Map<string, Entry>();
   /** Names cleared on purpose (a cleared Content-Type is not defaulted again). */
   #cleared: Set<string> | undefined;
+  /**
+   * A value is not ASCII: it goes out as its UTF-8 bytes, and the body must then be written
+   * as bytes too (Node encodes the headers and a string body together, in the body's encoding).
+   */
+  wide = false;
 
   get(name: string): HeaderValue | undefined {
     return this.#entries.get(headerKey(name))?.value;
@@ -65,6 +78,7 @@ export class ResponseHeaders {
     if (typeof value === 'object' && !Array.isArray(value)) return;
     const wire = wireHeaderName(name);
     const stored: HeaderValue = Array.isArray(value) ? value.map(valueString) : valueString(value);
+    if (NON_ASCII.test(Array.isArray(stored) ? stored.join('') : stored)) this.wide = true;
     const existing = this.#entries.get(key);
     if (existing !== undefined) existing.value = stored;
     else this.#entries.set(key, { name: wire, value: stored });
@@ -105,10 +119,13 @@ export class ResponseHeaders {
     return out;
   }
 
-  /** The object Node's `writeHead` takes. */
+  /** The object Node's `writeHead` takes; non-ASCII values go as their UTF-8 bytes, as nginx sends a Lua string's bytes. */
   toOutgoing(): Record<string, HeaderValue> {
     const out: Record<string, HeaderValue> = {};
-    for (const e of this.#entries.values()) out[e.name] = e.value;
+    for (const e of this.#entries.values()) {
+      const v = e.value;
+      out[e.name] = typeof v === 'string' ? utf8Bytes(v) : v.map(utf8Bytes);
+    }
     return out;
   }
 }

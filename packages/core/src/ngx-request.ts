@@ -6,7 +6,7 @@ import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } fro
 import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
 import { BodyTooLargeError } from './exchange.js';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatNumber, pushPrintable } from './format.js';
@@ -94,6 +94,8 @@ export class NgxRequest implements Ngx {
   exit(status: number): void {
     const s = this.#check('ngx.exit');
     if (!Number.isInteger(status)) throw new BadArgumentError(`bad argument #1 to 'exit' (number expected, got ${typeof status})`);
+    // HTTP status lines carry three digits; nginx would send "1000", Node cannot.
+    if (status > 999) throw new BadArgumentError(`bad argument #1 to 'exit' (status ${status} out of range)`);
     s.exitCode = status;
   }
 
@@ -468,7 +470,7 @@ class Req implements NgxReq {
     checkApi('ngx.req.set_body_data', s.phase);
     if (!s.bodyRead) throw new BodyNotReadError();
     s.body = typeof data === 'string' ? Buffer.from(data) : data;
-    s.bodyFile = undefined;
+    dropBodyFile(s);
   }
 
   initBody(): void {
@@ -490,7 +492,7 @@ class Req implements NgxReq {
     checkApi('ngx.req.set_body_data', s.phase);
     if (s.newBody === undefined) throw new BadArgumentError('request body not initialized by ngx.req.init_body()');
     s.body = Buffer.concat(s.newBody);
-    s.bodyFile = undefined;
+    dropBodyFile(s);
     s.newBody = undefined;
   }
 
@@ -533,6 +535,13 @@ function createTimer(s: RequestState, delay: number, every: boolean, callback: T
   if (every && delay === 0) throw new BadArgumentError('bad "delay" argument: 0');
   if (typeof callback !== 'function') throw new BadArgumentError(`bad argument #2 to '${fn}' (function expected, got ${typeof callback})`);
   return s.gen.timers.create(delay, every, callback, args);
+}
+
+/** The body was replaced: its temp file goes now, not at the end of the request. */
+function dropBodyFile(s: RequestState): void {
+  if (s.bodyFile === undefined) return;
+  unlink(s.bodyFile).catch(() => undefined);
+  s.bodyFile = undefined;
 }
 
 async function writeBodyFile(body: Uint8Array): Promise<string> {

@@ -137,7 +137,8 @@ function writeRaw(s: RequestState, chunk: Chunk): boolean {
   if (n === 0) return true;
   s.bodyBytesSent += n;
   s.bytesSent += n;
-  return s.exchange.write(chunk);
+  // Headers with UTF-8 bytes go out with the first chunk: a string chunk would re-encode them.
+  return s.exchange.write(s.headers?.wide === true && typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
 }
 
 /** Ends the streamed body; the log phase waits for `s.finished`. */

@@ -101,23 +101,51 @@ function handlerFailed(s: RequestState, phase: Phase, err: unknown): void {
 /** Walks the request forward until it is done or waits on a promise. */
 export function advance(s: RequestState): void {
   while (s.step !== STEP_DONE) {
-    const pending = runStep(s);
+    let pending: Pending;
+    try {
+      pending = runStep(s);
+      if (pending === undefined) settle(s);
+    } catch (err) {
+      internalFailure(s, err);
+      continue;
+    }
     if (pending !== undefined) {
       pending.then(
-        () => {
-          settle(s);
-          advance(s);
-        },
+        () => resume(s),
         (err: unknown) => {
           handlerFailed(s, s.phase, err);
-          settle(s);
-          advance(s);
+          resume(s);
         },
       );
       return;
     }
-    settle(s);
   }
+}
+
+function resume(s: RequestState): void {
+  try {
+    settle(s);
+  } catch (err) {
+    internalFailure(s, err);
+  }
+  advance(s);
+}
+
+/**
+ * Something outside the handlers failed (the host refused a header or status, a bug): the
+ * request is not left half-done. The connection closes and the log phase still runs.
+ */
+function internalFailure(s: RequestState, err: unknown): void {
+  s.engine.log('error', `request failed: ${err instanceof Error ? err.message : String(err)}`, s, err);
+  if (s.step >= STEP_LOG) {
+    s.step = STEP_DONE;
+    s.engine.requestDone(s);
+    return;
+  }
+  s.failed = true;
+  if (s.status === 0) s.status = 500;
+  abortResponse(s);
+  s.step = STEP_LOG;
 }
 
 function runStep(s: RequestState): Pending {
@@ -324,7 +352,8 @@ function sendWhole(s: RequestState, page: Chunk | undefined, isPage: boolean): P
   const noBody = status === 204 || status === 304 || status < 200;
   const length = body === undefined || noBody ? 0 : chunkLength(body);
   if (!noBody && !headers.has('content-length')) headers.setOwn('content-length', 'Content-Length', String(length));
-  const send = s.method === 'HEAD' || noBody || length === 0 ? null : (body as Chunk);
+  let send = s.method === 'HEAD' || noBody || length === 0 ? null : (body as Chunk);
+  if (headers.wide && typeof send === 'string') send = Buffer.from(send);
   s.bodyBytesSent = send === null ? 0 : length;
   s.bytesSent = s.bodyBytesSent;
   s.exchange.respond(status, headers.toOutgoing(), send);

@@ -1,5 +1,6 @@
 // One handler, one phase, a fabricated request: what @phasekit/testing's runPhase stands on.
 
+import { unlink } from 'node:fs/promises';
 import { NGX_CONSTANTS } from './constants.js';
 import type { HttpExchange } from './exchange.js';
 import { joinChunks } from './format.js';
@@ -177,5 +178,6 @@ export async function runSinglePhase(s: RequestState, phase: Phase, handler: Com
     error,
   };
   for (const rt of s.gen.runtimes) rt.requestDone?.(s.ngx);
+  if (s.bodyFile !== undefined) await unlink(s.bodyFile).catch(() => undefined);
   return outcome;
 }

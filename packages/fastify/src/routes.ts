@@ -33,8 +33,10 @@ export function addRoutePhases(instance: FastifyInstance, engine: Engine): void 
         const started = engine.session(new RouteExchange(request, reply), handlers);
         session = started;
         sessions.set(request, started);
-        // log runs when the response is done, or the client left: the session always ends.
-        reply.raw.once('close', () => void started.log(reply.raw.statusCode));
+        // log runs when the response is done, or the client left: the session always ends
+        // (also when the client left before this hook, during an earlier async one).
+        if (reply.raw.closed || reply.raw.destroyed) void started.log(reply.raw.statusCode);
+        else reply.raw.once('close', () => void started.log(reply.raw.statusCode));
       }
       const answer = await session.run(phase);
       if (answer !== undefined) return answerWith(reply, answer);

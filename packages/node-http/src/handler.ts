@@ -18,7 +18,11 @@ export function createHandler(engine: Engine): NodeHandler {
       handled = engine.handle(new NodeExchange(req, res));
     } catch (err) {
       if (next !== undefined) return next(err);
-      throw err;
+      // The engine is closed (a request on a kept-alive connection during shutdown): 503, no crash.
+      const page = defaultPage(503) as string;
+      res.writeHead(503, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page), Connection: 'close' });
+      res.end(req.method === 'HEAD' ? undefined : page);
+      return;
     }
     if (handled) return;
     if (next !== undefined) return next();

@@ -122,8 +122,9 @@ export function builtinRegistry(): HaproxyRegistry {
   f('var', (txn, name) => varString(txn.getVar(name as string)), 1, 1);
 
   const c = r.addBuiltinConverter.bind(r);
-  c('lower', (v) => v.toLowerCase(), 0, 0);
-  c('upper', (v) => v.toUpperCase(), 0, 0);
+  // HAProxy changes case byte by byte in the C locale: ASCII letters only.
+  c('lower', (v) => v.replace(/[A-Z]+/g, (m) => m.toLowerCase()), 0, 0);
+  c('upper', (v) => v.replace(/[a-z]+/g, (m) => m.toUpperCase()), 0, 0);
   c('base64', (v) => Buffer.from(v).toString('base64'), 0, 0);
   c('b64dec', (v) => (BASE64.test(v) ? Buffer.from(v, 'base64').toString() : undefined), 0, 0);
   c('url_dec', (v, inForm) => urlDecode(v, inForm !== undefined && inForm !== '' && inForm !== '0'), 0, 1);

@@ -68,7 +68,11 @@ export async function runProxy(s: RequestState): Promise<void> {
   for (let attempt = 0; attempt < maxTries; attempt++) {
     const choice = choosePeer(s, upstream, tried, lastFailure, connectMs, readMs);
     if (choice === undefined) break;
-    if (choice === 'error') return;
+    if (choice === 'error') {
+      // The balancer failed: a response kept from an earlier try still holds its connection.
+      await kept?.body.dump().catch(() => undefined);
+      return;
+    }
     const { peer, timeouts } = choice;
     if (upstream.balancer !== undefined) maxTries = Math.max(maxTries, 1 + (s.balancer?.moreTries ?? 0));
     tried.add(peer);

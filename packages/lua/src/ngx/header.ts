@@ -17,12 +17,13 @@ ngx.header = setmetatable({}, {
   __index = function(_, k) return pack(get(k)) end,
   __newindex = function(_, k, v)
     if type(v) == "table" then
-      local n = #v
+      -- A copy: the caller's table stays as it was.
+      local n, items = #v, {}
       for i = 1, n do
         local item = v[i]
-        if type(item) == "number" and math.type(item) == "float" then v[i] = string.format("%.14g", item) else v[i] = tostring(item) end
+        if type(item) == "number" and math.type(item) == "float" then items[i] = string.format("%.14g", item) else items[i] = tostring(item) end
       end
-      local ok, err = set(k, n, table.unpack(v, 1, n))
+      local ok, err = set(k, n, table.unpack(items, 1, n))
       if not ok then error(err, 2) end
       return
     end

@@ -59,8 +59,21 @@ export function installLocation(ctx: RequestInstall, adoptCtx: (ref: LuaRef) => 
     const r = ctx.request(call);
     const n = call.checkNumber(1);
     const requests: [string, CaptureOptions][] = [];
-    for (let i = 2; i < n + 2; i += 8) requests.push(readOptions(call, i, adoptCtx));
-    const pending = guard(call, () => r.location.captureMulti(requests));
+    const anchored: LuaRef[] = [];
+    const adopt = (ref: LuaRef) => {
+      anchored.push(ref);
+      return adoptCtx(ref);
+    };
+    for (let i = 2; i < n + 2; i += 8) requests.push(readOptions(call, i, adopt));
+    // The ctx tables handed over stay anchored while the subrequests run, no longer.
+    const release = () => anchored.forEach((ref) => ref.release());
+    let pending: Promise<CaptureResult[]>;
+    try {
+      pending = guard(call, () => r.location.captureMulti(requests)).finally(release);
+    } catch (err) {
+      release();
+      throw err;
+    }
     return call.yield(pending, (c, value) => pushResults(c, value as CaptureResult[]));
   }, 'ngx.location.capture');
   vm.run(LOCATION_LUA, 'ngx.location', ngx, capture, vm.getField(ngx, 'encode_args') ?? null);

@@ -72,8 +72,9 @@ export function installOutput(ctx: RequestInstall): void {
       return call.raiseError(`bad argument #1 to 'exit' (number expected, got ${call.type(1)})`);
     }
     guard(call, () => r.exit(status));
-    // In header_filter ngx.exit returns and the code after it runs (as OpenResty does).
-    return r.getPhase() === 'header_filter' ? 0 : unwind(call);
+    // In header_filter and balancer ngx.exit returns and the code after it runs (as OpenResty does).
+    const phase = r.getPhase();
+    return phase === 'header_filter' || phase === 'balancer' ? 0 : unwind(call);
   });
   ctx.fn(ngx, 'exec', (call) => {
     const r = ctx.request(call);

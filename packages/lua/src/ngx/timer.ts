@@ -28,9 +28,15 @@ export function installTimer(ctx: RequestInstall): void {
     try {
       result = guard(call, () =>
         (every ? r.timer.every : r.timer.at)(delay, (tngx, premature) => {
-          const run = ctx.runFunction(fn, tngx, [premature, ...args]);
-          if (every && !premature) return run;
-          return Promise.resolve(run).finally(release);
+          const last = !every || premature;
+          let run: unknown;
+          try {
+            run = ctx.runFunction(fn, tngx, [premature, ...args]);
+          } catch (err) {
+            if (last) release();
+            throw err;
+          }
+          return last ? Promise.resolve(run).finally(release) : run;
         }),
       );
     } catch (err) {
