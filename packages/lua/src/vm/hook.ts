@@ -27,6 +27,8 @@ import type { Heap, LuaModule, LuaState } from './wasm.js';
 import { LUA_MASKCOUNT, LUA_REGISTRYINDEX } from './wasm.js';
 
 export const DEFAULT_HOOK_EVERY = 10_000;
+/** Budget of trusted helper code (describing an error value runs the user's __tostring). */
+export const HELPER_BUDGET_MS = 100;
 
 export class CpuLimiter {
   readonly #m: LuaModule;
@@ -75,6 +77,27 @@ export class CpuLimiter {
     this.#heap.pushString(L, msg);
     m._lua_error(L);
   };
+
+  /**
+   * Runs trusted helper code on its own short budget and leaves the limit state of the run in
+   * progress as it was: a user's looping __tostring met while describing an error is stopped (the
+   * helper's pcall falls back) instead of hanging the VM, and does not count as a kill of the run.
+   */
+  bounded<T>(L: LuaState, fn: () => T): T {
+    const { deadline, killed, limitMs } = this;
+    const flagWasSet = this.#flagSet;
+    this.deadline = performance.now() + HELPER_BUDGET_MS;
+    this.killed = false;
+    this.limitMs = HELPER_BUDGET_MS;
+    try {
+      return fn();
+    } finally {
+      if (this.killed && !flagWasSet) this.clearFlag(L);
+      this.deadline = deadline;
+      this.killed = killed;
+      this.limitMs = limitMs;
+    }
+  }
 
   /** Clears the Lua-visible kill flag after a killed run has been dealt with. */
   clearFlag(L: LuaState): void {

@@ -385,22 +385,20 @@ export class Runtime implements RefOwner {
 
   // ---------------------------------------------------------------- helper calls on the main state
 
-  /** Calls a helper on the main state in protected mode with the CPU limit paused; returns the stack base. */
+  /** Calls a helper on the main state in protected mode on the helper budget (see CpuLimiter.bounded); returns the stack base. */
   #helper(fn: LuaRef, push: (L: LuaState) => number, nres: number): number {
     const m = this.m;
     const L = this.L;
     const base = m._lua_gettop(L);
-    const deadline = this.limiter.deadline;
-    this.limiter.deadline = Infinity;
     let status: number;
     try {
-      m._lua_rawgeti(L, REG, fn.key);
-      status = m._lua_pcallk(L, push(L), nres, 0, 0, 0);
+      status = this.limiter.bounded(L, () => {
+        m._lua_rawgeti(L, REG, fn.key);
+        return m._lua_pcallk(L, push(L), nres, 0, 0, 0);
+      });
     } catch (e) {
       m._lua_settop(L, base);
       throw e;
-    } finally {
-      this.limiter.deadline = deadline;
     }
     if (status !== LUA_OK) {
       const msg = this.heap.stringAt(L, -1) ?? `status ${status}`;
@@ -714,19 +712,17 @@ export class Runtime implements RefOwner {
 
   /**
    * Message handler of vm.call (a C function): describes the error value like a thread failure and takes
-   * `debug.traceback` at the error point, with the CPU limit paused, and hands both to JS.
+   * `debug.traceback` at the error point, on the helper budget, and hands both to JS.
    */
   readonly #msgh = (L: LuaState): number => {
     const m = this.m;
-    const lim = this.limiter;
-    const deadline = lim.deadline;
-    lim.deadline = Infinity;
     try {
       // Stack: [1] = error value.
       if (m._lua_type(L, 1) !== T_STRING) {
         m._lua_rawgeti(L, REG, this.#describeFn.key);
         m._lua_pushvalue(L, 1);
-        if (m._lua_pcallk(L, 1, 1, 0, 0, 0) !== LUA_OK || m._lua_type(L, -1) !== T_STRING) {
+        const status = this.limiter.bounded(L, () => m._lua_pcallk(L, 1, 1, 0, 0, 0));
+        if (status !== LUA_OK || m._lua_type(L, -1) !== T_STRING) {
           m._lua_settop(L, 1);
           this.heap.pushString(L, '(error value could not be described)');
         }
@@ -743,8 +739,6 @@ export class Runtime implements RefOwner {
     } catch (e) {
       if (e === Infinity) throw e; // a Lua error (out of memory) unwinding: Lua reports LUA_ERRERR
       return 0;
-    } finally {
-      lim.deadline = deadline;
     }
   };
 

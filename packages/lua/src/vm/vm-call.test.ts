@@ -148,6 +148,18 @@ describe('vm.call', () => {
     expect(done(vm.call(chunk('local ok, e = pcall(error, "x", 0) return ok, e')))).toEqual([false, 'x']);
   });
 
+  it('stops a looping __tostring met while describing an error, and the VM goes on', async () => {
+    const src = 'error(setmetatable({ code = 7 }, { __tostring = function() while true do end end }))';
+    const viaCall = failed(vm.call(chunk(src, 'loop.lua')));
+    const viaThread = await drive(vm.spawn(chunk(src, 'loop.lua')));
+    // The helper's pcall falls back to describing the table by its fields; the run itself was not killed.
+    expect(viaCall.message).toBe('{code = 7}');
+    expect(viaCall.killed).toBe(false);
+    expect(viaThread).toMatchObject({ status: 'error', message: '{code = 7}', killed: false });
+    // No kill flag is left behind: the sandbox's pcall still catches ordinary errors.
+    expect(done(vm.call(chunk('return pcall(error, "x")'), { env: 'sandbox' }))).toEqual([false, 'x']);
+  });
+
   it('takes maxRunMs per call (0: no limit of its own)', () => {
     const long = chunk('local n = 0 for i = 1, 2e7 do n = n + 1 end return n');
     expect(failed(vm.call(long)).killed).toBe(true);
