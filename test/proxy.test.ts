@@ -308,6 +308,36 @@ describe('what goes upstream and comes back', () => {
     expect(logged).toBe(`200 ${size}`);
   });
 
+  it('proxyPass with a variable host keeps at most 256 pools: the least recently used is closed, then reopened on use', async () => {
+    const sockets: { closed: boolean }[] = [];
+    const be = await backend('var');
+    const beServer = servers[servers.length - 1] as Server;
+    beServer.on('connection', (sock) => {
+      const entry = { closed: false };
+      sockets.push(entry);
+      sock.on('close', () => (entry.closed = true));
+    });
+    const dead = await deadAddress();
+    const deadPort = dead.split(':')[1];
+    const { get, logs } = await gateway({ locations: [{ match: '/', proxyPass: 'http://$arg_to' }] });
+    expect((await get(`/?to=${be.address}`)).body).toBe('var');
+    expect(sockets).toHaveLength(1);
+    // 255 other hosts (all loopback, nothing listening) fill the table without evicting the first...
+    const hosts = Array.from({ length: 256 }, (_, i) => `127.0.${1 + (i >> 7)}.${1 + (i & 127)}:${deadPort}`);
+    // A host no URL can hold is no upstream: 502, logged.
+    expect((await get('/?to=127.0.0.256:1')).status).toBe(502);
+    expect(logs.map((l) => l.message)).toContain('no upstream "127.0.0.256:1" (proxyPass http://127.0.0.256:1)');
+    for (const host of hosts.slice(0, 255)) expect((await get(`/?to=${host}`)).status).toBe(502);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sockets[0]?.closed).toBe(false);
+    // ...the 256th does: its keepalive connection is closed.
+    expect((await get(`/?to=${hosts[255]}`)).status).toBe(502);
+    for (let i = 0; i < 100 && sockets[0]?.closed !== true; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sockets[0]?.closed).toBe(true);
+    expect((await get(`/?to=${be.address}`)).body).toBe('var');
+    expect(sockets).toHaveLength(2);
+  });
+
   it('a direct host:port proxyPass works without an upstream block; bad config is refused', async () => {
     const be = await backend('direct');
     const { get } = await gateway({ locations: [{ match: '/', proxyPass: `http://${be.address}` }] });

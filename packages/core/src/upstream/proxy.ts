@@ -10,7 +10,7 @@ import { runHandler } from '../pipeline.js';
 import type { RequestState } from '../request-state.js';
 import { interpolate } from '../vars.js';
 import { Peer } from './peers.js';
-import { directUpstream, poolFor, type CompiledUpstream, type ProxyTarget } from './upstreams.js';
+import { directUpstream, dropPool, lruGet, lruSet, poolFor, type CompiledUpstream, type ProxyTarget } from './upstreams.js';
 
 /** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
@@ -122,11 +122,13 @@ function resolveUpstream(s: RequestState, host: string): CompiledUpstream | unde
   const gen = s.gen;
   const named = gen.upstreams.get(host);
   if (named !== undefined) return named;
-  let direct = gen.directUpstreams.get(host);
+  let direct = lruGet(gen.directUpstreams, host);
   if (direct === undefined) {
     direct = directUpstream(host);
     if (direct === undefined) return undefined;
-    gen.directUpstreams.set(host, direct);
+    lruSet(gen.directUpstreams, host, direct, (old) => {
+      for (const address of [...old.pools.keys()]) dropPool(old, address);
+    });
   }
   return direct;
 }
@@ -141,10 +143,10 @@ function choosePeer(s: RequestState, upstream: CompiledUpstream, tried: Readonly
     if (s.failed) return 'error';
     if (state.peer !== undefined) {
       const address = `${state.peer.host.includes(':') ? `[${state.peer.host}]` : state.peer.host}:${state.peer.port}`;
-      let peer = upstream.peers.all.find((p) => p.address === address) ?? upstream.extraPeers.get(address);
+      let peer = upstream.peers.all.find((p) => p.address === address) ?? lruGet(upstream.extraPeers, address);
       if (peer === undefined) {
         peer = new Peer({ host: state.peer.host, port: state.peer.port, weight: 1, maxFails: 0, failTimeout: 10, backup: false });
-        upstream.extraPeers.set(address, peer);
+        lruSet(upstream.extraPeers, address, peer, (_, old) => dropPool(upstream, old));
       }
       return {
         peer,

@@ -65,7 +65,8 @@ export function compileUpstream(name: string, config: UpstreamConfig, balancer: 
 /** An upstream for a proxyPass URL that names a host:port directly. */
 export function directUpstream(address: string): CompiledUpstream | undefined {
   const addr = parseAddress(address);
-  if (addr === undefined) return undefined;
+  // A host a URL cannot hold (127.0.0.256, from a variable) has no upstream: 502, as nginx cannot resolve it.
+  if (addr === undefined || !URL.canParse(`http://${address}`)) return undefined;
   return {
     name: address,
     peers: new PeerSet([new Peer({ ...addr, weight: 1, maxFails: 0, failTimeout: 10, backup: false })], 'round-robin'),
@@ -89,6 +90,41 @@ export function poolFor(upstream: CompiledUpstream, peer: Peer, connectTimeoutMs
     upstream.pools.set(peer.address, pool);
   }
   return pool;
+}
+
+/**
+ * How many proxyPass hosts without a named upstream (per generation), and peers a balancer names
+ * beyond `servers` (per upstream), keep a connection pool. Past it the least recently used one is
+ * closed (its requests in flight finish first), so variables in proxyPass cannot grow memory without end.
+ */
+export const MAX_DYNAMIC_TARGETS = 256;
+
+/** The entry for `key` of a map kept in least-recently-used order (Map insertion order), marked used. */
+export function lruGet<K, V>(map: Map<K, V>, key: K): V | undefined {
+  const value = map.get(key);
+  if (value !== undefined) {
+    map.delete(key);
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** Adds an entry to such a map; past `max` entries the oldest goes to `evict`. */
+export function lruSet<K, V>(map: Map<K, V>, key: K, value: V, evict: (value: V, key: K) => void, max = MAX_DYNAMIC_TARGETS): void {
+  map.set(key, value);
+  while (map.size > max) {
+    const [oldKey, oldValue] = map.entries().next().value as [K, V];
+    map.delete(oldKey);
+    evict(oldValue, oldKey);
+  }
+}
+
+/** Closes a pool without waiting; requests already on it finish. */
+export function dropPool(upstream: CompiledUpstream, address: string): void {
+  const pool = upstream.pools.get(address);
+  if (pool === undefined) return;
+  upstream.pools.delete(address);
+  pool.close().catch(() => undefined);
 }
 
 export async function closeUpstreams(upstreams: Iterable<CompiledUpstream>): Promise<void> {
