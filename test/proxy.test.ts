@@ -308,6 +308,41 @@ describe('what goes upstream and comes back', () => {
     expect(logged).toBe(`200 ${size}`);
   });
 
+  it('bodyFilterBuffer on a proxied location: body_filter sees the whole upstream body once, sent with a Content-Length; over maxBytes is a 500', async () => {
+    const be = await backend('chunks', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': req.url === '/big' ? '3000' : '9' });
+      if (req.url === '/big') {
+        res.write('y'.repeat(1000));
+        setTimeout(() => res.end('y'.repeat(2000)), 10);
+        return;
+      }
+      res.write('abc');
+      setTimeout(() => { res.write('def'); setTimeout(() => res.end('ghi'), 10); }, 10);
+    });
+    const calls: string[] = [];
+    const { get, logs } = await gateway({
+      locations: [{
+        match: '/',
+        proxyPass: `http://${be.address}`,
+        bodyFilterBuffer: { maxBytes: 2048 },
+        bodyFilter: (ngx) => {
+          const chunk = typeof ngx.arg.chunk === 'string' ? ngx.arg.chunk : Buffer.from(ngx.arg.chunk).toString();
+          calls.push(`${chunk}|${String(ngx.arg.eof)}`);
+          ngx.arg.chunk = `<${chunk.toUpperCase()}>`;
+        },
+      }],
+    });
+    const res = await get('/');
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('<ABCDEFGHI>');
+    expect(res.headers['content-length']).toBe('11');
+    expect(res.headers['transfer-encoding']).toBeUndefined();
+    expect(calls).toEqual(['abcdefghi|true']);
+    const big = await get('/big');
+    expect(big.status).toBe(500);
+    expect(logs.map((l) => l.message).find((m) => m.includes('bodyFilterBuffer'))).toMatch(/^response body of \d+ bytes is over bodyFilterBuffer\.maxBytes \(2048\) of location "\/"$/);
+  });
+
   it('proxyPass with a variable host keeps at most 256 pools: the least recently used is closed, then reopened on use', async () => {
     const sockets: { closed: boolean }[] = [];
     const be = await backend('var');

@@ -177,6 +177,11 @@ async function relay(s: RequestState, res: Dispatcher.ResponseData): Promise<voi
     if (value === undefined || HOP_BY_HOP.has(name)) continue;
     headers.set(name, value as HeaderValue);
   }
+  const buffer = s.location.bodyFilterBuffer;
+  if (buffer !== undefined) {
+    await bufferBody(s, res, buffer.maxBytes);
+    return;
+  }
   const keepLength = s.location.bodyFilter === undefined;
   if (!sendHeaders(s, keepLength)) {
     await res.body.dump().catch(() => undefined);
@@ -205,6 +210,31 @@ async function relay(s: RequestState, res: Dispatcher.ResponseData): Promise<voi
     return;
   }
   sendEof(s);
+}
+
+/**
+ * bodyFilterBuffer: the upstream body is read whole (a byte past maxBytes stops the read) and
+ * answered like a handler's output: body_filter once with eof, then a Content-Length. The size
+ * check and its 500 are the response's (see respond in pipeline.ts).
+ */
+async function bufferBody(s: RequestState, res: Dispatcher.ResponseData, maxBytes: number): Promise<void> {
+  responseHeaders(s).delete('Content-Length');
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      s.out.push(chunk);
+      size += chunk.length;
+      if (size > maxBytes) break; // leaving the loop destroys the upstream body
+    }
+  } catch (err) {
+    // Nothing has gone to the client yet: the upstream's failure is a 502.
+    s.engine.log('error', `upstream prematurely closed connection while reading upstream (${(err as Error).message})`, s);
+    s.out.length = 0;
+    responseHeaders(s).clear();
+    s.exitCode = 502;
+    return;
+  }
+  s.headersSent = true;
 }
 
 /** The body to forward (read in full first, as nginx's proxy_request_buffering does, so retries can resend it). */
