@@ -310,7 +310,12 @@ describe('what goes upstream and comes back', () => {
 
   it('bodyFilterBuffer on a proxied location: body_filter sees the whole upstream body once, sent with a Content-Length; over maxBytes is a 500', async () => {
     const be = await backend('chunks', (req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': req.url === '/big' ? '3000' : '9' });
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': req.url === '/big' ? '3000' : req.url === '/die' ? '100' : '9' });
+      if (req.url === '/die') {
+        res.write('half');
+        setTimeout(() => res.socket?.destroy(), 10);
+        return;
+      }
       if (req.url === '/big') {
         res.write('y'.repeat(1000));
         setTimeout(() => res.end('y'.repeat(2000)), 10);
@@ -340,6 +345,10 @@ describe('what goes upstream and comes back', () => {
     expect(calls).toEqual(['abcdefghi|true']);
     const big = await get('/big');
     expect(big.status).toBe(500);
+    // The upstream dies mid-body: nothing went to the client yet, so a 502 page.
+    const died = await get('/die');
+    expect(died.status).toBe(502);
+    expect(logs.map((l) => l.message).some((m) => m.startsWith('upstream prematurely closed connection while reading upstream'))).toBe(true);
     expect(logs.map((l) => l.message).find((m) => m.includes('bodyFilterBuffer'))).toMatch(/^response body of \d+ bytes is over bodyFilterBuffer\.maxBytes \(2048\) of location "\/"$/);
   });
 
