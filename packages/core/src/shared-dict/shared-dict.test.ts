@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import type { Clock } from '../clock.js';
 import { SharedDict, SHARED_DICT_OVERHEAD } from './shared-dict.js';
+import { codeOf } from '../code-of.test-support.js';
 
 /** A clock that moves only when told to. */
 function fakeClock(start = 1_700_000_000_000): Clock & { t: number; advance(ms: number): void } {
@@ -19,15 +20,6 @@ function fakeClock(start = 1_700_000_000_000): Clock & { t: number; advance(ms: 
       this.t += ms;
     },
   };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
 }
 
 const BAD = 'PHASEKIT_ERR_BAD_ARGUMENT';

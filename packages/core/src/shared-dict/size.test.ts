@@ -1,14 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseSize } from './size.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
+import { codeOf } from '../code-of.test-support.js';
 
 describe('parseSize', () => {
   it('reads plain bytes and the k/m/g suffixes in either case', () => {

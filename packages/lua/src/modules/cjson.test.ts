@@ -1,32 +1,23 @@
 // cjson / cjson.safe against lua-cjson as observed under nginx 1.22 + lua-nginx-module 0.10.23 (and the
 // openresty/lua-cjson fork's additions: empty_array, array_mt, empty_array_mt, encode_empty_table_as_object).
-import { systemClock } from '@phasekit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createInstall, type NgxInstall } from '../ngx/install.js';
-import { LuaVm } from '../vm/index.js';
+import type { NgxInstall } from '../ngx/install.js';
+import { createNgxVm, LUA_DUMP } from '../ngx/ngx-vm.test-support.js';
+import type { LuaVm } from '../vm/index.js';
 import { installCjson } from './cjson.js';
 
 const PRELUDE = String.raw`
 local preload, ngx = ...
 local cjson = preload.cjson()
 local safe = preload["cjson.safe"]()
-local function dump(t)
-  if type(t) ~= "table" then return type(t) == "string" and string.format("%q", t) or tostring(t) end
-  local keys = {} for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) == "number" end)
-  local o = {} for _, k in ipairs(keys) do o[#o + 1] = tostring(k) .. "=" .. dump(t[k]) end
-  return "{" .. table.concat(o, ",") .. "}"
-end
-`;
+${LUA_DUMP}`;
 
 describe('cjson', () => {
   let vm: LuaVm;
   let ctx: NgxInstall;
   // a fresh VM per test: the configuration functions change module state
   beforeEach(async () => {
-    vm = await LuaVm.create();
-    ctx = createInstall(vm, systemClock);
-    installCjson(ctx);
+    ({ vm, ctx } = await createNgxVm([installCjson]));
   });
   afterEach(() => vm.close());
   const run = (src: string) => vm.run(PRELUDE + src, 'test', ctx.preload, ctx.ngx);

@@ -1,21 +1,14 @@
 // ngx.re and require "ngx.re" against results observed on nginx 1.22 + lua-nginx-module 0.10.23 (PCRE 8).
-import { systemClock } from '@phasekit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LuaVm } from '../vm/index.js';
-import { createInstall, type NgxInstall } from './install.js';
+import type { LuaVm } from '../vm/index.js';
+import type { NgxInstall } from './install.js';
+import { createNgxVm, LUA_DUMP } from './ngx-vm.test-support.js';
 import { installRe } from './re.js';
 
 const PRELUDE = String.raw`
 local ngx, preload = ...
 local re = preload["ngx.re"]()
-local function dump(t)
-  if type(t) ~= "table" then return type(t) == "string" and string.format("%q", t) or tostring(t) end
-  local keys = {} for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) == "number" end)
-  local o = {} for _, k in ipairs(keys) do o[#o + 1] = tostring(k) .. "=" .. dump(t[k]) end
-  return "{" .. table.concat(o, ",") .. "}"
-end
-local function all(...) local t = {} for i = 1, select("#", ...) do t[i] = dump((select(i, ...))) end return table.concat(t, ", ") end
+${LUA_DUMP}local function all(...) local t = {} for i = 1, select("#", ...) do t[i] = dump((select(i, ...))) end return table.concat(t, ", ") end
 `;
 
 describe('ngx.re', () => {
@@ -26,9 +19,7 @@ describe('ngx.re', () => {
   const run = (src: string) => vm.run(PRELUDE + src, 'test', ctx.ngx, ctx.preload);
 
   beforeAll(async () => {
-    vm = await LuaVm.create();
-    ctx = createInstall(vm, systemClock);
-    installRe(ctx);
+    ({ vm, ctx } = await createNgxVm([installRe]));
   });
   afterAll(() => vm.close());
 

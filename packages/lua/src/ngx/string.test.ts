@@ -1,22 +1,15 @@
 // ngx string/encoding/hash functions against values observed on nginx 1.22 + lua-nginx-module 0.10.23.
-import { systemClock } from '@phasekit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LuaVm } from '../vm/index.js';
-import { createInstall, type NgxInstall } from './install.js';
+import type { LuaVm } from '../vm/index.js';
+import type { NgxInstall } from './install.js';
+import { createNgxVm, LUA_DUMP } from './ngx-vm.test-support.js';
 import { installString } from './string.js';
 
 // Helpers the Lua snippets share: hex of a binary string, and a sorted dump of a table.
 const PRELUDE = String.raw`
 local ngx = ...
 local function hex(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end
-local function dump(t)
-  if type(t) ~= "table" then return type(t) == "string" and string.format("%q", t) or tostring(t) end
-  local keys = {} for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) if type(a) == type(b) then return a < b end return type(a) == "number" end)
-  local o = {} for _, k in ipairs(keys) do o[#o + 1] = tostring(k) .. "=" .. dump(t[k]) end
-  return "{" .. table.concat(o, ",") .. "}"
-end
-`;
+${LUA_DUMP}`;
 
 const ALL_BYTES = 'local all = {} for i = 0, 255 do all[#all + 1] = string.char(i) end all = table.concat(all)';
 
@@ -26,9 +19,7 @@ describe('ngx string functions', () => {
   const run = (src: string) => vm.run(PRELUDE + src, 'test', ctx.ngx);
 
   beforeAll(async () => {
-    vm = await LuaVm.create();
-    ctx = createInstall(vm, systemClock);
-    installString(ctx);
+    ({ vm, ctx } = await createNgxVm([installString]));
   });
   afterAll(() => vm.close());
 

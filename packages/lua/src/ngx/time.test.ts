@@ -1,8 +1,9 @@
 // ngx time functions against values observed on nginx 1.22 + lua-nginx-module 0.10.23 (lua-resty-core time.lua).
 import type { Clock } from '@phasekit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LuaVm } from '../vm/index.js';
-import { createInstall, type NgxInstall } from './install.js';
+import type { LuaVm } from '../vm/index.js';
+import type { NgxInstall } from './install.js';
+import { createNgxVm } from './ngx-vm.test-support.js';
 import { installTime } from './time.js';
 
 class FakeClock implements Clock {
@@ -22,9 +23,7 @@ describe('ngx time', () => {
   const run = (src: string) => vm.run(`local ngx = ... ${src}`, 'test', ctx.ngx);
 
   beforeAll(async () => {
-    vm = await LuaVm.create();
-    ctx = createInstall(vm, clock);
-    installTime(ctx);
+    ({ vm, ctx } = await createNgxVm([installTime], clock));
   });
   afterAll(() => vm.close());
 
