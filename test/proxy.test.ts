@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createEngine, createHandler, type EngineConfig, type Engine, type LogEntry, type Ngx } from 'phasekit';
+import { fetchText } from './helpers.js';
 
 const servers: Server[] = [];
 const engines: Engine[] = [];
@@ -49,10 +50,7 @@ async function gateway(config: EngineConfig) {
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const get = async (path: string, init: Parameters<typeof request>[1] = {}) => {
-    const res = await request(`${base}${path}`, init);
-    return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-  };
+  const get = (path: string, init?: Parameters<typeof fetchText>[1]) => fetchText(`${base}${path}`, init);
   return { engine, logs, base, get };
 }
 

@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { request } from 'undici';
 import { createEngine, type Engine, type EngineConfig, type LogEntry } from 'phasekit';
 import { phasekit } from '@phasekit/express';
+import { fetchText as get } from '../helpers.js';
 
 const servers: Server[] = [];
 const engines: Engine[] = [];
@@ -25,11 +25,6 @@ async function listen(app: Express): Promise<string> {
   servers.push(server);
   await new Promise<void>((r) => server.once('listening', r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function get(url: string, init: Parameters<typeof request>[1] = {}) {
-  const res = await request(url, init);
-  return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
 }
 
 const statuses: string[] = [];

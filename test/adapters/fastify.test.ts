@@ -2,9 +2,9 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { request } from 'undici';
 import { createEngine, type Engine, type EngineConfig, type LogEntry } from 'phasekit';
 import { fastifyLogger, phasekit } from '@phasekit/fastify';
+import { fetchText as get } from '../helpers.js';
 
 const apps: FastifyInstance[] = [];
 const engines: Engine[] = [];
@@ -22,11 +22,6 @@ async function engineOf(config: EngineConfig, logs: LogEntry[] = []): Promise<En
 async function listen(app: FastifyInstance): Promise<string> {
   apps.push(app);
   return app.listen({ port: 0, host: '127.0.0.1' });
-}
-
-async function get(url: string, init: Parameters<typeof request>[1] = {}) {
-  const res = await request(url, init);
-  return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
 }
 
 const statuses: string[] = [];
