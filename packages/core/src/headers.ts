@@ -78,7 +78,7 @@ export class ResponseHeaders {
     if (typeof value === 'object' && !Array.isArray(value)) return;
     const wire = wireHeaderName(name);
     const stored: HeaderValue = Array.isArray(value) ? value.map(valueString) : valueString(value);
-    if (NON_ASCII.test(Array.isArray(stored) ? stored.join('') : stored)) this.wide = true;
+    if (!this.wide && (typeof stored === 'string' ? NON_ASCII.test(stored) : stored.some((v) => NON_ASCII.test(v)))) this.wide = true;
     const existing = this.#entries.get(key);
     if (existing !== undefined) existing.value = stored;
     else this.#entries.set(key, { name: wire, value: stored });
@@ -124,7 +124,7 @@ export class ResponseHeaders {
     const out: Record<string, HeaderValue> = {};
     for (const e of this.#entries.values()) {
       const v = e.value;
-      out[e.name] = typeof v === 'string' ? utf8Bytes(v) : v.map(utf8Bytes);
+      out[e.name] = !this.wide ? v : typeof v === 'string' ? utf8Bytes(v) : v.map(utf8Bytes);
     }
     return out;
   }
