@@ -385,6 +385,8 @@ describe('what goes upstream and comes back', () => {
     const { get } = await gateway({ locations: [{ match: '/', proxyPass: `http://${be.address}` }] });
     expect((await get('/')).body).toBe('direct');
     await expect(createEngine({ upstreams: { u: {} }, locations: [] }, { logger: () => undefined })).rejects.toMatchObject({ code: 'PHASEKIT_ERR_CONFIG' });
+    await expect(createEngine({ upstreams: { u: { servers: ['127.0.0.256:80'] } }, locations: [] }, { logger: () => undefined }))
+      .rejects.toThrow('upstreams.u: bad server address "127.0.0.256:80"');
     await expect(createEngine({ locations: [{ match: '/', proxyPass: 'http://x', content: () => undefined }] }, { logger: () => undefined }))
       .rejects.toMatchObject({ code: 'PHASEKIT_ERR_CONFIG' });
   });

@@ -75,4 +75,9 @@ describe('parseAddress', () => {
     expect(parseAddress('x:0')).toBeUndefined();
     expect(parseAddress('x:70000')).toBeUndefined();
   });
+
+  it('refuses a host no URL can hold', () => {
+    expect(parseAddress('127.0.0.256:80')).toBeUndefined();
+    expect(parseAddress('a b:80')).toBeUndefined();
+  });
 });

@@ -73,6 +73,8 @@ export function parseAddress(address: string): { host: string; port: number } | 
   if (m === null) return undefined;
   const port = m[3] === undefined ? 80 : Number(m[3]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  // A host no URL can hold (127.0.0.256) can never be connected to.
+  if (!URL.canParse(`http://${address.trim()}`)) return undefined;
   return { host: (m[1] ?? m[2]) as string, port };
 }
 

@@ -65,8 +65,7 @@ export function compileUpstream(name: string, config: UpstreamConfig, balancer: 
 /** An upstream for a proxyPass URL that names a host:port directly. */
 export function directUpstream(address: string): CompiledUpstream | undefined {
   const addr = parseAddress(address);
-  // A host a URL cannot hold (127.0.0.256, from a variable) has no upstream: 502, as nginx cannot resolve it.
-  if (addr === undefined || !URL.canParse(`http://${address}`)) return undefined;
+  if (addr === undefined) return undefined;
   return {
     name: address,
     peers: new PeerSet([new Peer({ ...addr, weight: 1, maxFails: 0, failTimeout: 10, backup: false })], 'round-robin'),
