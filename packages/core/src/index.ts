@@ -1,10 +1,10 @@
 // Public API of @phasekit/core.
 
-export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine.js';
-export type { TimerCallback, TimerHandle, TimerInfo } from './timers.js';
-export type { PhaseRequest, PhasePreset, PhaseOutcome } from './single-phase.js';
-export { PhaseSession, type RouteHandlers, type SessionAnswer, type FilteredResponse } from './session.js';
-export { MAX_SUBREQUEST_DEPTH, type CaptureOptions, type CaptureResult } from './subrequest.js';
+export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine/engine.js';
+export type { TimerCallback, TimerHandle, TimerInfo } from './engine/timers.js';
+export type { PhaseRequest, PhasePreset, PhaseOutcome } from './phases/single.js';
+export { PhaseSession, type RouteHandlers, type SessionAnswer, type FilteredResponse } from './phases/route.js';
+export { MAX_SUBREQUEST_DEPTH, type CaptureOptions, type CaptureResult } from './phases/subrequest.js';
 export {
   engineConfigSchema,
   parseConfig,
@@ -16,7 +16,7 @@ export {
   type SetFn,
   type LogLevelName,
   type RouteConfig,
-} from './config.js';
+} from './engine/config.js';
 export {
   PHASES,
   REQUEST_PHASES,
@@ -26,8 +26,8 @@ export {
   phaseMask,
   type Phase,
   type RequestPhase,
-} from './phases.js';
-export { API_RULES, apiAllowed, checkApi, type ApiName } from './api-rules.js';
+} from './phases/facts.js';
+export { API_RULES, apiAllowed, checkApi, type ApiName } from './phases/api-rules.js';
 export {
   ERROR_CODES,
   PhasekitError,
@@ -47,16 +47,16 @@ export {
   type ErrorCode,
   type ConfigIssue,
 } from './errors.js';
-export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './constants.js';
-export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, NgxSsl, NgxBalancer, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx.js';
-export { checkRequestApi } from './ngx-request.js';
-export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './exchange.js';
-export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './handler.js';
+export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './ngx/constants.js';
+export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, NgxSsl, NgxBalancer, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx/types.js';
+export { checkRequestApi } from './ngx/request.js';
+export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './http/exchange.js';
+export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './engine/script-runtime.js';
 export { formatLogLine, stderrLogger, type Logger, type LogEntry } from './log.js';
 export type { EngineEvents, RequestInfo, RequestEndInfo, PhaseInfo, HandlerErrorInfo, UpstreamHealthInfo } from './events.js';
 export { systemClock, type Clock } from './clock.js';
-export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './args.js';
-export { defaultPage, reasonPhrase } from './status.js';
+export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './text/args.js';
+export { defaultPage, reasonPhrase } from './text/status.js';
 export * from './shared-dict/index.js';
 export {
   ACT,

@@ -1,6 +1,6 @@
 // Error-log entries, levels, and the default logger that writes nginx-style lines to stderr.
 
-import { LOG_LEVEL_NAMES, type LogLevel } from './constants.js';
+import { LOG_LEVEL_NAMES, type LogLevel } from './ngx/constants.js';
 
 export interface LogEntry {
   level: LogLevel;

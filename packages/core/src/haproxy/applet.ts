@@ -2,7 +2,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { BadArgumentError } from '../errors.js';
-import type { Ngx } from '../ngx.js';
+import type { Ngx } from '../ngx/types.js';
 import type { TxnImpl } from './txn.js';
 import type { AppletHttp, VarValue } from './types.js';
 

@@ -1,7 +1,7 @@
 // Built-in sample fetches and converters, with HAProxy's names and meanings (configuration.txt §7.3).
 
 import { readFileSync } from 'node:fs';
-import type { HeaderValue, Ngx } from '../ngx.js';
+import type { HeaderValue, Ngx } from '../ngx/types.js';
 import { HaproxyRegistry } from './registry.js';
 import type { Txn } from './types.js';
 

@@ -1,13 +1,13 @@
 // One engine generation's HAProxy side: its registrations (Lua's, over TypeScript's), init functions,
 // tasks, per-request TXN and applet objects, and the host a script runtime builds `core` on.
 
-import { checkRequestApi } from '../ngx-request.js';
+import { checkRequestApi } from '../ngx/request.js';
 import type { Clock } from '../clock.js';
-import type { LogLevel } from '../constants.js';
+import type { LogLevel } from '../ngx/constants.js';
 import { ApiDisabledError, BadArgumentError } from '../errors.js';
-import type { CompiledHandler, ScriptRuntime } from '../handler.js';
-import type { Ngx } from '../ngx.js';
-import type { RequestState } from '../request-state.js';
+import type { CompiledHandler, ScriptRuntime } from '../engine/script-runtime.js';
+import type { Ngx } from '../ngx/types.js';
+import type { RequestState } from '../request/state.js';
 import { AppletImpl } from './applet.js';
 import { HaproxyRegistry } from './registry.js';
 import { checkArity, runConverter, runFetch } from './sample.js';

@@ -3,9 +3,9 @@
 
 import type { Clock } from '../clock.js';
 import { ApiDisabledError } from '../errors.js';
-import type { CompiledHandler } from '../handler.js';
-import type { Ngx } from '../ngx.js';
-import type { RequestState } from '../request-state.js';
+import type { CompiledHandler } from '../engine/script-runtime.js';
+import type { Ngx } from '../ngx/types.js';
+import type { RequestState } from '../request/state.js';
 import type { AppletImpl } from './applet.js';
 import type { ServiceEntry } from './registry.js';
 import type { CompiledTemplate } from './sample.js';

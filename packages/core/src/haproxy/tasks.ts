@@ -2,7 +2,7 @@
 
 import type { Clock } from '../clock.js';
 import { describeError, TaskStoppedError } from '../errors.js';
-import type { Ngx } from '../ngx.js';
+import type { Ngx } from '../ngx/types.js';
 import type { HaproxyTask, TaskFn } from './types.js';
 
 export interface TaskDeps {

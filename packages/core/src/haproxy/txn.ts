@@ -1,8 +1,8 @@
 // HAProxy's TXN and HTTP classes over the request's `ngx`, so the phase rules keep applying; scoped variables.
 
 import { BadArgumentError } from '../errors.js';
-import type { HeaderValue, Ngx } from '../ngx.js';
-import type { RequestState } from '../request-state.js';
+import type { HeaderValue, Ngx } from '../ngx/types.js';
+import type { RequestState } from '../request/state.js';
 import type { HaproxyRegistry } from './registry.js';
 import { checkArity, runConverter, runFetch } from './sample.js';
 import type { Txn, TxnHttp, TxnReply, VarValue } from './types.js';

@@ -3,12 +3,12 @@
 
 import { readFile } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
-import type { HeaderValue } from '../ngx.js';
-import { responseHeaders } from '../ngx-request.js';
-import { flushOutput, sendEof, sendHeaders } from '../output.js';
-import { runHandler } from '../pipeline.js';
-import type { RequestState } from '../request-state.js';
-import { interpolate } from '../vars.js';
+import type { HeaderValue } from '../ngx/types.js';
+import { responseHeaders } from '../ngx/request.js';
+import { flushOutput, sendEof, sendHeaders } from '../phases/output.js';
+import { runHandler } from '../phases/pipeline.js';
+import type { RequestState } from '../request/state.js';
+import { interpolate } from '../request/vars.js';
 import { Peer } from './peers.js';
 import { directUpstream, dropPool, lruGet, lruSet, poolFor, type CompiledUpstream, type ProxyTarget } from './upstreams.js';
 

@@ -1,10 +1,10 @@
 // Compiled upstreams of one engine generation: peers, connection pools (undici), health checks.
 
 import { Pool, request } from 'undici';
-import type { ProxyOptions, UpstreamConfig } from '../config.js';
-import type { CompiledHandler } from '../handler.js';
-import type { Template } from '../request-state.js';
-import { parseTemplate } from '../vars.js';
+import type { ProxyOptions, UpstreamConfig } from '../engine/config.js';
+import type { CompiledHandler } from '../engine/script-runtime.js';
+import type { Template } from '../request/state.js';
+import { parseTemplate } from '../request/vars.js';
 import { parseAddress, Peer, PeerSet } from './peers.js';
 
 export interface CompiledUpstream {

@@ -1,10 +1,10 @@
 // The `ngx` API that TypeScript handlers receive: OpenResty's names, camelCase for snake_case.
 
-import type { Args, ArgsInput } from './args.js';
+import type { Args, ArgsInput } from '../text/args.js';
 import type { NgxConstants } from './constants.js';
-import type { SharedDict } from './shared-dict/index.js';
-import type { CaptureOptions, CaptureResult } from './subrequest.js';
-import type { TimerCallback, TimerHandle } from './timers.js';
+import type { SharedDict } from '../shared-dict/index.js';
+import type { CaptureOptions, CaptureResult } from '../phases/subrequest.js';
+import type { TimerCallback, TimerHandle } from '../engine/timers.js';
 
 /** What ngx.say / ngx.print accept; arrays are flattened, as OpenResty does with Lua tables. */
 export type Printable = string | number | boolean | null | undefined | Uint8Array | readonly Printable[];

@@ -1,11 +1,11 @@
 // What the request pipeline needs from its engine; kept as an interface so the pipeline never imports engine.ts.
 
 import type { EventEmitter } from 'eventemitter3';
-import type { Clock } from './clock.js';
-import type { LogLevel } from './constants.js';
-import type { EngineEvents } from './events.js';
-import type { RequestState } from './request-state.js';
-import type { SharedDict } from './shared-dict/index.js';
+import type { Clock } from '../clock.js';
+import type { LogLevel } from '../ngx/constants.js';
+import type { EngineEvents } from '../events.js';
+import type { RequestState } from '../request/state.js';
+import type { SharedDict } from '../shared-dict/index.js';
 
 export interface EngineCore {
   readonly clock: Clock;

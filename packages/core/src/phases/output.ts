@@ -1,14 +1,14 @@
 // Streaming output: ngx.flush / ngx.eof / ngx.send_headers send headers and chunks before the
 // handler ends; header_filter runs once before the headers, body_filter on every chunk.
 
-import { NGX_CONSTANTS } from './constants.js';
-import { chunkLength, joinChunks } from './format.js';
-import type { ResponseHeaders } from './headers.js';
-import type { BodyFilterArg, Chunk } from './ngx.js';
-import { responseHeaders } from './ngx-request.js';
+import { NGX_CONSTANTS } from '../ngx/constants.js';
+import { chunkLength, joinChunks } from '../text/format.js';
+import type { ResponseHeaders } from '../http/headers.js';
+import type { BodyFilterArg, Chunk } from '../ngx/types.js';
+import { responseHeaders } from '../ngx/request.js';
 import { runHandler } from './pipeline.js';
-import type { RequestState } from './request-state.js';
-import { defaultPage, reasonPhrase } from './status.js';
+import type { RequestState } from '../request/state.js';
+import { defaultPage, reasonPhrase } from '../text/status.js';
 
 /** Sets the default Content-Type (or text/html for nginx's pages) before the headers go out. */
 export function defaultHeaders(s: RequestState, headers: ResponseHeaders, page: boolean): void {

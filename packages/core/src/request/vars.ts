@@ -1,9 +1,9 @@
 // nginx variables for ngx.var: built-ins computed on read, declared ones stored per request.
 
-import { rawArg } from './args.js';
-import { UnknownVariableError } from './errors.js';
-import { headerKey } from './headers.js';
-import type { RequestState, Template } from './request-state.js';
+import { rawArg } from '../text/args.js';
+import { UnknownVariableError } from '../errors.js';
+import { headerKey } from '../http/headers.js';
+import type { RequestState, Template } from './state.js';
 
 type Getter = (s: RequestState) => string | undefined;
 

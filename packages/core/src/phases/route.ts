@@ -1,14 +1,14 @@
 // Phases around a response someone else produces (a framework's route): rewrite/access before
 // it, header_filter/body_filter on it, log after it, with the same ngx API and rules.
 
-import { joinChunks } from './format.js';
-import type { CompiledHandler } from './handler.js';
-import type { Chunk, HeaderValue, Ngx } from './ngx.js';
-import { responseHeaders } from './ngx-request.js';
+import { joinChunks } from '../text/format.js';
+import type { CompiledHandler } from '../engine/script-runtime.js';
+import type { Chunk, HeaderValue, Ngx } from '../ngx/types.js';
+import { responseHeaders } from '../ngx/request.js';
 import { abortResponse, runBodyFilter, runHeaderFilter } from './output.js';
 import { runHandler } from './pipeline.js';
-import type { CompiledLocation, RequestState } from './request-state.js';
-import { defaultPage } from './status.js';
+import type { CompiledLocation, RequestState } from '../request/state.js';
+import { defaultPage } from '../text/status.js';
 
 /** What a session's rewrite/access decided: answer with this instead of the route. */
 export interface SessionAnswer {

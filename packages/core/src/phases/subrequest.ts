@@ -1,15 +1,15 @@
 // ngx.location.capture / capture_multi: subrequests through the same pipeline, answered in memory.
 
-import { encodeArgs, type ArgsInput } from './args.js';
-import { METHOD_BY_CODE } from './constants.js';
-import { BadArgumentError, PhasekitError } from './errors.js';
-import type { HttpExchange } from './exchange.js';
-import { joinChunks } from './format.js';
-import { normalizeUri } from './location.js';
-import type { Chunk, HeaderValue, Ngx } from './ngx.js';
+import { encodeArgs, type ArgsInput } from '../text/args.js';
+import { METHOD_BY_CODE } from '../ngx/constants.js';
+import { BadArgumentError, PhasekitError } from '../errors.js';
+import type { HttpExchange } from '../http/exchange.js';
+import { joinChunks } from '../text/format.js';
+import { normalizeUri } from '../http/location.js';
+import type { Chunk, HeaderValue, Ngx } from '../ngx/types.js';
 import { advance, phasesObserved } from './pipeline.js';
-import { RequestState } from './request-state.js';
-import { initVars } from './vars.js';
+import { RequestState } from '../request/state.js';
+import { initVars } from '../request/vars.js';
 
 /** nginx's limit on nested subrequests. */
 export const MAX_SUBREQUEST_DEPTH = 50;

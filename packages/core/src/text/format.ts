@@ -1,7 +1,7 @@
 // How ngx.say/print/log turn values into bytes, as OpenResty does with Lua values.
 
-import { BadArgumentError } from './errors.js';
-import type { Chunk, Printable } from './ngx.js';
+import { BadArgumentError } from '../errors.js';
+import type { Chunk, Printable } from '../ngx/types.js';
 
 /** Lua's `%.14g`: integers print bare, floats with 14 significant digits. */
 export function formatNumber(n: number): string {

@@ -2,33 +2,33 @@
 // phases, and owns the lifecycle (init, initWorker, timers, reload, close, exitWorker).
 
 import { EventEmitter } from 'eventemitter3';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { formatPath, parseConfig, routeSchema, type EngineConfig, type HandlerSpec, type RouteConfig, type SetFn, type SetSpec } from './config.js';
-import { PhaseSession, type RouteHandlers } from './session.js';
-import type { LogLevel } from './constants.js';
+import { PhaseSession, type RouteHandlers } from '../phases/route.js';
+import type { LogLevel } from '../ngx/constants.js';
 import type { EngineCore } from './engine-core.js';
-import { channels, type EngineEvents } from './events.js';
-import { BadArgumentError, ConfigError, EngineClosedError, HandlerError, NoRuntimeError, PhasekitError, type ConfigIssue } from './errors.js';
-import type { HttpExchange } from './exchange.js';
-import type { CompiledHandler, CompiledSetHandler, HandlerSite, ScriptRuntime, ScriptSpec } from './handler.js';
-import { LocationTable, normalizeUri, parseMatch, type ParsedMatch } from './location.js';
-import { levelRank, stderrLogger, type Logger } from './log.js';
-import { NgxRequest } from './ngx-request.js';
-import type { Phase } from './phases.js';
-import type { Ngx } from './ngx.js';
-import { advance, phasesObserved, runHandler } from './pipeline.js';
-import { RequestState, STEP_RESPOND, type CompiledLocation, type Generation } from './request-state.js';
-import { parseSize, SharedDict } from './shared-dict/index.js';
-import { bareLocation, fabricateExchange, runSinglePhase, type PhaseOutcome, type PhasePreset, type PhaseRequest } from './single-phase.js';
-import { defaultPage } from './status.js';
+import { channels, type EngineEvents } from '../events.js';
+import { BadArgumentError, ConfigError, EngineClosedError, HandlerError, NoRuntimeError, PhasekitError, type ConfigIssue } from '../errors.js';
+import type { HttpExchange } from '../http/exchange.js';
+import type { CompiledHandler, CompiledSetHandler, HandlerSite, ScriptRuntime, ScriptSpec } from './script-runtime.js';
+import { LocationTable, normalizeUri, parseMatch, type ParsedMatch } from '../http/location.js';
+import { levelRank, stderrLogger, type Logger } from '../log.js';
+import { NgxRequest } from '../ngx/request.js';
+import type { Phase } from '../phases/facts.js';
+import type { Ngx } from '../ngx/types.js';
+import { advance, phasesObserved, runHandler } from '../phases/pipeline.js';
+import { RequestState, STEP_RESPOND, type CompiledLocation, type Generation } from '../request/state.js';
+import { parseSize, SharedDict } from '../shared-dict/index.js';
+import { bareLocation, fabricateExchange, runSinglePhase, type PhaseOutcome, type PhasePreset, type PhaseRequest } from '../phases/single.js';
+import { defaultPage } from '../text/status.js';
 import { Timers, type TimerInfo } from './timers.js';
-import { closeUpstreams, compileProxy, compileUpstream, startHealthChecks, type CompiledUpstream } from './upstream/upstreams.js';
-import { initVars, parseTemplate } from './vars.js';
+import { closeUpstreams, compileProxy, compileUpstream, startHealthChecks, type CompiledUpstream } from '../upstream/upstreams.js';
+import { initVars, parseTemplate } from '../request/vars.js';
 import {
   builtinRegistry, compileTemplate, HaproxyGeneration, HaproxyRegistry, hasSample, httpReqHandler, httpResHandler, isHaproxyRuntime, luaName,
   parseCall, serviceHandler, type ActionFn, type ActionRuleset, type CompiledRule, type CompiledTemplate, type ConverterFn, type FetchFn,
   type HaproxyRegistrations, type RegistryKind, type ServiceFn, type TaskFn,
-} from './haproxy/index.js';
+} from '../haproxy/index.js';
 
 export interface EngineOptions {
   /** Where error-log entries go; default: nginx-style lines on stderr. */

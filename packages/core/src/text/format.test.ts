@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatNumber, joinChunks, pushPrintable } from './format.js';
-import type { Chunk } from './ngx.js';
+import type { Chunk } from '../ngx/types.js';
 
 describe('formatNumber (Lua %.14g)', () => {
   it('integers bare, floats with 14 digits', () => {

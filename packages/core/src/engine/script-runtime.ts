@@ -1,11 +1,11 @@
 // Handler specs compiled to one callable shape, and the interface a script runtime (Lua) implements.
 
 import type { HandlerFn, SetFn } from './config.js';
-import type { Logger } from './log.js';
-import type { Ngx } from './ngx.js';
-import type { Clock } from './clock.js';
-import type { Phase } from './phases.js';
-import type { SharedDict } from './shared-dict/index.js';
+import type { Logger } from '../log.js';
+import type { Ngx } from '../ngx/types.js';
+import type { Clock } from '../clock.js';
+import type { Phase } from '../phases/facts.js';
+import type { SharedDict } from '../shared-dict/index.js';
 
 /** Every handler, whatever its language, becomes this: called with the request's ngx. */
 export type CompiledHandler = HandlerFn;

@@ -1,24 +1,24 @@
 // One request's walk through the phases: the state machine, and the one runner every phase uses.
 
 import { unlink } from 'node:fs/promises';
-import { NGX_CONSTANTS } from './constants.js';
-import { channels } from './events.js';
-import { BodyTooLargeError } from './exchange.js';
-import { HandlerError, NoLocationError, RedirectCycleError } from './errors.js';
-import { chunkLength, joinChunks } from './format.js';
-import type { CompiledHandler } from './handler.js';
-import { normalizeUri } from './location.js';
-import type { Chunk } from './ngx.js';
-import { responseHeaders } from './ngx-request.js';
-import type { Phase } from './phases.js';
+import { NGX_CONSTANTS } from '../ngx/constants.js';
+import { channels } from '../events.js';
+import { BodyTooLargeError } from '../http/exchange.js';
+import { HandlerError, NoLocationError, RedirectCycleError } from '../errors.js';
+import { chunkLength, joinChunks } from '../text/format.js';
+import type { CompiledHandler } from '../engine/script-runtime.js';
+import { normalizeUri } from '../http/location.js';
+import type { Chunk } from '../ngx/types.js';
+import { responseHeaders } from '../ngx/request.js';
+import type { Phase } from './facts.js';
 import {
   STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET,
   type RequestState,
-} from './request-state.js';
-import { runProxy } from './upstream/proxy.js';
+} from '../request/state.js';
+import { runProxy } from '../upstream/proxy.js';
 import { abortResponse, defaultHeaders, runBodyFilter, runHeaderFilter, sendEof } from './output.js';
-import { CLOSE_STATUSES, defaultPage } from './status.js';
-import { initVars, interpolate, writeVar } from './vars.js';
+import { CLOSE_STATUSES, defaultPage } from '../text/status.js';
+import { initVars, interpolate, writeVar } from '../request/vars.js';
 
 const { OK, ERROR, DECLINED } = NGX_CONSTANTS;
 

@@ -1,24 +1,24 @@
 // The per-request `ngx` object TypeScript handlers receive; every call checks the phase table.
 
-import { API_RULES, checkApi, type ApiName } from './api-rules.js';
-import { decodeArgs, encodeArgs, type Args, type ArgsInput } from './args.js';
+import { API_RULES, checkApi, type ApiName } from '../phases/api-rules.js';
+import { decodeArgs, encodeArgs, type Args, type ArgsInput } from '../text/args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
-import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from './errors.js';
-import { BodyTooLargeError } from './exchange.js';
+import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from '../errors.js';
+import { BodyTooLargeError } from '../http/exchange.js';
 import { randomUUID } from 'node:crypto';
 import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatNumber, pushPrintable } from './format.js';
-import { flushOutput, sendEof, sendHeaders } from './output.js';
-import { ResponseHeaders, wireHeaderName, wireHeaderValue } from './headers.js';
-import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxBalancer, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './ngx.js';
-import { capture } from './subrequest.js';
-import type { TimerCallback, TimerHandle } from './timers.js';
-import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from './phases.js';
-import type { RequestState } from './request-state.js';
-import type { SharedDict } from './shared-dict/index.js';
-import { readVar, writeVar } from './vars.js';
+import { formatNumber, pushPrintable } from '../text/format.js';
+import { flushOutput, sendEof, sendHeaders } from '../phases/output.js';
+import { ResponseHeaders, wireHeaderName, wireHeaderValue } from '../http/headers.js';
+import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxBalancer, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './types.js';
+import { capture } from '../phases/subrequest.js';
+import type { TimerCallback, TimerHandle } from '../engine/timers.js';
+import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from '../phases/facts.js';
+import type { RequestState } from '../request/state.js';
+import type { SharedDict } from '../shared-dict/index.js';
+import { readVar, writeVar } from '../request/vars.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // eslint-disable-next-line no-control-regex

@@ -1,7 +1,7 @@
 // Response headers: case-insensitive names, multi-values, and OpenResty's `ngx.header.x_y` spelling.
 
-import { formatNumber } from './format.js';
-import type { HeaderValue } from './ngx.js';
+import { formatNumber } from '../text/format.js';
+import type { HeaderValue } from '../ngx/types.js';
 
 interface Entry {
   name: string;

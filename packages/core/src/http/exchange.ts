@@ -1,8 +1,8 @@
 // The contract between core and a server adapter: one request in, one response out.
 
-import type { HandlerError } from './errors.js';
-import type { LogEntry } from './log.js';
-import type { Chunk, HeaderValue } from './ngx.js';
+import type { HandlerError } from '../errors.js';
+import type { LogEntry } from '../log.js';
+import type { Chunk, HeaderValue } from '../ngx/types.js';
 
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 

@@ -1,7 +1,7 @@
 // The one table of which API may run in which phase, with OpenResty's error text for the rest.
 
-import { ApiDisabledError } from './errors.js';
-import { PHASE_BIT, PHASE_CONTEXT_NAME, phaseMask, type Phase } from './phases.js';
+import { ApiDisabledError } from '../errors.js';
+import { PHASE_BIT, PHASE_CONTEXT_NAME, phaseMask, type Phase } from './facts.js';
 
 const ALL = phaseMask(
   'init', 'initWorker', 'set', 'rewrite', 'access', 'content', 'balancer',

@@ -1,17 +1,17 @@
 // The mutable state of one request as the pipeline walks it; internal to core.
 
-import type { CompiledHandler, CompiledSetHandler } from './handler.js';
-import type { HttpExchange } from './exchange.js';
-import type { ParsedMatch } from './location.js';
-import type { BodyFilterArg, Chunk, Ngx } from './ngx.js';
-import { PHASE_BIT, type Phase } from './phases.js';
-import type { ResponseHeaders } from './headers.js';
-import type { EngineCore } from './engine-core.js';
-import type { ScriptRuntime } from './handler.js';
-import type { LocationTable } from './location.js';
-import type { Timers } from './timers.js';
-import type { BalancerState, UpstreamLog } from './upstream/proxy.js';
-import type { CompiledUpstream, ProxyTarget } from './upstream/upstreams.js';
+import type { CompiledHandler, CompiledSetHandler } from '../engine/script-runtime.js';
+import type { HttpExchange } from '../http/exchange.js';
+import type { ParsedMatch } from '../http/location.js';
+import type { BodyFilterArg, Chunk, Ngx } from '../ngx/types.js';
+import { PHASE_BIT, type Phase } from '../phases/facts.js';
+import type { ResponseHeaders } from '../http/headers.js';
+import type { EngineCore } from '../engine/engine-core.js';
+import type { ScriptRuntime } from '../engine/script-runtime.js';
+import type { LocationTable } from '../http/location.js';
+import type { Timers } from '../engine/timers.js';
+import type { BalancerState, UpstreamLog } from '../upstream/proxy.js';
+import type { CompiledUpstream, ProxyTarget } from '../upstream/upstreams.js';
 
 /** A `$name` reference or literal text, from `vars` values and set `args`. */
 export type Template = readonly (string | { ref: string })[];

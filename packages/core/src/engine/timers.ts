@@ -1,6 +1,6 @@
 // ngx.timer.at / every: pending and running timers of one engine generation, with OpenResty's limits.
 
-import type { Ngx } from './ngx.js';
+import type { Ngx } from '../ngx/types.js';
 
 /** A timer callback: gets the timer's own `ngx` (phase "timer"), `premature`, then the extra args. */
 export type TimerCallback = (ngx: Ngx, premature: boolean, ...args: unknown[]) => unknown;

@@ -1,16 +1,16 @@
 // One handler, one phase, a fabricated request: what @phasekit/testing's runPhase stands on.
 
 import { unlink } from 'node:fs/promises';
-import { NGX_CONSTANTS } from './constants.js';
-import type { HttpExchange } from './exchange.js';
-import { joinChunks } from './format.js';
-import type { CompiledHandler, CompiledSetHandler } from './handler.js';
-import type { BodyFilterArg, Chunk, HeaderValue } from './ngx.js';
-import { responseHeaders } from './ngx-request.js';
-import type { Phase } from './phases.js';
+import { NGX_CONSTANTS } from '../ngx/constants.js';
+import type { HttpExchange } from '../http/exchange.js';
+import { joinChunks } from '../text/format.js';
+import type { CompiledHandler, CompiledSetHandler } from '../engine/script-runtime.js';
+import type { BodyFilterArg, Chunk, HeaderValue } from '../ngx/types.js';
+import { responseHeaders } from '../ngx/request.js';
+import type { Phase } from './facts.js';
 import { runHandler } from './pipeline.js';
-import type { CompiledLocation, RequestState } from './request-state.js';
-import { writeVar } from './vars.js';
+import type { CompiledLocation, RequestState } from '../request/state.js';
+import { writeVar } from '../request/vars.js';
 
 /** The request a single phase runs against. */
 export interface PhaseRequest {

@@ -1,9 +1,9 @@
 // The declarative engine config: one plain object (or JSON), validated by zod, errors naming the path.
 
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from './errors.js';
-import { parseMatch } from './location.js';
-import type { Ngx } from './ngx.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { parseMatch } from '../http/location.js';
+import type { Ngx } from '../ngx/types.js';
 
 /** A TypeScript handler: receives the request's `ngx`; may be async where the phase allows waiting. */
 export type HandlerFn = (ngx: Ngx) => unknown;
