@@ -76,15 +76,22 @@ describe('bad names → PHASEKIT_ERR_CONFIG naming the path', () => {
         expect.objectContaining({ path: 'luaLoad[0]' }),
         expect.objectContaining({ path: 'locations[0].actions.http-req[0]', message: 'an action is "lua.name" or "lua.name(arg1,arg2)"' }),
         expect.objectContaining({ path: 'locations[1].service', message: 'a service is "lua.name"' }),
-        expect.objectContaining({ path: 'locations[2].service', message: 'a location has one of service, content or proxyPass' }),
+        expect.objectContaining({ path: 'locations[2].service', message: 'a location has one of content, proxyPass or service, not proxyPass and service' }),
         expect.objectContaining({ path: 'locations[3].setHeaders.Bad Header' }),
       ]) as unknown,
     });
   });
 
-  it('luaLoad needs the Lua runtime: usesLua sees it; core without runtimes says which key', async () => {
+  it('luaLoad needs the Lua runtime: usesLua sees it; an engine without runtimes says which key', async () => {
     expect(usesLua({ luaLoad: ['a.lua'], locations: [] })).toBe(true);
     expect(usesLua({ locations: [{ match: '/', service: 'lua.x', actions: { 'http-req': ['lua.y'] } }] })).toBe(false);
-    await expect(createCoreEngine({ luaLoad: ['a.lua'], locations: [] })).rejects.toMatchObject({ code: 'PHASEKIT_ERR_NO_RUNTIME', message: expect.stringContaining('luaLoad') as string });
+    await expect(createEngine({ luaLoad: ['a.lua'], locations: [] }, { runtimes: [] })).rejects.toMatchObject({ code: 'PHASEKIT_ERR_NO_RUNTIME', message: expect.stringContaining('luaLoad') as string });
+  });
+
+  it('core alone knows no HAProxy keys: they are config errors without the extension', async () => {
+    await expect(createCoreEngine({ luaLoad: ['a.lua'], locations: [] } as never)).rejects.toMatchObject({
+      code: 'PHASEKIT_ERR_CONFIG',
+      issues: [expect.objectContaining({ message: expect.stringContaining('luaLoad') as string })],
+    });
   });
 });

@@ -11,7 +11,7 @@ export async function luaEngine(config: EngineConfig) {
 export async function luaLocation(phases: Partial<Record<'rewrite' | 'access' | 'content' | 'headerFilter' | 'bodyFilter' | 'log', string>>, extra: Partial<LocationConfig> & { sharedDicts?: Record<string, string> } = {}) {
   const { sharedDicts, ...loc } = extra;
   const location: LocationConfig = { match: '/', ...loc };
-  for (const [phase, lua] of Object.entries(phases)) (location as Record<string, unknown>)[phase] = { lua };
+  for (const [phase, lua] of Object.entries(phases)) (location as unknown as Record<string, unknown>)[phase] = { lua };
   const config: EngineConfig = { locations: [location] };
   if (sharedDicts) config.sharedDicts = sharedDicts;
   return luaEngine(config);

@@ -1,13 +1,18 @@
 // Public API of @phasekit/core.
 
 export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine/engine.js';
+export type { EngineExtension, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
+export { requestControl } from './request/control.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './engine/timers.js';
 export type { PhaseRequest, PhasePreset, PhaseOutcome } from './phases/single.js';
 export { PhaseSession, type RouteHandlers, type SessionAnswer, type FilteredResponse } from './phases/route.js';
 export { MAX_SUBREQUEST_DEPTH, type CaptureOptions, type CaptureResult } from './phases/subrequest.js';
 export {
   engineConfigSchema,
+  buildConfigSchema,
   parseConfig,
+  type SchemaExtension,
+  type ParsedConfig,
   type EngineConfig,
   type LocationConfig,
   type HandlerSpec,
@@ -23,7 +28,14 @@ export {
   PHASE_BIT,
   PHASE_NGX_NAME,
   PHASE_CONTEXT_NAME,
+  PHASE_FACTS,
   phaseMask,
+  phaseOfBit,
+  ASYNC_PHASES,
+  EXIT_UNWINDS_PHASES,
+  REQUEST_PHASE_MASK,
+  YIELDING_PHASES,
+  type PhaseFacts,
   type Phase,
   type RequestPhase,
 } from './phases/facts.js';
@@ -49,8 +61,8 @@ export {
 } from './errors.js';
 export { NGX_CONSTANTS, LOG_LEVEL_NAMES, type NgxConstants, type LogLevel } from './ngx/constants.js';
 export type { Ngx, NgxReq, NgxResp, NgxTimer, NgxWorker, NgxLocation, NgxSsl, NgxBalancer, BodyFilterArg, Chunk, HeaderValue, Printable } from './ngx/types.js';
-export { checkRequestApi } from './ngx/request.js';
-export { BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './http/exchange.js';
+export { checkRequestApi, phaseBitOf } from './ngx/request.js';
+export { answerPage, BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './http/exchange.js';
 export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './engine/script-runtime.js';
 export { formatLogLine, stderrLogger, type Logger, type LogEntry } from './log.js';
 export type { EngineEvents, RequestInfo, RequestEndInfo, PhaseInfo, HandlerErrorInfo, UpstreamHealthInfo } from './events.js';
@@ -58,28 +70,3 @@ export { systemClock, type Clock } from './clock.js';
 export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './text/args.js';
 export { defaultPage, reasonPhrase } from './text/status.js';
 export * from './shared-dict/index.js';
-export {
-  ACT,
-  HaproxyRegistry,
-  isHaproxyRuntime,
-  luaName,
-  methodName,
-  parseVarName,
-  type ActCode,
-  type ActionFn,
-  type ActionRuleset,
-  type AppletHttp,
-  type ConverterFn,
-  type FetchFn,
-  type HaproxyHost,
-  type HaproxyRegistrations,
-  type HaproxyRuntime,
-  type HaproxyTask,
-  type SampleResult,
-  type ServiceFn,
-  type TaskFn,
-  type Txn,
-  type TxnHttp,
-  type TxnReply,
-  type VarValue,
-} from './haproxy/index.js';

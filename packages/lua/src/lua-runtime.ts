@@ -3,15 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
+  PHASE_FACTS,
   PHASE_NGX_NAME,
   type CompiledHandler,
-  type HaproxyHost,
-  type HaproxyRuntime,
   type CompiledSetHandler,
   type HandlerSite,
   type LogLevel,
   type Ngx,
-  type Phase,
   type RuntimeContext,
   type ScriptRuntime,
   type ScriptSpec,
@@ -36,7 +34,6 @@ import { installString } from './ngx/string.js';
 import { installRe } from './ngx/re.js';
 import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
-import { installHaproxy, type HaproxyModule } from './haproxy/core.js';
 import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
 
 export interface LuaRuntimeOptions {
@@ -54,13 +51,24 @@ export function luaRuntime(options: LuaRuntimeOptions = {}): ScriptRuntime {
 const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const NO_ARGS: readonly string[] = [];
 
-/**
- * Phases where OpenResty does not let Lua wait (no ngx.sleep, no cosockets): their handlers
- * run as a plain protected call, which costs less than a coroutine.
- */
-const RUN_TO_COMPLETION: ReadonlySet<Phase> = new Set(['set', 'headerFilter', 'bodyFilter', 'log', 'balancer', 'init', 'initWorker', 'exitWorker']);
 
-export class LuaRuntime implements ScriptRuntime, HaproxyRuntime {
+/**
+ * What an extension gets to add Lua modules of its own (HAProxy's `core`, TXN, AppletHTTP): the
+ * runtime's install context (the VM, the `ngx` table, preload, the running request), and how to
+ * run Lua threads as a request's handler.
+ */
+export interface LuaBinding extends RequestInstall {
+  /** Resumes `th` once with `ngx` as the running request. */
+  resume(th: LuaThread, ngx: Ngx | undefined): ResumeResult;
+  /** Runs `th` as a handler for `ngx`: its first result, or a promise of it when it waits. */
+  run(th: LuaThread, ngx: Ngx | undefined): unknown;
+  /** `fn` runs when a request that ran Lua code is done (to release what was kept for it). */
+  onRequestDone(fn: (ngx: Ngx) => void): void;
+  /** Compiles a Lua file (relative to lua.prefix), named in messages as given. */
+  compileFile(file: string): LuaChunk;
+}
+
+export class LuaRuntime implements ScriptRuntime {
   readonly kinds = ['lua', 'luaFile'] as const;
   readonly #options: LuaRuntimeOptions;
   #vm: LuaVm | undefined;
@@ -74,8 +82,8 @@ export class LuaRuntime implements ScriptRuntime, HaproxyRuntime {
   /** The request whose Lua code is running now (the VM runs one coroutine at a time). */
   #current: Ngx | undefined;
   #install: RequestInstall | undefined;
-  /** HAProxy's `core`, `act`, TXN and AppletHTTP of this generation. */
-  #haproxy: HaproxyModule | undefined;
+  /** Extensions' per-request cleanups (see LuaBinding.onRequestDone). */
+  readonly #requestDone: ((ngx: Ngx) => void)[] = [];
 
   constructor(options: LuaRuntimeOptions = {}) {
     this.#options = options;
@@ -132,7 +140,9 @@ export class LuaRuntime implements ScriptRuntime, HaproxyRuntime {
 
   compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler {
     const chunk = this.#compile(spec, site);
-    const run = RUN_TO_COMPLETION.has(site.phase) ? this.#call.bind(this) : this.#invoke.bind(this);
+    // Where OpenResty does not let Lua wait (no ngx.sleep, no cosockets) a handler runs as a plain
+    // protected call, which costs less than a coroutine.
+    const run = PHASE_FACTS[site.phase].yields ? this.#invoke.bind(this) : this.#call.bind(this);
     if (this.#codeCache || spec.kind !== 'luaFile') return (ngx) => run(chunk, ngx, NO_ARGS);
     // lua.codeCache false (lua_code_cache off): the file is read and compiled again for every run.
     return (ngx) => this.#fresh(spec, site, (fresh) => run(fresh, ngx, NO_ARGS));
@@ -177,15 +187,15 @@ export class LuaRuntime implements ScriptRuntime, HaproxyRuntime {
 
   requestDone(ngx: Ngx): void {
     this.#ctx?.release(ngx);
-    this.#haproxy?.requestDone(ngx);
+    for (const fn of this.#requestDone) fn(ngx);
   }
 
-  /** HAProxy's Lua contexts: `core` and `act` for this generation's registrations. */
-  haproxyStart(host: HaproxyHost): void {
-    if (this.#install === undefined) throw new Error('the Lua runtime has not started');
-    this.#haproxy = installHaproxy({
-      base: this.#install,
-      host,
+  /** The binding API for extensions that add Lua modules; valid once the runtime has started. */
+  binding(): LuaBinding {
+    const install = this.#install;
+    if (install === undefined) throw new Error('the Lua runtime has not started');
+    return {
+      ...install,
       resume: (th, ngx) => {
         const outer = this.#current;
         this.#current = ngx;
@@ -196,30 +206,24 @@ export class LuaRuntime implements ScriptRuntime, HaproxyRuntime {
         }
       },
       run: (th, ngx) => this.#run(th, ngx),
-    });
-  }
-
-  /** HAProxy's lua-load: runs `file` (relative to lua.prefix) in the body context, its globals shared. */
-  haproxyLoad(file: string, _path: string): void {
-    if (this.#haproxy === undefined) throw new Error('haproxyStart() has not run');
-    const full = isAbsolute(file) ? file : join(this.#prefix, file);
-    let source: Buffer;
-    try {
-      source = readFileSync(full);
-    } catch (err) {
-      throw new LuaFileError(full, err);
-    }
-    // Named as the config writes it (HAProxy's messages name the lua-load path too): `auth.lua:3: ...`.
-    const chunk = this.vm.compile(source, file);
-    try {
-      this.#haproxy.load(chunk, file);
-    } finally {
-      chunk.factory.release();
-    }
+      onRequestDone: (fn) => {
+        this.#requestDone.push(fn);
+      },
+      compileFile: (file) => {
+        const full = isAbsolute(file) ? file : join(this.#prefix, file);
+        let source: Buffer;
+        try {
+          source = readFileSync(full);
+        } catch (err) {
+          throw new LuaFileError(full, err);
+        }
+        return this.vm.compile(source, file);
+      },
+    };
   }
 
   close(): void {
-    this.#haproxy = undefined;
+    this.#requestDone.length = 0;
     this.#install = undefined;
     this.#vm?.close();
     this.#vm = undefined;

@@ -1,7 +1,7 @@
 // `(req, res, next?)` for http.createServer / https.createServer, backed by an engine.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { defaultPage, type Engine } from '@phasekit/core';
+import { answerPage, type Engine } from '@phasekit/core';
 import { NodeExchange } from './exchange.js';
 
 export type NextFunction = (err?: unknown) => void;
@@ -13,21 +13,18 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: Nex
  */
 export function createHandler(engine: Engine): NodeHandler {
   return function phasekit(req, res, next) {
+    const exchange = new NodeExchange(req, res);
     let handled: boolean;
     try {
-      handled = engine.handle(new NodeExchange(req, res));
+      handled = engine.handle(exchange);
     } catch (err) {
       if (next !== undefined) return next(err);
       // The engine is closed (a request on a kept-alive connection during shutdown): 503, no crash.
-      const page = defaultPage(503) as string;
-      res.writeHead(503, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page), Connection: 'close' });
-      res.end(req.method === 'HEAD' ? undefined : page);
+      answerPage(exchange, 503, true);
       return;
     }
     if (handled) return;
     if (next !== undefined) return next();
-    const page = defaultPage(404) as string;
-    res.writeHead(404, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page) });
-    res.end(req.method === 'HEAD' ? undefined : page);
+    answerPage(exchange, 404);
   };
 }

@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PhasekitError, type EngineConfig } from '@phasekit/core';
-import { createEngine, usesLua } from './create-engine.js';
+import { PhasekitError } from '@phasekit/core';
+import { createEngine, usesLua, type EngineConfig } from './engine.js';
 import { createServer } from './serve.js';
 
 const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--watch]

@@ -111,56 +111,48 @@ const proxySchema = z
 
 export type ProxyOptions = z.output<typeof proxySchema>;
 
-/** `lua.auth` or `lua.tag(x,y)`: a registered action and its arguments (HAProxy's `http-request lua.tag x y`). */
-const actionRef = z.string().regex(/^lua\.[A-Za-z0-9_.-]+(\(.*\))?$/s, 'an action is "lua.name" or "lua.name(arg1,arg2)"');
-
-/** HAProxy's `http-request` / `http-response` rule lists: registered actions, in order. */
-const actionsSchema = z
-  .object({
-    /** Run in the access phase, before the location's own access handler. */
-    'http-req': z.array(actionRef).optional(),
-    /** Run in header_filter, before the location's own headerFilter handler. */
-    'http-res': z.array(actionRef).optional(),
-  })
-  .strict();
-
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name is a token (letters, digits, "-", ...)');
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
 
-const locationSchema = z
-  .object({
-    match: z.string().superRefine((m, ctx) => {
-      const parsed = parseMatch(m);
-      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-    }),
-    internal: z.boolean().optional(),
-    vars: z.record(varName, z.string()).optional(),
-    set: z.array(setSpecSchema).optional(),
-    rewrite: handlerSpecSchema.optional(),
-    access: handlerSpecSchema.optional(),
-    content: handlerSpecSchema.optional(),
-    headerFilter: handlerSpecSchema.optional(),
-    bodyFilter: handlerSpecSchema.optional(),
-    log: handlerSpecSchema.optional(),
-    defaultType: z.string().optional(),
-    bodyFilterBuffer: z.object({ maxBytes: z.lazy(() => size) }).strict().optional(),
-    /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
-    proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
-    proxy: proxySchema.optional(),
-    /** Registered actions by rule list (HAProxy's http-request / http-response `lua.*` actions). */
-    actions: actionsSchema.optional(),
-    /** A registered service (`lua.hello`) that produces the response: HAProxy's `use-service`. */
-    service: z.string().regex(/^lua\.[A-Za-z0-9_.-]+$/, 'a service is "lua.name"').optional(),
-    /** Response headers set before header_filter; values may hold `%[fetch,conv]` sample expressions and `$var`s. */
-    setHeaders: z.record(headerName, z.string()).optional(),
-  })
-  .strict()
-  .superRefine((loc, ctx) => {
-    if (loc.proxyPass !== undefined && loc.content !== undefined) ctx.addIssue({ code: 'custom', message: 'a location has either content or proxyPass, not both' });
-    if (loc.service !== undefined && (loc.content !== undefined || loc.proxyPass !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['service'], message: 'a location has one of service, content or proxyPass' });
-    }
-  });
+/** A location's keys (extensions add their own, see buildConfigSchema). */
+const locationShape = {
+  match: z.string().superRefine((m, ctx) => {
+    const parsed = parseMatch(m);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  }),
+  internal: z.boolean().optional(),
+  vars: z.record(varName, z.string()).optional(),
+  set: z.array(setSpecSchema).optional(),
+  rewrite: handlerSpecSchema.optional(),
+  access: handlerSpecSchema.optional(),
+  content: handlerSpecSchema.optional(),
+  headerFilter: handlerSpecSchema.optional(),
+  bodyFilter: handlerSpecSchema.optional(),
+  log: handlerSpecSchema.optional(),
+  defaultType: z.string().optional(),
+  bodyFilterBuffer: z.object({ maxBytes: z.lazy(() => size) }).strict().optional(),
+  /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
+  proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
+  proxy: proxySchema.optional(),
+};
+
+/** Keys that produce a location's response: at most one of them. */
+const CONTENT_KEYS = ['content', 'proxyPass'];
+
+function locationSchemaWith(extra: z.ZodRawShape, contentKeys: readonly string[]) {
+  return z
+    .object({ ...locationShape, ...extra })
+    .strict()
+    .superRefine((loc, ctx) => {
+      const record = loc as Record<string, unknown>;
+      const given = contentKeys.filter((k) => record[k] !== undefined);
+      if (given.length > 1) {
+        const choices = `${contentKeys.slice(0, -1).join(', ')} or ${contentKeys[contentKeys.length - 1] as string}`;
+        ctx.addIssue({ code: 'custom', path: [given[given.length - 1] as string], message: `a location has one of ${choices}, not ${given.join(' and ')}` });
+      }
+    });
+}
+
+const locationSchema = locationSchemaWith({}, CONTENT_KEYS);
 
 /** Phase handlers for a framework route (Fastify's per-route mode). */
 export const routeSchema = z
@@ -182,8 +174,8 @@ const size = z.union([
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
-export const engineConfigSchema = z
-  .object({
+/** The engine's top-level keys (extensions add their own, see buildConfigSchema). */
+const engineShape = {
     sharedDicts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dict name is letters, digits and "_"'), size).optional(),
     lua: z
       .object({
@@ -195,13 +187,10 @@ export const engineConfigSchema = z
       .strict()
       .optional(),
     upstreams: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'an upstream name is letters, digits, ".", "-" and "_"'), upstreamSchema).optional(),
-    /** HAProxy's lua-load: Lua files run once per start and reload (relative to lua.prefix), with `core` for registrations. */
-    luaLoad: z.array(z.string().min(1)).optional(),
     init: handlerSpecSchema.optional(),
     initWorker: handlerSpecSchema.optional(),
     exitWorker: handlerSpecSchema.optional(),
     sslCertificate: handlerSpecSchema.optional(),
-    locations: z.array(locationSchema),
     defaultType: z.string().optional(),
     errorLogLevel: z.enum(LOG_LEVELS).optional(),
     clientMaxBodySize: size.optional(),
@@ -209,10 +198,35 @@ export const engineConfigSchema = z
     maxInternalRedirects: z.number().int().min(0).max(100).optional(),
     maxPendingTimers: z.number().int().positive().optional(),
     maxRunningTimers: z.number().int().positive().optional(),
-  })
-  .strict();
+};
+
+/** What an extension adds to the config schema. */
+export interface SchemaExtension {
+  readonly engine?: z.ZodRawShape;
+  readonly location?: z.ZodRawShape;
+  /** Location keys that produce the response, besides content and proxyPass (at most one per location). */
+  readonly contentKeys?: readonly string[];
+}
+
+/** The config schema with the keys of `extensions` added (unknown keys stay errors). */
+export function buildConfigSchema(extensions: readonly SchemaExtension[] = []) {
+  const engineExtra: z.ZodRawShape = {};
+  const locationExtra: z.ZodRawShape = {};
+  const contentKeys = [...CONTENT_KEYS];
+  for (const ext of extensions) {
+    Object.assign(engineExtra, ext.engine);
+    Object.assign(locationExtra, ext.location);
+    contentKeys.push(...(ext.contentKeys ?? []));
+  }
+  const locations = extensions.length === 0 ? locationSchema : locationSchemaWith(locationExtra, contentKeys);
+  return z.object({ ...engineShape, ...engineExtra, locations: z.array(locations) }).strict();
+}
+
+export const engineConfigSchema = buildConfigSchema();
 
 export type EngineConfig = z.input<typeof engineConfigSchema>;
+/** A config after validation (defaults applied). */
+export type ParsedConfig = z.output<typeof engineConfigSchema>;
 export type LocationConfig = z.input<typeof locationSchema>;
 export type HandlerSpec = z.input<typeof handlerSpecSchema>;
 export type SetSpec = z.input<typeof setSpecSchema>;
@@ -227,9 +241,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Validates a config; throws ConfigError listing every problem with its path. */
-export function parseConfig(input: unknown): z.output<typeof engineConfigSchema> {
-  const result = engineConfigSchema.safeParse(input);
+/** Validates a config (with `schema`, default the core one); throws ConfigError listing every problem with its path. */
+export function parseConfig(input: unknown, schema: z.ZodType<z.output<typeof engineConfigSchema>> = engineConfigSchema): z.output<typeof engineConfigSchema> {
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
   throw new ConfigError(issues, { cause: result.error });

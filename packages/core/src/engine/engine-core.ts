@@ -4,6 +4,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Clock } from '../clock.js';
 import type { LogLevel } from '../ngx/constants.js';
 import type { EngineEvents } from '../events.js';
+import type { Ngx } from '../ngx/types.js';
 import type { RequestState } from '../request/state.js';
 import type { SharedDict } from '../shared-dict/index.js';
 
@@ -17,6 +18,8 @@ export interface EngineCore {
   readonly clientBodyBufferSize: number;
   /** Writes an error-log entry when `level` passes the configured threshold. */
   log(level: LogLevel, message: string, request?: RequestState, err?: unknown): void;
-  /** A request ran its log phase. */
-  requestDone(request: RequestState): void;
+  /** The next request id (ids start at 1; 0 is a request-less run). */
+  nextRequestId(): number;
+  /** The `ngx` object a request's handlers receive. */
+  createNgx(request: RequestState): Ngx;
 }

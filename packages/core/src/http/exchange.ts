@@ -3,6 +3,7 @@
 import type { HandlerError } from '../errors.js';
 import type { LogEntry } from '../log.js';
 import type { Chunk, HeaderValue } from '../ngx/types.js';
+import { defaultPage } from '../text/status.js';
 
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -59,4 +60,15 @@ export class BodyTooLargeError extends Error {
     super(`client intended to send too large body: more than ${limit} bytes`);
     this.name = 'BodyTooLargeError';
   }
+}
+
+/**
+ * Answers with nginx's page for `status` (400 for a bad path, 404 for no location, 503 when
+ * the engine is closed): the one way every adapter sends an engine-made page.
+ */
+export function answerPage(exchange: HttpExchange, status: number, close = false): void {
+  const page = defaultPage(status) ?? '';
+  const headers: Record<string, HeaderValue> = { 'Content-Type': 'text/html', 'Content-Length': String(Buffer.byteLength(page)) };
+  if (close) headers.Connection = 'close';
+  exchange.respond(status, headers, exchange.method === 'HEAD' ? null : page);
 }

@@ -10,23 +10,19 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatNumber, pushPrintable } from '../text/format.js';
-import { flushOutput, sendEof, sendHeaders } from '../phases/output.js';
-import { ResponseHeaders, wireHeaderName, wireHeaderValue } from '../http/headers.js';
+import { flushOutput, sendEof, sendHeaders } from '../phases/respond.js';
+import { wireHeaderName, wireHeaderValue } from '../http/headers.js';
 import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxBalancer, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './types.js';
 import { capture } from '../phases/subrequest.js';
 import type { TimerCallback, TimerHandle } from '../engine/timers.js';
 import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from '../phases/facts.js';
-import type { RequestState } from '../request/state.js';
+import { responseHeaders, type RequestState } from '../request/state.js';
 import type { SharedDict } from '../shared-dict/index.js';
 import { readVar, writeVar } from '../request/vars.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // eslint-disable-next-line no-control-regex
 const UNSAFE_URI_BYTE = /[\x00-\x1f\x7f]/;
-
-export function responseHeaders(s: RequestState): ResponseHeaders {
-  return (s.headers ??= new ResponseHeaders());
-}
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface NgxRequest extends NgxConstants {}
@@ -230,11 +226,11 @@ export class NgxRequest implements Ngx {
     return (this.#location ??= {
       capture: (uri, options = {}) => {
         allow(s, 'ngx.location.capture');
-        return capture(s, uri, options, newFacade);
+        return capture(s, uri, options);
       },
       captureMulti: (requests) => {
         allow(s, 'ngx.location.capture');
-        return Promise.all(requests.map(([uri, options]) => capture(s, uri, options ?? {}, newFacade)));
+        return Promise.all(requests.map(([uri, options]) => capture(s, uri, options ?? {})));
       },
     });
   }
@@ -316,6 +312,11 @@ export class NgxRequest implements Ngx {
     return Math.floor(this.#s.engine.clock.now()) / 1000;
   }
 
+  /** The request behind `ngx`, when it is one of phasekit's. */
+  static stateOf(ngx: Ngx): RequestState | undefined {
+    return #s in ngx ? (ngx as NgxRequest).#s : undefined;
+  }
+
   /** For script runtimes: throws OpenResty's error unless `api` may run in this request's phase. */
   static check(ngx: Ngx, api: ApiName): void {
     if (!(#s in ngx)) throw new TypeError('not a phasekit request');
@@ -328,9 +329,14 @@ export class NgxRequest implements Ngx {
 export function checkRequestApi(ngx: Ngx, api: ApiName): void {
   NgxRequest.check(ngx, api);
 }
-Object.assign(NgxRequest.prototype, NGX_CONSTANTS);
 
-const newFacade = (s: RequestState): Ngx => new NgxRequest(s);
+/** The bit (PHASE_BIT) of the phase `ngx`'s request is in; test it against the masks of phases/facts.ts. */
+export function phaseBitOf(ngx: Ngx): number {
+  const s = NgxRequest.stateOf(ngx);
+  if (s === undefined) throw new TypeError('not a phasekit request');
+  return s.phaseBit;
+}
+Object.assign(NgxRequest.prototype, NGX_CONSTANTS);
 
 class Req implements NgxReq {
   readonly #s: RequestState;

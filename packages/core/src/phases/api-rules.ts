@@ -1,18 +1,15 @@
 // The one table of which API may run in which phase, with OpenResty's error text for the rest.
 
 import { ApiDisabledError } from '../errors.js';
-import { PHASE_BIT, PHASE_CONTEXT_NAME, phaseMask, type Phase } from './facts.js';
+import { maskWhere, PHASE_BIT, PHASE_CONTEXT_NAME, phaseMask, REQUEST_PHASE_MASK, YIELDING_PHASES, type Phase } from './facts.js';
 
-const ALL = phaseMask(
-  'init', 'initWorker', 'set', 'rewrite', 'access', 'content', 'balancer',
-  'headerFilter', 'bodyFilter', 'log', 'timer', 'exitWorker', 'sslCertificate',
-);
+const ALL = maskWhere(() => true);
 /** Phases with a request object. */
-const REQUEST = phaseMask('set', 'rewrite', 'access', 'content', 'balancer', 'headerFilter', 'bodyFilter', 'log');
+const REQUEST = REQUEST_PHASE_MASK;
 /** Phases that may produce the response body. */
 const OUTPUT = phaseMask('rewrite', 'access', 'content');
 /** Phases that may wait (yield): sleep, body reads, subrequests. */
-const YIELDING = phaseMask('rewrite', 'access', 'content', 'timer', 'sslCertificate');
+const YIELDING = YIELDING_PHASES;
 
 /**
  * API name → mask of phases where it may be called. Names are OpenResty's Lua names so
@@ -39,6 +36,7 @@ export const API_RULES = {
   'ngx.var=': REQUEST,
   'ngx.ctx': REQUEST | phaseMask('initWorker', 'timer', 'sslCertificate', 'exitWorker'),
   'ngx.arg': phaseMask('set', 'bodyFilter'),
+  'ngx.arg=': phaseMask('bodyFilter'),
   'ngx.req.get_method': REQUEST,
   'ngx.req.set_method': REQUEST,
   'ngx.req.get_headers': REQUEST,

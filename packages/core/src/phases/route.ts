@@ -1,14 +1,14 @@
 // Phases around a response someone else produces (a framework's route): rewrite/access before
-// it, header_filter/body_filter on it, log after it, with the same ngx API and rules.
+// it, header_filter/body_filter on it, log after it. The host drives the request one step at a
+// time; every decision is the state machine's (settle, decide), the same as for a main request.
 
-import { joinChunks } from '../text/format.js';
-import type { CompiledHandler } from '../engine/script-runtime.js';
 import type { Chunk, HeaderValue, Ngx } from '../ngx/types.js';
-import { responseHeaders } from '../ngx/request.js';
-import { abortResponse, runBodyFilter, runHeaderFilter } from './output.js';
-import { runHandler } from './pipeline.js';
-import type { CompiledLocation, RequestState } from '../request/state.js';
-import { defaultPage } from '../text/status.js';
+import { closeRequest } from '../request/lifecycle.js';
+import { responseHeaders, STEP_ACCESS, STEP_LOG, STEP_RESPOND, STEP_REWRITE, type CompiledLocation, type RequestState } from '../request/state.js';
+import { decide } from './decide.js';
+import { defaultHeaders, runBodyFilter, runHeaderFilter } from './filters.js';
+import { runStep, settle } from './pipeline.js';
+import { abortResponse } from './respond.js';
 
 /** What a session's rewrite/access decided: answer with this instead of the route. */
 export interface SessionAnswer {
@@ -35,12 +35,10 @@ export interface RouteHandlers {
 
 export class PhaseSession {
   readonly #s: RequestState;
-  readonly #done: () => void;
-  #closed = false;
 
-  constructor(state: RequestState, done: () => void) {
+  /** Made by `engine.session()`, which opens the request. */
+  constructor(state: RequestState) {
     this.#s = state;
-    this.#done = done;
   }
 
   /** The request's `ngx` (the framework's own handler may use it too). */
@@ -54,36 +52,23 @@ export class PhaseSession {
    */
   async run(phase: 'rewrite' | 'access'): Promise<SessionAnswer | undefined> {
     const s = this.#s;
-    const handler = s.location[phase];
-    if (handler === undefined) return undefined;
-    await runHandler(s, phase, handler);
+    if (s.closed || s.step === STEP_RESPOND) return undefined;
+    s.step = phase === 'rewrite' ? STEP_REWRITE : STEP_ACCESS;
+    await runStep(s);
     if (s.exec !== undefined) {
       s.exec = undefined;
       s.failed = true;
       s.engine.log('error', `ngx.exec is not available in a framework route's ${phase} phase`, s);
     }
-    const code = s.exitCode;
-    if (!s.failed && !s.headersSent && (code === undefined || code === 0 || code === -5)) {
-      s.exitCode = undefined;
-      return undefined;
-    }
+    settle(s);
+    if (s.step !== STEP_RESPOND) return undefined;
+    const decided = decide(s);
+    s.out.length = 0;
+    if (decided === undefined) return { status: 0, headers: {}, body: '', abort: true };
     const headers = responseHeaders(s);
-    if (s.failed) {
-      return { status: 500, headers: { 'Content-Type': 'text/html' }, body: defaultPage(500) as string, abort: s.headersSent };
-    }
-    if (code !== undefined && (code < 100 || code === 444 || code === 499 || code === 408)) {
-      return { status: 0, headers: {}, body: '', abort: true };
-    }
-    if (s.headersSent) {
-      if (s.status === 0) s.status = 200;
-      if (!headers.has('content-type')) headers.setOwn('content-type', 'Content-Type', s.location.defaultType);
-      return { status: s.status, headers: headers.toOutgoing(), body: joinChunks(s.out), abort: false };
-    }
-    const status = code as number;
-    const page = status >= 300 ? defaultPage(status) : undefined;
-    if (page !== undefined) headers.set('Content-Type', 'text/html');
-    else if (!headers.has('content-type')) headers.setOwn('content-type', 'Content-Type', s.location.defaultType);
-    return { status: s.status !== 0 && status < 300 ? s.status : status, headers: headers.toOutgoing(), body: page ?? '', abort: false };
+    defaultHeaders(s, headers, decided.page);
+    // The answer goes out through the framework, whose send hook runs the filters (filter()).
+    return { status: s.status, headers: headers.toOutgoing(), body: decided.body ?? '', abort: false };
   }
 
   /** header_filter then body_filter (once, eof = true) over the route's response. */
@@ -108,28 +93,26 @@ export class PhaseSession {
       abortResponse(s);
       return null;
     }
+    // The framework frames the filtered body itself.
     if (s.location.bodyFilter !== undefined) h.delete('Content-Length');
     return { status: s.status, headers: h.toRecord(0, true), body: filtered.chunk };
   }
 
-  /** Runs log with the final status (may be async; never throws), then ends the session. */
+  /** Runs log with the final status (may be async; never throws), then closes the request. */
   async log(status?: number): Promise<void> {
     const s = this.#s;
-    if (this.#closed) return;
+    if (s.closed) return;
     if (status !== undefined) s.status = status;
-    s.endTime = s.engine.clock.now();
-    const handler: CompiledHandler | undefined = s.location.log;
+    s.step = STEP_LOG;
     try {
-      if (handler !== undefined) await runHandler(s, 'log', handler);
+      await runStep(s);
     } finally {
-      this.close();
+      closeRequest(s);
     }
   }
 
-  /** Ends the session without a log phase (the request was abandoned). */
+  /** Closes the request without a log phase (it was abandoned). */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#done();
+    closeRequest(this.#s);
   }
 }

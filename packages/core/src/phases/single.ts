@@ -1,16 +1,17 @@
 // One handler, one phase, a fabricated request: what @phasekit/testing's runPhase stands on.
 
-import { unlink } from 'node:fs/promises';
-import { NGX_CONSTANTS } from '../ngx/constants.js';
 import type { HttpExchange } from '../http/exchange.js';
 import { joinChunks } from '../text/format.js';
 import type { CompiledHandler, CompiledSetHandler } from '../engine/script-runtime.js';
 import type { BodyFilterArg, Chunk, HeaderValue } from '../ngx/types.js';
-import { responseHeaders } from '../ngx/request.js';
-import type { Phase } from './facts.js';
-import { runHandler } from './pipeline.js';
-import type { CompiledLocation, RequestState } from '../request/state.js';
+import { closeRequest } from '../request/lifecycle.js';
+import { responseHeaders, STEP_ACCESS, STEP_CONTENT, STEP_LOG, STEP_RESPOND, STEP_REWRITE, type CompiledLocation, type RequestState } from '../request/state.js';
 import { writeVar } from '../request/vars.js';
+import { decide } from './decide.js';
+import type { Phase } from './facts.js';
+import { runBodyFilter, runHeaderFilter } from './filters.js';
+import { runStep, settle } from './pipeline.js';
+import { runHandler } from './run.js';
 
 /** The request a single phase runs against. */
 export interface PhaseRequest {
@@ -106,16 +107,23 @@ export function bareLocation(name: string, vars: Record<string, string>): Compil
   };
 }
 
-/** Runs `handler` for `phase` on a prepared request state and reports what it did. */
+/** The step that runs `phase` in a request's walk, for the phases a location holds. */
+const STEP_OF: Partial<Record<Phase, number>> = { rewrite: STEP_REWRITE, access: STEP_ACCESS, content: STEP_CONTENT, log: STEP_LOG };
+
+/**
+ * Runs `handler` for `phase` on a request opened for it and reports what it did. The phase runs
+ * as in a server: rewrite/access/content as a step of the state machine (settle and decide say
+ * how the request would go on, and with which status), the filters through the filter runners.
+ */
 export async function runSinglePhase(s: RequestState, phase: Phase, handler: CompiledHandler | CompiledSetHandler, preset: PhasePreset): Promise<PhaseOutcome> {
   if (preset.ctx !== undefined) {
     s.ctx = { ...preset.ctx };
     for (const rt of s.gen.runtimes) rt.presetCtx?.(s.ngx, preset.ctx);
   }
   for (const [k, v] of Object.entries(preset.vars ?? {})) writeVar(s, k, v);
+  const headers = responseHeaders(s);
   if (phase === 'headerFilter' || phase === 'bodyFilter' || phase === 'log') {
     s.status = preset.status ?? 200;
-    const headers = responseHeaders(s);
     for (const [k, v] of Object.entries(preset.headers ?? {})) headers.set(k, v);
     // The response has begun: header_filter still may change it, later phases may not.
     s.headersSent = true;
@@ -138,34 +146,49 @@ export async function runSinglePhase(s: RequestState, phase: Phase, handler: Com
     }
   };
   let value: unknown;
+  let status: number | undefined;
+  let code: number | undefined;
   const chunks: BodyFilterArg[] = [];
+  const step = STEP_OF[phase];
   if (phase === 'set') {
     const args = preset.args ?? [];
     s.setArgs = args;
     await runHandler(s, 'set', capture((ngx) => (value = (handler as CompiledSetHandler)(ngx, ...args))));
     s.setArgs = undefined;
+  } else if (phase === 'headerFilter') {
+    s.location = { ...s.location, headerFilter: capture(handler as CompiledHandler) };
+    runHeaderFilter(s, headers);
   } else if (phase === 'bodyFilter') {
+    s.location = { ...s.location, bodyFilter: capture(handler as CompiledHandler) };
     const input = preset.chunks && preset.chunks.length > 0 ? preset.chunks : [''];
     for (let i = 0; i < input.length; i++) {
-      const arg: BodyFilterArg = { chunk: input[i] as Chunk, eof: i === input.length - 1 };
-      s.arg = arg;
-      await runHandler(s, phase, capture(handler as CompiledHandler));
-      s.arg = undefined;
+      const arg = runBodyFilter(s, input[i] as Chunk, i === input.length - 1);
+      if (arg === null) break;
       chunks.push(arg);
-      if (s.failed || s.result === NGX_CONSTANTS.ERROR || arg.eof) break;
+      if (arg.eof) break;
+    }
+  } else if (step !== undefined) {
+    s.location = { ...s.location, [phase]: capture(handler as CompiledHandler) };
+    s.step = step;
+    await runStep(s);
+    code = s.exitCode;
+    if (step !== STEP_LOG && s.exec === undefined) {
+      // What the server would do next: go on to the next phase, or answer now (with this status).
+      settle(s);
+      if (s.step === STEP_RESPOND) status = decide(s) === undefined ? 0 : s.status;
     }
   } else {
     await runHandler(s, phase, capture(handler as CompiledHandler));
   }
-  const headers = s.headers?.toRecord(0) ?? {};
-  const code = s.exitCode;
-  const location = headers.location;
+  code ??= s.exitCode;
+  const outHeaders = s.headers?.toRecord(0) ?? {};
+  const location = outHeaders.location;
   const body = joinChunks(s.out.length > 0 ? s.out : ['']);
   const vars: Record<string, string | undefined> = {};
   for (const [k, v] of s.vars ?? []) vars[k] = v;
   const outcome: PhaseOutcome = {
-    status: s.failed ? 500 : s.status !== 0 ? s.status : code !== undefined && code >= 200 ? code : s.out.length > 0 ? 200 : 0,
-    headers,
+    status: s.failed ? 500 : (status ?? s.status),
+    headers: outHeaders,
     body: typeof body === 'string' ? body : Buffer.from(body).toString(),
     exited: code !== undefined,
     exitStatus: code,
@@ -177,7 +200,6 @@ export async function runSinglePhase(s: RequestState, phase: Phase, handler: Com
     value,
     error,
   };
-  for (const rt of s.gen.runtimes) rt.requestDone?.(s.ngx);
-  if (s.bodyFile !== undefined) await unlink(s.bodyFile).catch(() => undefined);
+  closeRequest(s);
   return outcome;
 }

@@ -6,10 +6,10 @@ import { BadArgumentError, PhasekitError } from '../errors.js';
 import type { HttpExchange } from '../http/exchange.js';
 import { joinChunks } from '../text/format.js';
 import { normalizeUri } from '../http/location.js';
-import type { Chunk, HeaderValue, Ngx } from '../ngx/types.js';
-import { advance, phasesObserved } from './pipeline.js';
-import { RequestState } from '../request/state.js';
-import { initVars } from '../request/vars.js';
+import type { Chunk, HeaderValue } from '../ngx/types.js';
+import { openRequest } from '../request/lifecycle.js';
+import type { RequestState } from '../request/state.js';
+import { advance } from './pipeline.js';
 
 /** nginx's limit on nested subrequests. */
 export const MAX_SUBREQUEST_DEPTH = 50;
@@ -44,9 +44,8 @@ export interface CaptureResult {
 }
 
 /** What the facade needs to start a subrequest from the state it is called in. */
-export function capture(parent: RequestState, uri: string, options: CaptureOptions, ngxFactory: (s: RequestState) => Ngx): Promise<CaptureResult> {
-  const depth = parent.depth + 1;
-  if (depth > MAX_SUBREQUEST_DEPTH) {
+export function capture(parent: RequestState, uri: string, options: CaptureOptions): Promise<CaptureResult> {
+  if (parent.depth + 1 > MAX_SUBREQUEST_DEPTH) {
     return Promise.reject(new PhasekitError('PHASEKIT_ERR_SUBREQUEST', `subrequests cycle while processing "${uri}"`));
   }
   let path = uri;
@@ -71,23 +70,24 @@ export function capture(parent: RequestState, uri: string, options: CaptureOptio
   const exchange = subExchange(parent, method, query === '' ? normalized : `${normalized}?${query}`, body, result);
   if (found === undefined) return Promise.resolve(result.toResult(404, {}));
 
+  const loc = found.location;
+  for (const k of Object.keys(options.vars ?? {})) {
+    const key = k.toLowerCase();
+    if (!loc.vars.has(key) && !loc.set.some((x) => x.var.toLowerCase() === key)) {
+      return Promise.reject(new BadArgumentError(`variable "${k}" cannot be assigned a value (maybe you forgot to define it first?)`));
+    }
+  }
+
   return new Promise<CaptureResult>((resolve) => {
-    const s = new RequestState(parent.engine, parent.gen, exchange, parent.id, ngxFactory, found.location, normalized, query, found.captures);
-    s.depth = depth;
-    s.parent = parent;
+    const s = openRequest(parent.engine, parent.gen, { kind: 'subrequest', exchange, location: loc, uri: normalized, args: query, captures: found.captures, parent });
     if (options.ctx !== undefined) s.ctx = options.ctx;
-    initVars(s);
     if (options.share_all_vars && parent.vars !== undefined) s.vars = parent.vars;
     else if (options.copy_all_vars && parent.vars !== undefined) for (const [k, v] of parent.vars) if (s.vars?.has(k) ?? true) (s.vars ??= new Map()).set(k, v);
-    for (const [k, v] of Object.entries(options.vars ?? {})) {
-      if (!s.vars?.has(k.toLowerCase())) throw new BadArgumentError(`variable "${k}" cannot be assigned a value (maybe you forgot to define it first?)`);
-      s.vars.set(k.toLowerCase(), v);
-    }
+    for (const [k, v] of Object.entries(options.vars ?? {})) s.vars?.set(k.toLowerCase(), v);
     if (s.body === undefined && body !== undefined) {
       s.body = typeof body === 'string' ? Buffer.from(body) : body;
       s.bodyRead = true;
     }
-    s.tracePhases = phasesObserved(s);
     s.onDone = () => resolve(result.toResult(s.status, s.headers?.toRecord(0, true) ?? {}));
     advance(s);
   });

@@ -1,12 +1,13 @@
-// The mutable state of one request as the pipeline walks it; internal to core.
+// The mutable state of one request as the pipeline walks it, and the kinds of request; internal to core.
 
 import type { CompiledHandler, CompiledSetHandler } from '../engine/script-runtime.js';
 import type { HttpExchange } from '../http/exchange.js';
 import type { ParsedMatch } from '../http/location.js';
 import type { BodyFilterArg, Chunk, Ngx } from '../ngx/types.js';
 import { PHASE_BIT, type Phase } from '../phases/facts.js';
-import type { ResponseHeaders } from '../http/headers.js';
+import { ResponseHeaders } from '../http/headers.js';
 import type { EngineCore } from '../engine/engine-core.js';
+import type { ExtensionGeneration } from '../engine/extension.js';
 import type { ScriptRuntime } from '../engine/script-runtime.js';
 import type { LocationTable } from '../http/location.js';
 import type { Timers } from '../engine/timers.js';
@@ -56,6 +57,8 @@ export interface Generation {
   readonly stopHealthChecks: readonly (() => void)[];
   /** The sslCertificate handler, if the config has one. */
   readonly sslCertificate: CompiledHandler | undefined;
+  /** What each engine extension keeps for this generation. */
+  readonly extensions: readonly ExtensionGeneration[];
   /** Set once the generation is being replaced or closed (ngx.worker.exiting()). */
   exiting: boolean;
   /** Called when `requests` becomes empty while exiting. */
@@ -70,13 +73,56 @@ export const STEP_RESPOND = 4;
 export const STEP_LOG = 5;
 export const STEP_DONE = 6;
 
+/**
+ * The kinds of request, each with its plan: the steps it walks, in order (STEP_DONE ends every
+ * plan). `main`: a request a server adapter hands over. `subrequest`: ngx.location.capture (no
+ * access, no log, as nginx). `route`: phases around a framework's own route handler; the host
+ * drives it one step at a time (rewrite, access, then filters on its response, then log).
+ * The host's route handler is the route's content. `single`: one handler in one phase (the testing kit). `detached`: init, initWorker, timers,
+ * exitWorker, sslCertificate — a handler with no request.
+ */
+export type RequestKind = 'main' | 'subrequest' | 'route' | 'single' | 'detached';
+
+export interface KindFacts {
+  /** The step it starts at. */
+  readonly first: number;
+  /** The step after each step (a step not listed goes to STEP_DONE). */
+  readonly next: Readonly<Record<number, number>>;
+  /** request:start / request:end are emitted. */
+  readonly events: boolean;
+  /** Counted in its generation's requests (a reload or close waits for it). */
+  readonly tracked: boolean;
+}
+
+const plan = (...steps: number[]) => ({
+  first: steps[0] ?? STEP_DONE,
+  next: Object.fromEntries(steps.map((step, i) => [step, steps[i + 1] ?? STEP_DONE])) as Readonly<Record<number, number>>,
+});
+
+export const REQUEST_KINDS: Readonly<Record<RequestKind, KindFacts>> = {
+  main: { ...plan(STEP_SET, STEP_REWRITE, STEP_ACCESS, STEP_CONTENT, STEP_RESPOND, STEP_LOG), events: true, tracked: true },
+  subrequest: { ...plan(STEP_SET, STEP_REWRITE, STEP_CONTENT, STEP_RESPOND), events: false, tracked: false },
+  route: { ...plan(STEP_REWRITE, STEP_ACCESS, STEP_CONTENT, STEP_RESPOND, STEP_LOG), events: true, tracked: true },
+  // One step at a time, as a main request would take it (the testing kit's runPhase).
+  single: { ...plan(STEP_SET, STEP_REWRITE, STEP_ACCESS, STEP_CONTENT, STEP_RESPOND, STEP_LOG), events: false, tracked: false },
+  detached: { ...plan(), events: false, tracked: false },
+};
+
+/** The headers of `s`'s response, made on first use. */
+export function responseHeaders(s: RequestState): ResponseHeaders {
+  return (s.headers ??= new ResponseHeaders());
+}
+
 export class RequestState {
   readonly engine: EngineCore;
   readonly gen: Generation;
   readonly exchange: HttpExchange;
+  readonly kind: RequestKind;
   readonly id: number;
   readonly start: number;
   readonly ngx: Ngx;
+  /** closeRequest ran: everything the request held is released. */
+  closed = false;
 
   method: string;
   /** The raw request target, `$request_uri`. */
@@ -153,18 +199,20 @@ export class RequestState {
   depth = 0;
   /** The request that started this subrequest. */
   parent: RequestState | undefined;
-  /** Subrequests: called after their last phase, instead of the log phase. */
+  /** Subrequests: called when the request closes (after its last step). */
   onDone: (() => void) | undefined;
 
   bytesSent = 0;
   bodyBytesSent = 0;
   endTime = 0;
 
-  constructor(engine: EngineCore, gen: Generation, exchange: HttpExchange, id: number, ngxFactory: (s: RequestState) => Ngx,
+  /** Use openRequest() (request/lifecycle.ts): it is the one place a request begins. */
+  constructor(engine: EngineCore, gen: Generation, exchange: HttpExchange, kind: RequestKind, id: number,
     location: CompiledLocation, uri: string, args: string, captures: RegExpExecArray | undefined) {
     this.engine = engine;
     this.gen = gen;
     this.exchange = exchange;
+    this.kind = kind;
     this.id = id;
     this.start = engine.clock.now();
     this.method = exchange.method;
@@ -174,6 +222,6 @@ export class RequestState {
     this.args = args;
     this.location = location;
     this.captures = captures;
-    this.ngx = ngxFactory(this);
+    this.ngx = engine.createNgx(this);
   }
 }

@@ -4,10 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
 import type { HeaderValue } from '../ngx/types.js';
-import { responseHeaders } from '../ngx/request.js';
-import { flushOutput, sendEof, sendHeaders } from '../phases/output.js';
-import { runHandler } from '../phases/pipeline.js';
-import type { RequestState } from '../request/state.js';
+import { flushOutput, sendEof, sendHeaders } from '../phases/respond.js';
+import { runHandler } from '../phases/run.js';
+import { responseHeaders, type RequestState } from '../request/state.js';
 import { interpolate } from '../request/vars.js';
 import { Peer } from './peers.js';
 import { directUpstream, dropPool, lruGet, lruSet, poolFor, type CompiledUpstream, type ProxyTarget } from './upstreams.js';

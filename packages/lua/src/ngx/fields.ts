@@ -101,6 +101,5 @@ export function installFields(ctx: RequestInstall): void {
 }
 
 function checkSetArg(call: Parameters<typeof guard>[0], r: Parameters<typeof checkRequestApi>[0]): void {
-  guard(call, () => checkRequestApi(r, 'ngx.arg'));
-  if (r.getPhase() !== 'body_filter') call.raiseError('API disabled in the context of set_by_lua*');
+  guard(call, () => checkRequestApi(r, 'ngx.arg='));
 }

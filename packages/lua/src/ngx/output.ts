@@ -1,6 +1,6 @@
 // ngx.say / print / flush / eof / send_headers / exit / exec / redirect / sleep: output and flow control.
 
-import { checkRequestApi, type Chunk } from '@phasekit/core';
+import { checkRequestApi, EXIT_UNWINDS_PHASES, phaseBitOf, type Chunk } from '@phasekit/core';
 import { EXIT_SIGNAL, guard, okOrMessage, type RequestInstall } from './request.js';
 
 // Values are flattened and formatted in Lua (numbers as LuaJIT prints them), so each call
@@ -73,8 +73,7 @@ export function installOutput(ctx: RequestInstall): void {
     }
     guard(call, () => r.exit(status));
     // In header_filter and balancer ngx.exit returns and the code after it runs (as OpenResty does).
-    const phase = r.getPhase();
-    return phase === 'header_filter' || phase === 'balancer' ? 0 : unwind(call);
+    return (phaseBitOf(r) & EXIT_UNWINDS_PHASES) === 0 ? 0 : unwind(call);
   });
   ctx.fn(ngx, 'exec', (call) => {
     const r = ctx.request(call);

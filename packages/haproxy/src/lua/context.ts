@@ -1,9 +1,10 @@
 // What the HAProxy modules (core, TXN, AppletHTTP) share: the host, and how Lua functions run in each context.
 
-import type { HaproxyHost, Ngx } from '@phasekit/core';
-import { LuaHandlerError } from '../errors.js';
-import { EXIT_SIGNAL, type RequestInstall } from '../ngx/request.js';
-import type { LuaChunk, LuaRef, LuaThread, LuaValue, ResumeResult } from '../vm/index.js';
+import type { Ngx } from '@phasekit/core';
+import type { HaproxyHost } from '../generation.js';
+import { LuaHandlerError } from '@phasekit/lua';
+import { EXIT_SIGNAL, type LuaBinding } from '@phasekit/lua';
+import type { LuaChunk, LuaRef, LuaThread, LuaValue, ResumeResult } from '@phasekit/lua';
 
 /** A context that may not wait (HAProxy's sample-fetch, converter, init and body contexts; http-res here). */
 export interface SyncContext {
@@ -13,7 +14,7 @@ export interface SyncContext {
 }
 
 export interface HaproxyLuaHost {
-  readonly base: RequestInstall;
+  readonly base: LuaBinding;
   readonly host: HaproxyHost;
   /** Resumes `th` once with `ngx` as the running request (the LuaRuntime's bookkeeping). */
   resume(th: LuaThread, ngx: Ngx | undefined): ResumeResult;

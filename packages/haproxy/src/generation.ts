@@ -1,13 +1,7 @@
 // One engine generation's HAProxy side: its registrations (Lua's, over TypeScript's), init functions,
 // tasks, per-request TXN and applet objects, and the host a script runtime builds `core` on.
 
-import { checkRequestApi } from '../ngx/request.js';
-import type { Clock } from '../clock.js';
-import type { LogLevel } from '../ngx/constants.js';
-import { ApiDisabledError, BadArgumentError } from '../errors.js';
-import type { CompiledHandler, ScriptRuntime } from '../engine/script-runtime.js';
-import type { Ngx } from '../ngx/types.js';
-import type { RequestState } from '../request/state.js';
+import { ApiDisabledError, BadArgumentError, checkRequestApi, requestControl, type Clock, type CompiledHandler, type LogLevel, type Ngx, type RequestControl } from '@phasekit/core';
 import { AppletImpl } from './applet.js';
 import { HaproxyRegistry } from './registry.js';
 import { checkArity, runConverter, runFetch } from './sample.js';
@@ -57,26 +51,13 @@ export interface HaproxyHost {
   log(ngx: Ngx | undefined, level: number, message: string): void;
 }
 
-/** A script runtime that runs luaLoad files and gives them HAProxy's `core` (the Lua runtime does). */
-export interface HaproxyRuntime {
-  /** Called once per generation, after start(): installs `core` and `act` for `host`. */
-  haproxyStart(host: HaproxyHost): void;
-  /** Runs one luaLoad file in the body context; `path` is where it is in the config (`luaLoad[0]`). */
-  haproxyLoad(file: string, path: string): void;
-}
-
-export function isHaproxyRuntime(rt: ScriptRuntime): rt is ScriptRuntime & HaproxyRuntime {
-  const h = rt as Partial<HaproxyRuntime>;
-  return typeof h.haproxyStart === 'function' && typeof h.haproxyLoad === 'function';
-}
-
 export interface HaproxyGenerationDeps {
   /** The engine's TypeScript registrations (over the built-ins). */
   readonly parent: HaproxyRegistry;
   readonly clock: Clock;
-  /** A request-less `ngx` in the timer phase, for one task. */
-  taskNgx(): Ngx;
-  log(level: LogLevel, message: string, request: RequestState | undefined, err?: unknown): void;
+  /** A request-less `ngx` in the timer phase, for one task (closed when the task ends). */
+  taskNgx(): { readonly ngx: Ngx; close(): void };
+  log(level: LogLevel, message: string, ngx: Ngx | undefined, err?: unknown): void;
 }
 
 export class HaproxyGeneration implements TxnHost {
@@ -88,10 +69,7 @@ export class HaproxyGeneration implements TxnHost {
   readonly inits: CompiledHandler[] = [];
   readonly host: HaproxyHost;
   loading = false;
-  /** Requests are tracked (state found from ngx) once the config uses actions, services, setHeaders or sample vars. */
-  tracking = false;
   readonly #deps: HaproxyGenerationDeps;
-  readonly #states = new WeakMap<Ngx, RequestState>();
   readonly #txns = new WeakMap<Ngx, TxnImpl>();
   readonly #applets = new WeakMap<Ngx, AppletImpl>();
 
@@ -110,12 +88,8 @@ export class HaproxyGeneration implements TxnHost {
     return this.#deps.clock;
   }
 
-  track(s: RequestState): void {
-    this.#states.set(s.ngx, s);
-  }
-
-  stateOf(ngx: Ngx): RequestState | undefined {
-    return this.#states.get(ngx);
+  control(ngx: Ngx): RequestControl | undefined {
+    return requestControl(ngx);
   }
 
   txn(ngx: Ngx): TxnImpl {

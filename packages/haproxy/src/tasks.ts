@@ -1,14 +1,12 @@
 // core.register_task / registerTask: background work of one generation, on the engine's clock, stopped with it.
 
-import type { Clock } from '../clock.js';
-import { describeError, TaskStoppedError } from '../errors.js';
-import type { Ngx } from '../ngx/types.js';
+import { describeError, TaskStoppedError, type Clock, type Ngx } from '@phasekit/core';
 import type { HaproxyTask, TaskFn } from './types.js';
 
 export interface TaskDeps {
   readonly clock: Clock;
-  /** A request-less `ngx` in the timer phase, one per task. */
-  newNgx(): Ngx;
+  /** A request-less `ngx` in the timer phase, one per task; closed when the task ends. */
+  newNgx(): { readonly ngx: Ngx; close(): void };
   log(message: string, err: unknown): void;
 }
 
@@ -23,12 +21,15 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 class TaskImpl implements HaproxyTask {
   readonly ngx: Ngx;
+  /** Releases the task's request-less run. */
+  readonly close: () => void;
   readonly #clock: Clock;
   readonly #abort = new AbortController();
   readonly #waits = new Set<Wait>();
 
-  constructor(ngx: Ngx, clock: Clock) {
-    this.ngx = ngx;
+  constructor(run: { readonly ngx: Ngx; close(): void }, clock: Clock) {
+    this.ngx = run.ngx;
+    this.close = () => run.close();
     this.#clock = clock;
   }
 
@@ -146,6 +147,7 @@ export class Tasks {
 
   #ended(task: TaskImpl, err: unknown): void {
     this.#live.delete(task);
+    task.close();
     // A stopped task unwinding (its sleep rejected) is not a failure.
     if (err !== undefined && !task.stopped) this.#deps.log(`task failed: ${describeError(err)}`, err);
   }

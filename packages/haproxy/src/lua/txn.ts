@@ -1,8 +1,9 @@
 // HAProxy's TXN, HTTP, Fetches, Converters and Reply classes for Lua, over core's Txn.
 
-import type { Ngx, TxnReply, VarValue } from '@phasekit/core';
-import { EXIT_SIGNAL, guard, pushPairs } from '../ngx/request.js';
-import type { LuaCall, LuaRef } from '../vm/index.js';
+import type { Ngx } from '@phasekit/core';
+import type { TxnReply, VarValue } from '../types.js';
+import { EXIT_SIGNAL, guard, pushPairs } from '@phasekit/lua';
+import type { LuaCall, LuaRef } from '@phasekit/lua';
 import type { HaproxyLua } from './context.js';
 
 const TXN_LUA = String.raw`

@@ -1,11 +1,7 @@
 // Where HAProxy's rules run: http-req actions before a location's access handler, http-res actions
 // (and setHeaders) before its headerFilter, a service as its content handler. Act codes decided here.
 
-import type { Clock } from '../clock.js';
-import { ApiDisabledError } from '../errors.js';
-import type { CompiledHandler } from '../engine/script-runtime.js';
-import type { Ngx } from '../ngx/types.js';
-import type { RequestState } from '../request/state.js';
+import { ApiDisabledError, type Clock, type CompiledHandler, type Ngx, type RequestControl } from '@phasekit/core';
 import type { AppletImpl } from './applet.js';
 import type { ServiceEntry } from './registry.js';
 import type { CompiledTemplate } from './sample.js';
@@ -23,7 +19,7 @@ export interface RulesHost {
   readonly clock: Clock;
   txn(ngx: Ngx): TxnImpl;
   applet(ngx: Ngx): AppletImpl;
-  stateOf(ngx: Ngx): RequestState | undefined;
+  control(ngx: Ngx): RequestControl | undefined;
   /** Logs at an HAProxy level (0 emerg … 7 debug). */
   log(ngx: Ngx | undefined, level: number, message: string): void;
 }
@@ -44,9 +40,9 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 function verdict(host: RulesHost, txn: TxnImpl, rule: CompiledRule, code: unknown, response: boolean): Verdict {
   if (txn.ended) return SKIP;
   const ngx = txn.ngx;
-  const s = host.stateOf(ngx);
+  const c = host.control(ngx);
   // The action ended the request itself (ngx.exit, ngx.exec, output in http-req).
-  if (s !== undefined && (s.exitCode !== undefined || s.exec !== undefined || s.failed || (!response && s.headersSent))) return SKIP;
+  if (c !== undefined && (c.ended || (!response && c.headersSent))) return SKIP;
   if (typeof code !== 'number') return NEXT;
   switch (code) {
     case ACT.CONTINUE:
@@ -71,7 +67,7 @@ function verdict(host: RulesHost, txn: TxnImpl, rule: CompiledRule, code: unknow
       return SKIP;
     case ACT.ABORT:
       // Closes the connection: 444 in http-req; in header_filter the response is aborted.
-      if (response && s !== undefined) s.failed = true;
+      if (response && c !== undefined) c.fail();
       else ngx.exit(444);
       return SKIP;
     default:

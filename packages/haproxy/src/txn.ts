@@ -1,8 +1,6 @@
 // HAProxy's TXN and HTTP classes over the request's `ngx`, so the phase rules keep applying; scoped variables.
 
-import { BadArgumentError } from '../errors.js';
-import type { HeaderValue, Ngx } from '../ngx/types.js';
-import type { RequestState } from '../request/state.js';
+import { BadArgumentError, PHASE_BIT, phaseBitOf, type HeaderValue, type Ngx, type RequestControl } from '@phasekit/core';
 import type { HaproxyRegistry } from './registry.js';
 import { checkArity, runConverter, runFetch } from './sample.js';
 import type { Txn, TxnHttp, TxnReply, VarValue } from './types.js';
@@ -12,7 +10,7 @@ export interface TxnHost {
   readonly registry: HaproxyRegistry;
   /** `proc.*` variables: one set per engine generation. */
   readonly procVars: Map<string, VarValue>;
-  stateOf(ngx: Ngx): RequestState | undefined;
+  control(ngx: Ngx): RequestControl | undefined;
   /** Logs at an HAProxy level (0 emerg … 7 debug). */
   log(ngx: Ngx | undefined, level: number, message: string): void;
 }
@@ -198,21 +196,21 @@ export class TxnImpl implements Txn {
       if (!ifExist || this.#host.procVars.has(v.key)) this.#host.procVars.set(v.key, value);
       return;
     }
-    const s = this.#host.stateOf(this.ngx);
-    if (ifExist && !this.#vars.has(v.key) && s?.vars?.has(v.ngx) !== true) return;
+    const c = this.#host.control(this.ngx);
+    if (ifExist && !this.#vars.has(v.key) && c?.hasVar(v.ngx) !== true) return;
     this.#vars.set(v.key, value);
     // Mirrored as an nginx variable, so ngx.var.txn_user (and $txn_user in templates) read it.
-    if (s !== undefined) (s.vars ??= new Map()).set(v.ngx, String(value));
+    c?.setVar(v.ngx, String(value));
   }
 
   getVar(name: string): VarValue | undefined {
     const v = parseVarName(name);
     if (v.scope === 'proc') return this.#host.procVars.get(v.key);
     const stored = this.#vars.get(v.key);
-    const vars = this.#host.stateOf(this.ngx)?.vars;
-    if (vars?.has(v.ngx)) {
+    const c = this.#host.control(this.ngx);
+    if (c?.hasVar(v.ngx)) {
       // ngx.var may have changed it since: the nginx variable wins, typed when it still matches.
-      const current = vars.get(v.ngx);
+      const current = c.getVar(v.ngx);
       if (current === undefined) return undefined;
       return stored !== undefined && String(stored) === current ? stored : current;
     }
@@ -226,22 +224,18 @@ export class TxnImpl implements Txn {
       return;
     }
     this.#vars.delete(v.key);
-    const s = this.#host.stateOf(this.ngx);
-    if (s?.vars?.has(v.ngx) !== true) return;
-    const declared = s.location.vars.has(v.ngx) || s.location.set.some((x) => x.var.toLowerCase() === v.ngx);
-    if (declared) s.vars.set(v.ngx, undefined);
-    else s.vars.delete(v.ngx);
+    this.#host.control(this.ngx)?.unsetVar(v.ngx);
   }
 
   done(reply?: TxnReply): void {
     this.ended = true;
     const ngx = this.ngx;
-    if (ngx.getPhase() === 'header_filter') {
+    if (phaseBitOf(ngx) === PHASE_BIT.headerFilter) {
       if (reply === undefined) {
         // No reply: the connection closes (header_filter's abort path).
-        const s = this.#host.stateOf(ngx);
-        if (s === undefined) throw new BadArgumentError('txn:done() without a reply cannot close this response');
-        s.failed = true;
+        const c = this.#host.control(ngx);
+        if (c === undefined) throw new BadArgumentError('txn:done() without a reply cannot close this response');
+        c.fail();
         return;
       }
       const status = validStatus(reply.status ?? 200);

@@ -1,12 +1,12 @@
 // Built-in sample fetches and converters, with HAProxy's names and meanings (configuration.txt §7.3).
 
 import { readFileSync } from 'node:fs';
-import type { HeaderValue, Ngx } from '../ngx/types.js';
+import { phaseBitOf, phaseMask, type HeaderValue, type Ngx } from '@phasekit/core';
 import { HaproxyRegistry } from './registry.js';
 import type { Txn } from './types.js';
 
 /** Phases where `hdr()` means the response's headers, as it does in HAProxy's http-response rules. */
-const RESPONSE_PHASES = new Set(['header_filter', 'body_filter', 'log']);
+const RESPONSE_PHASES = phaseMask('headerFilter', 'bodyFilter', 'log');
 
 function values(record: Record<string, HeaderValue>, name: string): string[] {
   const v = record[name.toLowerCase()];
@@ -109,7 +109,7 @@ export function builtinRegistry(): HaproxyRegistry {
   f('res.hdr', (txn, name, occ) => occurrence(commaValues(values(resHeaders(txn.ngx), name as string)), occ), 1, 2);
   f('res.fhdr', (txn, name, occ) => occurrence(values(resHeaders(txn.ngx), name as string), occ), 1, 2);
   f('hdr', (txn, name, occ) => {
-    const headers = RESPONSE_PHASES.has(txn.ngx.getPhase()) ? resHeaders(txn.ngx) : reqHeaders(txn.ngx);
+    const headers = (phaseBitOf(txn.ngx) & RESPONSE_PHASES) !== 0 ? resHeaders(txn.ngx) : reqHeaders(txn.ngx);
     return occurrence(commaValues(values(headers, name as string)), occ);
   }, 1, 2);
   f('src', (txn) => varString(txn.ngx.var.remote_addr), 0, 0);

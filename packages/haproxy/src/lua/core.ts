@@ -1,8 +1,8 @@
 // HAProxy's `core` and `act` for Lua: registrations, log, time, sleep/yield/done; contexts decided by core's host.
 
-import type { Ngx } from '@phasekit/core';
-import { EXIT_SIGNAL, guard } from '../ngx/request.js';
-import { LuaRef as Ref, type LuaCall, type LuaChunk, type LuaRef, type LuaValue } from '../vm/index.js';
+import { PHASE_BIT, phaseBitOf, type Ngx } from '@phasekit/core';
+import { EXIT_SIGNAL, guard } from '@phasekit/lua';
+import { LuaRef as Ref, type LuaCall, type LuaChunk, type LuaRef, type LuaValue } from '@phasekit/lua';
 import { installApplet } from './applet.js';
 import { createHaproxyLua, describeContext, type HaproxyLuaHost } from './context.js';
 import { installTxn } from './txn.js';
@@ -169,7 +169,7 @@ export function installHaproxy(h: HaproxyLuaHost): HaproxyModule {
       host.registerAction(name, rulesets, (t, ...args) => {
         const ngx = t.ngx;
         // http-res actions run in header_filter: to the end, without waiting.
-        if (ngx.getPhase() === 'header_filter') return lua.runSync(txnWrapper, ngx, [f, ...args], { kind: 'http-res action', name: full });
+        if (phaseBitOf(ngx) === PHASE_BIT.headerFilter) return lua.runSync(txnWrapper, ngx, [f, ...args], { kind: 'http-res action', name: full });
         return h.run(vm.spawn(txnWrapper, { args: [f, ...args] }), ngx);
       }, nbArgs),
     );

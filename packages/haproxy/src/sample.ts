@@ -1,7 +1,7 @@
 // Sample expressions `%[fetch(args),conv(args),...]` and `name(args)` calls: parsed and resolved once, at config time.
 
-import { ApiDisabledError, BadArgumentError } from '../errors.js';
-import type { Ngx } from '../ngx/types.js';
+import { ApiDisabledError, BadArgumentError } from '@phasekit/core';
+import type { Ngx } from '@phasekit/core';
 import type { ConverterEntry, FetchEntry, HaproxyRegistry } from './registry.js';
 import type { SampleResult, Txn } from './types.js';
 

@@ -1,6 +1,6 @@
 // The `lua.*` namespace: fetches, converters, actions and services, layered built-ins ← TypeScript ← Lua.
 
-import { BadArgumentError } from '../errors.js';
+import { BadArgumentError } from '@phasekit/core';
 import type { ActionFn, ActionRuleset, ConverterFn, FetchFn, ServiceFn } from './types.js';
 
 export interface FetchEntry {

@@ -1,8 +1,8 @@
 // HAProxy's AppletHTTP over the request's `ngx`: a service produces the content phase's response.
 
 import { readFile } from 'node:fs/promises';
-import { BadArgumentError } from '../errors.js';
-import type { Ngx } from '../ngx/types.js';
+import { BadArgumentError } from '@phasekit/core';
+import type { Ngx } from '@phasekit/core';
 import type { TxnImpl } from './txn.js';
 import type { AppletHttp, VarValue } from './types.js';
 

@@ -1,7 +1,7 @@
 // HAProxy's AppletHTTP class for Lua services, over core's applet.
 
-import { guard, pushPairs } from '../ngx/request.js';
-import type { LuaCall, LuaRef } from '../vm/index.js';
+import { guard, pushPairs } from '@phasekit/lua';
+import type { LuaCall, LuaRef } from '@phasekit/lua';
 import type { HaproxyLua } from './context.js';
 import { argString } from './txn.js';
 

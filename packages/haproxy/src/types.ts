@@ -1,6 +1,6 @@
 // HAProxy's Lua contexts in TypeScript: the shapes of fetches, converters, actions, services and tasks.
 
-import type { Ngx } from '../ngx/types.js';
+import type { Ngx } from '@phasekit/core';
 
 /** Return codes of an action, HAProxy's `act.*` (ACT_RET_*): the same numbers. */
 export const ACT = Object.freeze({

@@ -1,68 +1,84 @@
-// Streaming output: ngx.flush / ngx.eof / ngx.send_headers send headers and chunks before the
-// handler ends; header_filter runs once before the headers, body_filter on every chunk.
+// Sending the response: in one write with a Content-Length, or streamed (ngx.flush / ngx.eof /
+// ngx.send_headers) with header_filter once before the headers and body_filter on every chunk.
 
-import { NGX_CONSTANTS } from '../ngx/constants.js';
 import { chunkLength, joinChunks } from '../text/format.js';
-import type { ResponseHeaders } from '../http/headers.js';
-import type { BodyFilterArg, Chunk } from '../ngx/types.js';
-import { responseHeaders } from '../ngx/request.js';
-import { runHandler } from './pipeline.js';
-import type { RequestState } from '../request/state.js';
-import { defaultPage, reasonPhrase } from '../text/status.js';
+import type { Chunk } from '../ngx/types.js';
+import { responseHeaders, type RequestState } from '../request/state.js';
+import { defaultPage } from '../text/status.js';
+import { decide } from './decide.js';
+import { defaultHeaders, runBodyFilter, runHeaderFilter } from './filters.js';
+import type { Pending } from './run.js';
 
-/** Sets the default Content-Type (or text/html for nginx's pages) before the headers go out. */
-export function defaultHeaders(s: RequestState, headers: ResponseHeaders, page: boolean): void {
-  const status = s.status;
-  if (page) {
-    headers.set('Content-Type', 'text/html');
-    headers.delete('Content-Length');
-  } else if (status !== 204 && status !== 304 && (status < 300 || reasonPhrase(status) !== undefined) && !headers.has('content-type') && !headers.wasCleared('content-type')) {
-    headers.setOwn('content-type', 'Content-Type', s.location.defaultType);
+/**
+ * Builds the response and hands it to the exchange. The usual case is one write with a
+ * Content-Length: header_filter, body_filter over the whole body, respond(). When the headers
+ * went out early (ngx.flush), the rest of the body is streamed instead.
+ */
+export function respond(s: RequestState): Pending {
+  if (s.streaming) return finishStream(s);
+  const decided = decide(s);
+  s.out.length = 0;
+  if (decided === undefined) {
+    abortResponse(s);
+    return undefined;
   }
+  let body = decided.body;
+  const loc = s.location;
+  const buffer = loc.bodyFilterBuffer;
+  if (buffer !== undefined && body !== undefined && chunkLength(body) > buffer.maxBytes) {
+    s.engine.log('error', `response body of ${chunkLength(body)} bytes is over bodyFilterBuffer.maxBytes (${buffer.maxBytes}) of location "${loc.name}"`, s);
+    s.status = 500;
+    body = defaultPage(500);
+    responseHeaders(s).clear();
+    return sendWhole(s, body, true);
+  }
+  return sendWhole(s, body, decided.page);
 }
 
-/**
- * Runs header_filter (once per response). Returns the body that replaces the response when
- * the filter called ngx.exit (a page, or '' for none), `null` to abort, undefined otherwise.
- */
-export function runHeaderFilter(s: RequestState, headers: ResponseHeaders): Chunk | null | undefined {
-  const filter = s.location.headerFilter;
-  if (filter === undefined) return undefined;
-  s.exitCode = undefined;
-  nested(s, 'headerFilter', filter);
-  if (s.failed) return null;
-  const code = s.exitCode as number | undefined;
-  if (code === undefined || code < 200) return undefined;
-  // ngx.exit in header_filter replaces the response: nginx's page, or an empty body.
-  s.status = code;
-  const page = defaultPage(code);
-  if (page === undefined) headers.delete('Content-Type');
-  else headers.set('Content-Type', 'text/html');
-  headers.delete('Content-Length');
-  return page ?? '';
+function sendWhole(s: RequestState, page: Chunk | undefined, isPage: boolean): Pending {
+  let body = page;
+  const headers = responseHeaders(s);
+  defaultHeaders(s, headers, isPage);
+  s.headersSent = true;
+  const replaced = runHeaderFilter(s, headers);
+  if (replaced === null) {
+    abortResponse(s);
+    return undefined;
+  }
+  if (replaced !== undefined) body = replaced;
+  const status = s.status;
+  if (status !== 204 && status !== 304) {
+    const filtered = runBodyFilter(s, body ?? '', true);
+    if (filtered === null) {
+      abortResponse(s);
+      return undefined;
+    }
+    body = filtered.chunk;
+  }
+  const noBody = status === 204 || status === 304 || status < 200;
+  const length = body === undefined || noBody ? 0 : chunkLength(body);
+  if (!noBody && !headers.has('content-length')) headers.setOwn('content-length', 'Content-Length', String(length));
+  let send = s.method === 'HEAD' || noBody || length === 0 ? null : (body as Chunk);
+  if (headers.wide && typeof send === 'string') send = Buffer.from(send);
+  s.bodyBytesSent = send === null ? 0 : length;
+  s.bytesSent = s.bodyBytesSent;
+  s.exchange.respond(status, headers.toOutgoing(), send);
+  return undefined;
 }
 
-/**
- * Passes one chunk through body_filter. Returns what to send, or null when the response is
- * to be aborted (an error, or the filter returned ngx.ERROR). A filter that sets eof ends the body.
- */
-export function runBodyFilter(s: RequestState, chunk: Chunk, eof: boolean): BodyFilterArg | null {
-  const arg: BodyFilterArg = { chunk, eof };
-  const filter = s.location.bodyFilter;
-  if (filter === undefined || s.status === 204 || s.status === 304) return arg;
-  s.arg = arg;
-  nested(s, 'bodyFilter', filter);
-  s.arg = undefined;
-  if (s.failed || s.result === NGX_CONSTANTS.ERROR) return null;
-  if (arg.chunk === null || arg.chunk === undefined) arg.chunk = '';
-  return arg;
-}
-
-/** Runs a filter from inside another phase (ngx.flush in content) and comes back to that phase. */
-function nested(s: RequestState, phase: 'headerFilter' | 'bodyFilter', filter: NonNullable<RequestState['location']['bodyFilter']>): void {
-  const outer = s.phase;
-  runHandler(s, phase, filter);
-  s.phase = outer;
+/** The headers went out early: the rest of the output is the last chunk; the log phase waits for the end. */
+function finishStream(s: RequestState): Pending {
+  if (!s.eofSent) {
+    const decided = decide(s);
+    if (decided === undefined) {
+      abortResponse(s);
+      return undefined;
+    }
+    s.out.length = 0;
+    if (decided.body !== undefined) s.out.push(decided.body);
+    sendEof(s);
+  }
+  return s.finished;
 }
 
 /** Sends the headers now (ngx.send_headers, the first ngx.flush): status, header_filter, writeHead. */

@@ -1,0 +1,60 @@
+// The one place an exit code (and what the handlers did) becomes a response, for every kind of request.
+
+import { NGX_CONSTANTS } from '../ngx/constants.js';
+import type { Chunk } from '../ngx/types.js';
+import type { RequestState } from '../request/state.js';
+import { joinChunks } from '../text/format.js';
+import { CLOSE_STATUSES, defaultPage } from '../text/status.js';
+
+const { OK, ERROR, DECLINED } = NGX_CONSTANTS;
+
+/** What the request answers: its status (set on the state), a body (or none), and whether it is nginx's page. */
+export interface Decision {
+  body: Chunk | undefined;
+  page: boolean;
+}
+
+/** True when an exit code in rewrite/access lets the request go on to the next phase (OK, DECLINED). */
+export function goesOn(code: number): boolean {
+  return code === OK || code === DECLINED;
+}
+
+/**
+ * Decides the response from what the handlers did, as nginx + lua-nginx-module would: sets
+ * `s.status` and returns the body, or undefined when the connection is to be closed unanswered.
+ */
+export function decide(s: RequestState): Decision | undefined {
+  const code = s.exitCode;
+  if (s.headersSent) {
+    // Output was produced: its status stands (OpenResty sent the headers at the first say).
+    if (s.failed || code === ERROR || (code !== undefined && CLOSE_STATUSES.has(code))) {
+      if (s.status === 0) s.status = 200;
+      return undefined;
+    }
+    if (s.status === 0) s.status = 200;
+    if (code !== undefined && code >= 300 && code !== s.status) {
+      s.engine.log('error', `attempt to set status ${code} via ngx.exit after sending out the response status ${s.status}`, s);
+    }
+    return { body: joinChunks(s.out), page: false };
+  }
+  if (s.failed) {
+    s.status = 500;
+    return { body: defaultPage(500), page: true };
+  }
+  if (code === undefined || code === OK) {
+    if (s.status === 0) s.status = 200;
+    return { body: undefined, page: false };
+  }
+  if (code < 100 || CLOSE_STATUSES.has(code)) {
+    // ERROR, DECLINED (in content), 1..99, 408, 444, 499: nginx closes the connection.
+    s.status = CLOSE_STATUSES.has(code) ? code : 0;
+    return undefined;
+  }
+  if (code < 300) {
+    if (s.status === 0) s.status = code;
+    return { body: undefined, page: false };
+  }
+  s.status = code;
+  const page = defaultPage(code);
+  return { body: page, page: page !== undefined };
+}

@@ -1,0 +1,77 @@
+// The one phase runner: every handler of every phase (and of every kind of request) runs here.
+
+import { HandlerError } from '../errors.js';
+import { BodyTooLargeError } from '../http/exchange.js';
+import type { CompiledHandler } from '../engine/script-runtime.js';
+import { emit } from '../request/lifecycle.js';
+import type { RequestState } from '../request/state.js';
+import { PHASE_FACTS, type Phase } from './facts.js';
+
+export type Pending = PromiseLike<unknown> | undefined;
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Calls `handler` in `phase`, records a throw or rejection as the request's failure, and
+ * returns a promise only when the handler was async (and the phase allows it).
+ */
+export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandler): Pending {
+  s.phase = phase;
+  if (s.tracePhases) emitPhase(s, 'phase:start');
+  let result: unknown;
+  try {
+    result = handler(s.ngx);
+  } catch (err) {
+    handlerFailed(s, phase, err);
+    return undefined;
+  }
+  if (isThenable(result)) {
+    if (!PHASE_FACTS[phase].async) {
+      handlerFailed(s, phase, new Error(`attempt to yield in ${phase} handler: it must not be async`));
+      // Whatever it settles to later is not the request's any more: never an unhandled rejection.
+      result.then(undefined, (err: unknown) => s.engine.log('error', `${phase} handler rejected after the request went on: ${describe(err)}`, s, err));
+      return undefined;
+    }
+    return result.then(
+      (value) => {
+        s.result = value;
+        phaseEnd(s);
+      },
+      (err: unknown) => handlerFailed(s, phase, err),
+    );
+  }
+  s.result = result;
+  phaseEnd(s);
+  return undefined;
+}
+
+/** Records a handler's failure: logged with its stack, `handler:error` emitted, 413 for a body over the limit. */
+export function handlerFailed(s: RequestState, phase: Phase, err: unknown): void {
+  s.failed = true;
+  if (err instanceof BodyTooLargeError || s.bodyTooLarge !== undefined) {
+    s.exitCode = 413;
+    s.failed = false;
+    s.engine.log('error', (s.bodyTooLarge ?? (err as Error)).message, s);
+    return;
+  }
+  const where = s.id === 0 ? `${phase} handler` : `${phase} handler of location "${s.location.name}"`;
+  const wrapped = new HandlerError(phase, where, err);
+  const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
+  s.engine.log('error', `${wrapped.message}${stack}`, s, wrapped);
+  s.exchange.handlerFailed?.(wrapped);
+  emit(s.engine, 'handler:error', { id: s.id, phase, location: s.location.name, error: err });
+}
+
+function phaseEnd(s: RequestState): void {
+  if (s.tracePhases) emitPhase(s, 'phase:end');
+}
+
+function emitPhase(s: RequestState, event: 'phase:start' | 'phase:end'): void {
+  emit(s.engine, event, { id: s.id, phase: s.phase, location: s.location.name });
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

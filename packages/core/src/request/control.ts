@@ -1,0 +1,53 @@
+// The narrow handle on a request that extensions get (engine/extension.ts): no RequestState outside core.
+
+import type { RequestControl } from '../engine/extension.js';
+import { NgxRequest } from '../ngx/request.js';
+import type { Ngx } from '../ngx/types.js';
+import type { RequestState } from './state.js';
+
+/** The control handle of the request behind `ngx`, or undefined when `ngx` is not a phasekit request's. */
+export function requestControl(ngx: Ngx): RequestControl | undefined {
+  const s = NgxRequest.stateOf(ngx);
+  return s === undefined ? undefined : new Control(s);
+}
+
+class Control implements RequestControl {
+  readonly #s: RequestState;
+
+  constructor(s: RequestState) {
+    this.#s = s;
+  }
+
+  get ended(): boolean {
+    const s = this.#s;
+    return s.exitCode !== undefined || s.exec !== undefined || s.failed;
+  }
+
+  get headersSent(): boolean {
+    return this.#s.headersSent;
+  }
+
+  fail(): void {
+    this.#s.failed = true;
+  }
+
+  getVar(name: string): string | undefined {
+    return this.#s.vars?.get(name);
+  }
+
+  hasVar(name: string): boolean {
+    return this.#s.vars?.has(name) === true;
+  }
+
+  setVar(name: string, value: string): void {
+    (this.#s.vars ??= new Map()).set(name, value);
+  }
+
+  unsetVar(name: string): void {
+    const s = this.#s;
+    if (s.vars?.has(name) !== true) return;
+    const declared = s.location.vars.has(name) || s.location.set.some((x) => x.var.toLowerCase() === name);
+    if (declared) s.vars.set(name, undefined);
+    else s.vars.delete(name);
+  }
+}
