@@ -1,5 +1,6 @@
 // Fastify's per-route mode: phase handlers in route options around the route's own handler.
-import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createEngine, type Engine, type LogEntry } from 'phasekit';
 import { phasekit } from '@phasekit/fastify';
@@ -101,5 +102,26 @@ describe('per-route phases with Fastify features', () => {
       '[lua] access(location "route POST /items"):1: body: {"name":"deny"}',
     ]);
     expect(logged[0]?.level).toBe(50);
+  });
+
+  it('regression: a route whose access reads a 64 KiB body (temp file) deletes it and fires request:start/end', async () => {
+    const engine = await createEngine({ lua: {}, locations: [] }, { logger: () => undefined });
+    engines.push(engine);
+    const fastify = Fastify();
+    apps.push(fastify);
+    await fastify.register(phasekit, { engine });
+    let file: string | undefined;
+    fastify.post('/upload', {
+      config: { phases: { access: async (ngx) => { await ngx.req.readBody(); file = ngx.req.getBodyFile(); } } },
+    }, async () => 'stored');
+    const events: string[] = [];
+    engine.on('request:start', (i) => events.push(`start ${i.uri}`));
+    engine.on('request:end', (i) => events.push(`end ${i.uri} ${i.status}`));
+    await fastify.ready();
+    const res = await fastify.inject({ method: 'POST', url: '/upload', headers: { 'content-type': 'text/plain' }, payload: 'a'.repeat(64 * 1024) });
+    expect(res.statusCode).toBe(200);
+    expect(file).toMatch(/phasekit-body-/);
+    await vi.waitFor(() => expect(existsSync(file as string)).toBe(false));
+    await vi.waitFor(() => expect(events).toEqual(['start /upload', 'end /upload 200']));
   });
 });

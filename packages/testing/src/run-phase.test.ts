@@ -164,6 +164,14 @@ describe.each(['lua', 'ts'] as const)('runPhase in %s', (lang) => {
     expect(ok).toMatchObject({ exited: true, exitStatus: 0, redirect: undefined, exec: undefined });
   });
 
+  it('regression: ngx.exit(404) in header_filter reports the status a server answers with', async () => {
+    const r = await runPhase('headerFilter', lang === 'lua' ? { lua: 'ngx.exit(404)' } : (ngx) => ngx.exit(404), { upstream: { status: 200 } });
+    expect(r).toMatchObject({ status: 404, exited: true, exitStatus: 404 });
+    const served = await createEngine({ locations: [{ match: '/', content: (ngx) => ngx.say('hi'), headerFilter: lang === 'lua' ? { lua: 'ngx.exit(404)' } : (ngx) => ngx.exit(404) }] }, { logger: () => undefined, runtimes: [luaRuntime()] });
+    expect((await inject(served, '/')).status).toBe(404);
+    await served.close();
+  });
+
   it('raises OpenResty’s API-disabled error as a server would: logged, error set, 500', async () => {
     const say = await runPhase('headerFilter', lang === 'lua' ? { lua: 'ngx.say("hi")' } : (ngx) => ngx.say('hi'), {
       upstream: { status: 200 },
