@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxConf } from './nginx-conf.mjs';
 import { sendRequest } from './raw-http.mjs';
-import { closedPort, fillPlaceholders, listAreas, loadArea, normalizeNginxLog, RECORDINGS_DIR, SUITE_DIR } from './suite.mjs';
+import { closedPort, fillPlaceholders, listAreas, loadArea, normalizeNginxLog, RECORDINGS_DIR, stripMachinePaths, SUITE_DIR } from './suite.mjs';
 
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 const PARALLEL = Number(process.env.RECORD_PARALLEL ?? 6);
@@ -88,7 +88,8 @@ async function recordCase(testCase, info) {
   const child = spawn(NGINX, ['-p', prefix, '-c', `${prefix}/nginx.conf`], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d) => (stderr += d));
   let exited = false;
-  const exit = new Promise((resolve) => child.on('exit', () => { exited = true; resolve(); }));
+  // 'close': the process has exited and its stderr is read to the end.
+  const exit = new Promise((resolve) => child.on('close', () => { exited = true; resolve(); }));
   const result = {};
   try {
     // Up when the port accepts and the worker has started (init_worker ran or is running).
@@ -101,17 +102,22 @@ async function recordCase(testCase, info) {
       await sleep(20);
     }
     if (!up) {
-      const text = readFrom(logFile, 0) + stderr;
+      const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exit;
+      clearTimeout(killer);
+      const text = stderr + readFrom(logFile, 0);
       result.startError = normalizeNginxLog(text, prefix).join('\n') || text.trim();
       return result;
     }
     for (let i = 0; i < 100 && !/start worker process/.test(readFrom(logFile, 0)); i++) await sleep(10);
     let offset = await logSettled(logFile, 60);
-    if (c.log) result.startLog = normalizeNginxLog(readFrom(logFile, 0), prefix);
+    // init_by_lua logs to stderr: nginx opens its error_log file after running it.
+    if (c.log) result.startLog = normalizeNginxLog(stderr + readFrom(logFile, 0), prefix);
     result.requests = [];
     for (const req of c.requests) {
       const res = await sendRequest(port, req);
       const entry = { request: `${req.method ?? (req.raw !== undefined ? '(raw)' : 'GET')} ${req.path ?? ''}`.trim(), ...res };
+      if (typeof entry.body === 'string') entry.body = stripMachinePaths(entry.body, prefix);
       const size = await logSettled(logFile);
       if (c.log) entry.log = normalizeNginxLog(readFrom(logFile, offset), prefix);
       offset = size;

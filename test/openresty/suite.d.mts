@@ -64,4 +64,5 @@ export function loadArea(area: string): Promise<TestCase[]>;
 export function fillPlaceholders<T>(value: T, ports: { port: number; deadPort: number }): T;
 export function closedPort(): Promise<number>;
 export const KEPT_LEVELS: Set<string>;
+export function stripMachinePaths(text: string, prefix?: string): string;
 export function normalizeNginxLog(text: string, prefix?: string): string[];

@@ -77,7 +77,15 @@ export function closedPort() {
 /** Levels kept in the recordings: warn and above. */
 export const KEPT_LEVELS = new Set(['stderr', 'emerg', 'alert', 'crit', 'error', 'warn']);
 
-const ENTRY_START = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[(\w*)\] \d+#\d+: /;
+// A line of the error log, or of what nginx writes to stderr before it opens the log file
+// (init_by_lua runs then): `nginx: [warn] ...`.
+const ENTRY_START = /^(?:\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[(\w*)\] \d+#\d+: |nginx: \[(\w*)\] )/;
+
+/** Machine paths out: the run's prefix reads `$prefix`; Lua library files are named from their package root (`resty/core/exit.lua`). */
+export function stripMachinePaths(text, prefix) {
+  if (prefix !== undefined) text = text.split(prefix).join('$prefix');
+  return text.replace(/(?:\/[\w.+-]+)+\/lua\/5\.1\//g, '');
+}
 
 /**
  * nginx error-log text → kept entries, normalized: `[level] message` with the timestamp,
@@ -87,12 +95,12 @@ const ENTRY_START = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[(\w*)\] \d+#\d+: /;
  * package root (`resty/core/exit.lua`).
  */
 export function normalizeNginxLog(text, prefix) {
-  if (prefix !== undefined) text = text.split(prefix).join('$prefix');
-  text = text.replace(/(?:\/[\w.+-]+)+\/lua\/5\.1\//g, '');
+  text = stripMachinePaths(text, prefix);
   const entries = [];
   for (const line of text.split('\n')) {
     const m = ENTRY_START.exec(line);
-    if (m) entries.push({ level: m[1] === '' ? 'stderr' : m[1], text: line.slice(m[0].length) });
+    const level = m?.[1] ?? m?.[2];
+    if (m) entries.push({ level: level === '' ? 'stderr' : level, text: line.slice(m[0].length) });
     else if (entries.length > 0 && line !== '') entries[entries.length - 1].text += `\n${line}`;
   }
   return entries
