@@ -1,0 +1,43 @@
+// cjson: encode and decode as lua-nginx-module's environment ships it.
+import { content } from '../case-helpers.mjs';
+
+const j = (name, lua) => content(`cjson: ${name}`, `local cjson = require "cjson"\n${lua}`);
+
+export default [
+  j('encode an object with one key', 'ngx.say(cjson.encode({ dog = 5 }))'),
+  j('encode an array', 'ngx.say(cjson.encode({ 1, 2, "three" }))'),
+  j('encode an empty table', 'ngx.say(cjson.encode({}))'),
+  j('encode nested tables', 'ngx.say(cjson.encode({ a = { b = { 1, 2, { c = true } } } }))'),
+  j('encode a sparse array', 'ngx.say(cjson.encode({ 1, nil, 3 }))'),
+  j('encode an excessively sparse array', 'local ok, err = pcall(cjson.encode, { [1000] = 1 })\nngx.say(ok, " ", err)'),
+  j('encode a table with mixed keys', 'local ok, v = pcall(cjson.encode, { 1, x = 2 })\nngx.say(ok, " ", v)'),
+  j('encode numbers', 'ngx.say(cjson.encode({ 1, -2, 1.5, 0.1, 1/3, 1e100, 2^53, 123456789012 }))'),
+  j('encode a whole float', 'ngx.say(cjson.encode({ 3.0, 10/2 }))'),
+  j('encode infinity', 'local ok, err = pcall(cjson.encode, { math.huge })\nngx.say(ok, " ", err)'),
+  j('encode NaN', 'local ok, err = pcall(cjson.encode, { 0/0 })\nngx.say(ok, " ", err)'),
+  j('encode strings with escapes', 'ngx.say(cjson.encode({ "a/b", "quote\\"", "back\\\\slash", "nl\\ntab\\t", "\\1\\31" }))'),
+  j('encode non-ASCII bytes', 'ngx.say(cjson.encode("caf\\195\\169"))'),
+  j('encode a string', 'ngx.say(cjson.encode("plain"))'),
+  j('encode a number alone', 'ngx.say(cjson.encode(42))'),
+  j('encode booleans and null', 'ngx.say(cjson.encode({ true, false, cjson.null, ngx.null }))'),
+  j('cjson.null is ngx.null', 'ngx.say(cjson.null == ngx.null)'),
+  j('encode a function is refused', 'local ok, err = pcall(cjson.encode, { f = print })\nngx.say(ok, " ", err)'),
+  j('encode a number key', 'ngx.say(cjson.encode({ [5] = "x", [6] = "y" }))'),
+  j('encode deep nesting', 'local t = {} local cur = t for i = 1, 1100 do cur[1] = {} cur = cur[1] end\nlocal ok, err = pcall(cjson.encode, t)\nngx.say(ok, " ", err)'),
+  j('encode_empty_table_as_object(false)', 'local ok, err = pcall(cjson.encode_empty_table_as_object, false)\nif ok then ngx.say(cjson.encode({ a = {} })) else ngx.say("unsupported") end'),
+  j('empty_array', 'if cjson.empty_array then ngx.say(cjson.encode({ a = cjson.empty_array })) else ngx.say("unsupported") end'),
+  j('encode_escape_forward_slash(false)', 'local ok = pcall(cjson.encode_escape_forward_slash, false)\nif ok then ngx.say(cjson.encode("a/b")) else ngx.say("unsupported") end'),
+  j('decode an object', 'local t = cjson.decode([[{"a": 1, "b": [true, null, "x"], "c": {"d": 1.5}}]])\nngx.say(t.a, " ", t.b[1], " ", t.b[2] == cjson.null, " ", t.b[3], " ", t.c.d, " ", #t.b)'),
+  j('decode an array', 'local t = cjson.decode("[1, 2, 3]")\nngx.say(#t, " ", t[3])'),
+  j('decode numbers', 'local t = cjson.decode("[10, 1.5, 1e2, -0.5, 9007199254740993]")\nngx.say(t[1], " ", t[2], " ", t[3], " ", t[4], " ", t[5])'),
+  j('decode unicode escapes', 'local s = cjson.decode([["caf\\u00e9 \\u20ac"]])\nngx.say(s, " ", #s)'),
+  j('decode a string with escapes', 'ngx.say(cjson.decode([["a\\/b\\n"]]))'),
+  j('decode a scalar', 'ngx.say(cjson.decode("42"), " ", cjson.decode("true"), " ", cjson.decode([["s"]]))'),
+  j('decode an error', 'local ok, err = pcall(cjson.decode, "{bad json}")\nngx.say(ok, " ", err)'),
+  j('decode an empty string', 'local ok, err = pcall(cjson.decode, "")\nngx.say(ok, " ", err)'),
+  j('decode trailing garbage', 'local ok, err = pcall(cjson.decode, "[1] x")\nngx.say(ok, " ", err)'),
+  j('decode a non-string', 'local ok, err = pcall(cjson.decode, 5)\nngx.say(ok, " ", tostring(err))'),
+  j('decode then encode an array', 'ngx.say(cjson.encode(cjson.decode("[1,[2,[3]],{}]")))'),
+  content('cjson: cjson.safe decode error', 'local safe = require "cjson.safe"\nlocal v, err = safe.decode("{")\nngx.say(tostring(v), " ", err)'),
+  content('cjson: cjson.safe encode error', 'local safe = require "cjson.safe"\nlocal v, err = safe.encode({ f = print })\nngx.say(tostring(v), " ", err)'),
+];

@@ -1,0 +1,32 @@
+// Content-Length vs chunked: set or cleared in content and header_filter, a body changed by body_filter.
+import { at, content } from '../case-helpers.mjs';
+
+export default [
+  content('framing: say without a length is chunked', 'ngx.say("hello")'),
+  content('framing: content_length matching the body', 'ngx.header.content_length = 6\nngx.say("hello")'),
+  content('framing: content_length as a string', 'ngx.header["Content-Length"] = "6"\nngx.say("hello")'),
+  content('framing: content_length larger than the body', 'ngx.header.content_length = 100\nngx.say("hello")'),
+  content('framing: content_length smaller than the body', 'ngx.header.content_length = 3\nngx.say("hello")'),
+  content('framing: content_length 0 and no body', 'ngx.header.content_length = 0'),
+  content('framing: content_length set then cleared in content', 'ngx.header.content_length = 6\nngx.header.content_length = nil\nngx.say("hello")'),
+  content('framing: content_length read back', 'ngx.header.content_length = 6\nngx.say(ngx.header.content_length)'),
+  content('framing: content_length with flush', 'ngx.header.content_length = 12\nngx.say("hello")\nngx.flush(true)\nngx.say("world")'),
+  content('framing: content_length with eof', 'ngx.header.content_length = 5\nngx.print("hello")\nngx.eof()'),
+  content('framing: content_length with send_headers', 'ngx.header.content_length = 5\nngx.send_headers()\nngx.print("hello")'),
+  content('framing: content_length for HEAD', 'ngx.header.content_length = 5\nngx.print("hello")', [{ method: 'HEAD' }]),
+  content('framing: HTTP/1.0 with content_length', 'ngx.header.content_length = 5\nngx.print("hello")', [{ http: '1.0' }]),
+  content('framing: HTTP/1.0 with two flushes', 'ngx.print("a")\nngx.flush(true)\nngx.print("b")\nngx.flush(true)', [{ http: '1.0' }]),
+  content('framing: flush then more output is chunked', 'ngx.say("a")\nngx.flush(true)\nngx.say("b")'),
+  content('framing: 30000 bytes without a length', 'ngx.print(string.rep("x", 30000))'),
+  content('framing: exit(200) with a content_length set', 'ngx.header.content_length = 0\nngx.exit(200)'),
+  content('framing: ngx.status 204 with output', 'ngx.status = 204\nngx.say("dropped?")'),
+  at('framing: content sets content_length 12, header_filter clears it, body_filter appends aaa', { content: 'ngx.header.content_length = 12\nngx.say("hello world")', headerFilter: 'ngx.header.content_length = nil', bodyFilter: 'if ngx.arg[2] then ngx.arg[1] = ngx.arg[1] .. "aaa" end' }),
+  at('framing: content sets content_length, body_filter appends without clearing it', { content: 'ngx.header.content_length = 12\nngx.say("hello world")', bodyFilter: 'if ngx.arg[2] then ngx.arg[1] = ngx.arg[1] .. "aaa" end' }),
+  at('framing: header_filter sets content_length for a chunked body', { content: 'ngx.say("hello")', headerFilter: 'ngx.header.content_length = 6' }),
+  at('framing: header_filter clears the length of a default page', { content: 'ngx.exit(404)', headerFilter: 'ngx.header.content_length = nil' }),
+  at('framing: body_filter uppercases a default page with its length', { content: 'ngx.exit(404)', bodyFilter: 'ngx.arg[1] = string.upper(ngx.arg[1])' }),
+  at('framing: body_filter doubles a default page', { content: 'ngx.exit(404)', headerFilter: 'ngx.header.content_length = nil', bodyFilter: 'ngx.arg[1] = ngx.arg[1] .. ngx.arg[1]' }),
+  at('framing: body_filter shortens a body with a length', { content: 'ngx.header.content_length = 12\nngx.say("hello world")', headerFilter: 'ngx.header.content_length = nil', bodyFilter: 'ngx.arg[1] = string.sub(ngx.arg[1], 1, 2)' }),
+  at('framing: header_filter reads the content_length content set', { content: 'ngx.header.content_length = 6\nngx.say("hello")', headerFilter: 'ngx.header["X-Length"] = ngx.header.content_length' }),
+  at('framing: header_filter reads content_length of a chunked body', { content: 'ngx.say("hello")', headerFilter: 'ngx.header["X-Length"] = tostring(ngx.header.content_length)' }),
+];

@@ -1,0 +1,56 @@
+// ngx.re: match, find, gmatch, sub, gsub; options, named captures, errors.
+import { content } from '../case-helpers.mjs';
+
+const re = (name, lua) => content(`re: ${name}`, lua);
+/** Prints a match table: [0], [1].., named keys sorted; false for an unmatched group. */
+const SHOW = 'local function show(m) if not m then ngx.say(tostring(m)) return end local ks = {} for k in pairs(m) do ks[#ks + 1] = k end table.sort(ks, function(a, b) return tostring(a) < tostring(b) end) local out = {} for _, k in ipairs(ks) do out[#out + 1] = tostring(k) .. "=" .. tostring(m[k]) end ngx.say(table.concat(out, " ")) end ';
+
+export default [
+  re('match', String.raw`${SHOW}show(ngx.re.match("hello 1234 world", [[\d+]]))`),
+  re('match with captures', String.raw`${SHOW}show(ngx.re.match("key=value", [[(\w+)=(\w+)]]))`),
+  re('match with named captures', String.raw`${SHOW}show(ngx.re.match("2024-05-06", [[(?<y>\d+)-(?<m>\d+)-(\d+)]]))`),
+  re('match with an unmatched optional group', String.raw`${SHOW}show(ngx.re.match("ac", [[a(b)?(c)]]))`),
+  re('match without a match', String.raw`${SHOW}local m, err = ngx.re.match("abc", [[\d]]) ngx.say(tostring(m), " ", tostring(err))`),
+  re('match option i', String.raw`${SHOW}show(ngx.re.match("HeLLo", "hello", "i"))`),
+  re('match option x', String.raw`${SHOW}show(ngx.re.match("abc123", [[ [a-z]+  # letters
+    \d+ ]], "x"))`),
+  re('match option s', String.raw`${SHOW}show(ngx.re.match("a\nb", "a.b", "s")) show(ngx.re.match("a\nb", "a.b"))`),
+  re('match option m', String.raw`${SHOW}show(ngx.re.match("one\ntwo", "^two$", "m")) show(ngx.re.match("one\ntwo", "^two$"))`),
+  re('match option u with UTF-8', String.raw`${SHOW}show(ngx.re.match("café", "caf.$", "u")) show(ngx.re.match("café", "caf.$"))`),
+  re('match option u with invalid UTF-8', String.raw`local m, err = ngx.re.match("caf\233", "caf.", "u") ngx.say(tostring(m), " ", tostring(err))`),
+  re('match option d (DFA)', String.raw`${SHOW}show(ngx.re.match("hello", "he|hel|hello", "d"))`),
+  re('match option a (anchored)', String.raw`${SHOW}show(ngx.re.match("xabc", "abc", "a")) show(ngx.re.match("abcx", "abc", "a"))`),
+  re('match options jo', String.raw`${SHOW}show(ngx.re.match("abc", "b", "jo"))`),
+  re('match with ctx.pos', String.raw`${SHOW}local ctx = { pos = 4 } show(ngx.re.match("a1b2c3", [[\d]], "", ctx)) ngx.say(ctx.pos)`),
+  re('match with ctx.pos past the end', String.raw`local ctx = { pos = 10 } ngx.say(tostring(ngx.re.match("abc", "c", "", ctx)))`),
+  re('match with a bad regex', 'local m, err = ngx.re.match("abc", "(")\nngx.say(tostring(m), " ", err)'),
+  re('match with a bad option', 'local ok, err = pcall(ngx.re.match, "abc", "b", "Q")\nngx.say(ok, " ", err)'),
+  re('match with a res table', String.raw`${SHOW}local res = {} local m = ngx.re.match("a1", [[(\w)(\d)]], "", nil, res) ngx.say(m == res) show(m)`),
+  re('match on a number subject', String.raw`${SHOW}show(ngx.re.match(12345, [[3(\d)]]))`),
+  re('find', String.raw`ngx.say(ngx.re.find("hello 1234", [[\d+]]))`),
+  re('find without a match', String.raw`local from, to, err = ngx.re.find("hello", [[\d]]) ngx.say(tostring(from), " ", tostring(to), " ", tostring(err))`),
+  re('find with nth capture', String.raw`ngx.say(ngx.re.find("key=value", [[(\w+)=(\w+)]], "jo", nil, 2))`),
+  re('find with ctx', String.raw`local ctx = {} ngx.say(ngx.re.find("a1b2", [[\d]], "", ctx)) ngx.say(ctx.pos) ngx.say(ngx.re.find("a1b2", [[\d]], "", ctx))`),
+  re('find an empty match', 'ngx.say(ngx.re.find("abc", "x*"))'),
+  re('gmatch', String.raw`local out = {} for m in ngx.re.gmatch("a1 b22 c333", [[(\w)(\d+)]]) do out[#out + 1] = m[0] .. ":" .. m[1] .. ":" .. m[2] end ngx.say(table.concat(out, " "))`),
+  re('gmatch with named captures', String.raw`local out = {} for m in ngx.re.gmatch("x=1,y=2", [[(?<k>\w)=(?<v>\d)]]) do out[#out + 1] = m.k .. m.v end ngx.say(table.concat(out, ","))`),
+  re('gmatch of empty matches', 'local n = 0\nfor m in ngx.re.gmatch("abc", "x*") do n = n + 1 end\nngx.say(n)'),
+  re('gmatch with a bad regex', 'local it, err = ngx.re.gmatch("abc", "[")\nngx.say(tostring(it), " ", err)'),
+  re('sub', String.raw`ngx.say(ngx.re.sub("hello world", "o", "0"))`),
+  re('sub with $0, $1 and ${1}', String.raw`ngx.say(ngx.re.sub("john smith", [[(\w+) (\w+)]], "$2, $1 (${1}x) [$0]"))`),
+  re('sub with $$', 'ngx.say(ngx.re.sub("price", "price", "$$5"))'),
+  re('sub with a bad $ in the replacement', 'local s, n, err = ngx.re.sub("abc", "b", "$")\nngx.say(tostring(s), " ", tostring(n), " ", tostring(err))'),
+  re('sub with a function', String.raw`ngx.say(ngx.re.sub("a1b2", [[\d]], function(m) return "<" .. m[0] .. ">" end))`),
+  re('sub without a match', 'ngx.say(ngx.re.sub("abc", "x", "y"))'),
+  re('gsub', String.raw`ngx.say(ngx.re.gsub("a1b22c333", [[\d+]], "#"))`),
+  re('gsub with captures', String.raw`ngx.say(ngx.re.gsub("k1=v1;k2=v2", [[(\w+)=(\w+)]], "$2=$1"))`),
+  re('gsub with a function', String.raw`ngx.say(ngx.re.gsub("hello world", [[\w+]], function(m) return string.upper(m[0]) end))`),
+  re('gsub with a function returning a number', String.raw`ngx.say(ngx.re.gsub("abc", [[\w]], function(m) return 7 end))`),
+  re('gsub of empty matches', 'ngx.say(ngx.re.gsub("abc", "x*", "-"))'),
+  re('gsub case-insensitive', 'ngx.say(ngx.re.gsub("Cat cat CAT", "cat", "dog", "i"))'),
+  re('gsub with a bad regex', 'local s, n, err = ngx.re.gsub("abc", "(", "x")\nngx.say(tostring(s), " ", tostring(n), " ", err)'),
+  re('sub with a named capture in the replacement', String.raw`local s, n, err = ngx.re.sub("ab", [[(?<x>a)]], "[$x]") ngx.say(tostring(s), " ", tostring(n), " ", tostring(err))`),
+  re('match with a lookahead', String.raw`${SHOW}show(ngx.re.match("foobar", [[foo(?=bar)]]))`),
+  re('match with a backreference', String.raw`${SHOW}show(ngx.re.match("abab", [[(ab)\1]]))`),
+  re('match of a long subject', String.raw`${SHOW}show(ngx.re.match(string.rep("a", 10000) .. "b", "a+b"))`),
+];

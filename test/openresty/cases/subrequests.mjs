@@ -1,0 +1,55 @@
+// ngx.location.capture and capture_multi.
+import { DUMP, locs } from '../case-helpers.mjs';
+
+/** A parent at `/` running `lua`, and the given child locations. */
+const cap = (name, lua, children, requests = [{}], extra = {}) => locs(`capture: ${name}`, [{ match: '= /', content: lua, ...(extra.parent ?? {}) }, ...children], requests, extra.case ?? {});
+
+const ECHO = { match: '/sub', content: 'ngx.say(ngx.req.get_method(), " ", ngx.var.uri, " ", tostring(ngx.var.args), " ", ngx.is_subrequest)' };
+
+export default [
+  cap('status and body', 'local res = ngx.location.capture("/sub")\nngx.say(res.status, " [", res.body, "] ", tostring(res.truncated))', [ECHO]),
+  cap('args as a string', 'local res = ngx.location.capture("/sub", { args = "a=1&b=2" })\nngx.print(res.body)', [ECHO]),
+  cap('args as a table', 'local res = ngx.location.capture("/sub", { args = { a = "x y" } })\nngx.print(res.body)', [ECHO]),
+  cap('args in the uri and as an option', 'local res = ngx.location.capture("/sub?a=1", { args = "b=2" })\nngx.print(res.body)', [ECHO]),
+  cap('a uri with a query string', 'local res = ngx.location.capture("/sub?q=1")\nngx.print(res.body)', [ECHO]),
+  cap('the parent query string is not passed', 'local res = ngx.location.capture("/sub")\nngx.print(res.body)', [ECHO], [{ path: '/?parent=1' }]),
+  cap('method POST with a body', 'local res = ngx.location.capture("/sub", { method = ngx.HTTP_POST, body = "sub body" })\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.req.read_body()\nngx.say(ngx.req.get_method(), " ", ngx.req.get_body_data(), " ", ngx.var.http_content_length)' }]),
+  cap('method PUT and DELETE', 'local a = ngx.location.capture("/sub", { method = ngx.HTTP_PUT })\nlocal b = ngx.location.capture("/sub", { method = ngx.HTTP_DELETE })\nngx.print(a.body, b.body)', [ECHO]),
+  cap('method HEAD', 'local res = ngx.location.capture("/sub", { method = ngx.HTTP_HEAD })\nngx.say(res.status, " [", res.body, "]")', [ECHO]),
+  cap('a body with GET', 'local res = ngx.location.capture("/sub", { body = "data" })\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.req.read_body()\nngx.say(ngx.req.get_method(), " ", tostring(ngx.req.get_body_data()))' }]),
+  cap('the parent body is forwarded to POST', 'ngx.req.read_body()\nlocal res = ngx.location.capture("/sub", { method = ngx.HTTP_POST })\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.req.read_body()\nngx.say(tostring(ngx.req.get_body_data()))' }], [{ method: 'POST', body: 'parent body' }]),
+  cap('the parent body is not forwarded to GET', 'ngx.req.read_body()\nlocal res = ngx.location.capture("/sub")\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.req.read_body()\nngx.say(tostring(ngx.req.get_body_data()))' }], [{ method: 'POST', body: 'parent body' }]),
+  cap('always_forward_body', 'ngx.req.read_body()\nlocal res = ngx.location.capture("/sub", { always_forward_body = true })\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.req.read_body()\nngx.say(tostring(ngx.req.get_body_data()))' }], [{ method: 'POST', body: 'parent body' }]),
+  cap('the child sees the parent headers', 'local res = ngx.location.capture("/sub")\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.say(ngx.var.http_x_parent)' }], [{ headers: { 'X-Parent': 'p' } }]),
+  cap('ctx shared with the child', 'ngx.ctx.from = "parent"\nlocal res = ngx.location.capture("/sub", { ctx = ngx.ctx })\nngx.say(res.body, ngx.ctx.child)', [{ match: '/sub', content: 'ngx.ctx.child = "set by child"\nngx.print(ngx.ctx.from, " ")' }]),
+  cap('a fresh ctx in the child', 'ngx.ctx.from = "parent"\nlocal res = ngx.location.capture("/sub")\nngx.say(res.body, tostring(ngx.ctx.child))', [{ match: '/sub', content: 'ngx.ctx.child = "x"\nngx.print(tostring(ngx.ctx.from), " ")' }]),
+  cap('ctx as a plain table', 'local t = { v = 1 }\nngx.location.capture("/sub", { ctx = t })\nngx.say(t.v)', [{ match: '/sub', content: 'ngx.ctx.v = ngx.ctx.v + 1' }]),
+  cap('vars, copy_all_vars and a vars value "$dog world"', 'local res = ngx.location.capture("/sub", { vars = { dog = "hello" }, copy_all_vars = true })\nngx.print(res.body)', [{ match: '/sub', vars: { cat: '$dog world' }, content: 'ngx.say(ngx.var.cat, " | ", ngx.var.dog)' }], [{}], { parent: { vars: { dog: 'parent dog' } } }),
+  cap('vars option', 'local res = ngx.location.capture("/sub", { vars = { dog = "hello" } })\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.say(ngx.var.dog)' }], [{}], { parent: { vars: { dog: '' } } }),
+  cap('vars option for an undeclared variable', 'local ok, err = pcall(ngx.location.capture, "/sub", { vars = { undeclared_var = "x" } })\nngx.say(ok, " ", tostring(err))', [{ match: '/sub', content: 'ngx.say("child")' }]),
+  cap('copy_all_vars: the child change is not seen', 'ngx.var.dog = "before"\nlocal res = ngx.location.capture("/sub", { copy_all_vars = true })\nngx.say(res.body, ngx.var.dog)', [{ match: '/sub', content: 'ngx.print(ngx.var.dog, " ")\nngx.var.dog = "changed"' }], [{}], { parent: { vars: { dog: '' } } }),
+  cap('share_all_vars: the child change is seen', 'ngx.var.dog = "before"\nlocal res = ngx.location.capture("/sub", { share_all_vars = true })\nngx.say(res.body, ngx.var.dog)', [{ match: '/sub', content: 'ngx.print(ngx.var.dog, " ")\nngx.var.dog = "changed"' }], [{}], { parent: { vars: { dog: '' } } }),
+  cap('without copy or share the child does not see parent vars', 'ngx.var.dog = "parent"\nlocal res = ngx.location.capture("/sub")\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.say("[", tostring(ngx.var.dog), "]")' }], [{}], { parent: { vars: { dog: '' } } }),
+  cap('child headers', `${DUMP}local res = ngx.location.capture("/sub")\ndump(res.header)`, [{ match: '/sub', content: 'ngx.header["X-Child"] = "c"\nngx.header["X-Multi"] = {"1", "2"}\nngx.header.content_type = "text/x-child"\nngx.say("body")' }]),
+  cap('child status 404 for a missing location', 'local res = ngx.location.capture("/missing")\nngx.say(res.status, " ", #res.body)', []),
+  cap('child exit(403)', 'local res = ngx.location.capture("/sub")\nngx.say(res.status, " ", #res.body)', [{ match: '/sub', content: 'ngx.exit(403)' }]),
+  cap('child ngx.status 201 with a body', 'local res = ngx.location.capture("/sub")\nngx.say(res.status, " ", res.body)', [{ match: '/sub', content: 'ngx.status = 201\nngx.print("made")' }]),
+  cap('child redirect', 'local res = ngx.location.capture("/sub")\nngx.say(res.status, " ", res.header.Location)', [{ match: '/sub', content: 'ngx.redirect("/elsewhere")' }]),
+  cap('child runtime error', 'local res = ngx.location.capture("/sub")\nngx.say(res.status)', [{ match: '/sub', content: 'error("child failed")' }]),
+  cap('child exit(ngx.ERROR)', 'local res = ngx.location.capture("/sub")\nngx.say(res.status, " [", res.body, "]")', [{ match: '/sub', content: 'ngx.say("partial")\nngx.exit(ngx.ERROR)' }]),
+  cap('child with flushes', 'local res = ngx.location.capture("/sub")\nngx.say(res.body)', [{ match: '/sub', content: 'ngx.print("a")\nngx.flush()\nngx.print("b")' }]),
+  cap('child exec', 'local res = ngx.location.capture("/sub")\nngx.print(res.body)', [{ match: '/sub', content: 'ngx.exec("/other")' }, { match: '/other', content: 'ngx.say("other ", ngx.var.uri, " ", ngx.is_subrequest)' }]),
+  cap('the child access phase is skipped', 'local res = ngx.location.capture("/sub")\nngx.say(res.status, " ", res.body)', [{ match: '/sub', access: 'ngx.exit(403)', content: 'ngx.print("content ran")' }]),
+  cap('the child rewrite phase runs', 'local res = ngx.location.capture("/sub")\nngx.say(res.body)', [{ match: '/sub', rewrite: 'ngx.ctx.r = "rewrite ran"', content: 'ngx.print(ngx.ctx.r)' }]),
+  cap('the child filters run', 'local res = ngx.location.capture("/sub")\nngx.say(res.body, " ", res.header["X-Filtered"])', [{ match: '/sub', content: 'ngx.print("child")', headerFilter: 'ngx.header["X-Filtered"] = "yes"', bodyFilter: 'ngx.arg[1] = string.upper(ngx.arg[1])' }]),
+  cap('the child log phase', 'ngx.location.capture("/sub")\nngx.say(tostring(ngx.shared.d:get("child_logged")))', [{ match: '/sub', content: 'ngx.print("c")', log: 'ngx.shared.d:set("child_logged", "yes")' }], [{}, {}], { case: { sharedDicts: { d: '1m' } } }),
+  cap('an internal location', 'local res = ngx.location.capture("/internal")\nngx.say(res.status, " ", res.body)', [{ match: '/internal', internal: true, content: 'ngx.print("reached")' }]),
+  cap('a named location', 'local ok, res = pcall(ngx.location.capture, "@named")\nngx.say(ok, " ", type(res), " ", type(res) == "table" and res.status or res)', [{ match: '@named', content: 'ngx.say("named")' }]),
+  cap('capture_multi', 'local a, b, c = ngx.location.capture_multi({ { "/sub/a" }, { "/sub/b", { args = "x=1" } }, { "/missing" } })\nngx.say(a.status, " ", a.body, b.status, " ", b.body, c.status)', [ECHO]),
+  cap('capture_multi with an empty list', 'local ok, err = pcall(ngx.location.capture_multi, {})\nngx.say(ok, " ", tostring(err))', [ECHO]),
+  cap('nested captures', 'local res = ngx.location.capture("/sub/outer")\nngx.print(res.body)', [{ match: '/sub/outer', content: 'local res = ngx.location.capture("/sub/inner")\nngx.print("outer(", res.body, ")")' }, { match: '/sub/inner', content: 'ngx.print("inner")' }]),
+  cap('a large child body', 'local res = ngx.location.capture("/sub")\nngx.say(#res.body, " ", res.truncated)', [{ match: '/sub', content: 'ngx.print(string.rep("z", 100000))' }]),
+  cap('the child uri is percent-decoded', 'local res = ngx.location.capture("/sub%20x")\nngx.print(res.body)', [ECHO]),
+  locs('capture: in header_filter is refused', [{ match: '/', content: 'ngx.say("x")', headerFilter: 'local ok, err = pcall(ngx.location.capture, "/sub")\nngx.log(ngx.ERR, "capture: ", err)' }, ECHO], [{}], { log: true }),
+  cap('from rewrite', 'ngx.say(ngx.ctx.r)', [ECHO], [{}], { parent: { rewrite: 'ngx.ctx.r = ngx.location.capture("/sub").body' } }),
+];

@@ -1,0 +1,111 @@
+// ngx.var: built-in variables, captures, declared variables, writing.
+import { at, content, locs } from '../case-helpers.mjs';
+
+/** A case printing `ngx.var.<name>` (as the value and its type) for the given requests. */
+const v = (name, requests = [{}], extra = {}) =>
+  content(`var: ${name}${extra.suffix ?? ''}`, `local v = ngx.var.${name}\nngx.say(type(v), " ", v)`, requests, extra.log ? { log: true } : {});
+
+const logVar = (name, expr, requests = [{}]) =>
+  locs(`var: ${name} in log`, [
+    { match: '/', content: 'ngx.say("hello")', log: `ngx.shared.d:set("v", ${expr})` },
+    { match: '= /check', content: 'ngx.say(ngx.shared.d:get("v"))' },
+  ], [...requests, { path: '/check' }], { sharedDicts: { d: '1m' } });
+
+export default [
+  v('uri', [{ path: '/a/b?x=1' }]),
+  v('uri', [{ path: '/a%20b/%41' }], { suffix: ' percent-decoded' }),
+  v('uri', [{ path: '/a//b/./c/../d' }], { suffix: ' normalized' }),
+  v('document_uri', [{ path: '/doc?x=1' }]),
+  v('request_uri', [{ path: '/a%20b/c?x=1&y=%41' }]),
+  v('args', [{ path: '/?a=1&b=2' }]),
+  v('args', [{ path: '/' }], { suffix: ' without a query' }),
+  v('args', [{ path: '/?' }], { suffix: ' with an empty query' }),
+  v('query_string', [{ path: '/?q=1' }]),
+  v('is_args', [{ path: '/?q=1' }, { path: '/' }]),
+  v('arg_a', [{ path: '/?a=1&a=2' }], { suffix: ' repeated' }),
+  v('arg_a', [{ path: '/?a=x%20y+z' }], { suffix: ' raw' }),
+  v('arg_a', [{ path: '/?b=1' }], { suffix: ' missing' }),
+  v('arg_a', [{ path: '/?a' }], { suffix: ' without =' }),
+  v('arg_a', [{ path: '/?a=' }], { suffix: ' empty' }),
+  v('arg_foo', [{ path: '/?FOO=up' }], { suffix: ' case-insensitive' }),
+  v('arg_a_b', [{ path: '/?a_b=1&a-b=2' }]),
+  v('http_user_agent', [{ headers: { 'User-Agent': 'raw/1.0' } }]),
+  v('http_x_custom_header', [{ headers: { 'X-Custom-Header': 'v1' } }]),
+  v('http_x_rep', [{ headers: [['X-Rep', 'one'], ['X-Rep', 'two']] }], { suffix: ' repeated' }),
+  v('http_cookie', [{ headers: [['Cookie', 'a=1'], ['Cookie', 'b=2']] }], { suffix: ' two Cookie headers' }),
+  v('http_x_forwarded_for', [{ headers: [['X-Forwarded-For', '1.1.1.1'], ['X-Forwarded-For', '2.2.2.2']] }], { suffix: ' repeated' }),
+  v('http_missing'),
+  v('http_host'),
+  v('cookie_a', [{ headers: { Cookie: 'a=1; b=2' } }]),
+  v('cookie_b', [{ headers: { Cookie: 'a=1;b=two words' } }], { suffix: ' second' }),
+  v('cookie_c', [{ headers: { Cookie: 'a=1' } }], { suffix: ' missing' }),
+  v('request_method', [{ method: 'POST', body: '' }, { method: 'DELETE' }]),
+  v('host'),
+  v('host', [{ headers: { Host: 'Example.COM:8080' } }], { suffix: ' lower-cased without port' }),
+  v('host', [{ raw: 'GET / HTTP/1.0\r\n\r\n' }], { suffix: ' without a Host header' }),
+  v('server_name'),
+  v('scheme'),
+  v('https'),
+  v('server_addr'),
+  v('remote_addr'),
+  v('server_protocol', [{}, { http: '1.0' }]),
+  v('request', [{ path: '/r?x=1' }]),
+  v('request_length', [{ path: '/len', headers: { 'X-Pad': 'abc' } }]),
+  v('content_length', [{ method: 'POST', body: 'hello' }]),
+  v('content_length', [{}], { suffix: ' without a body' }),
+  v('content_type', [{ method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'a=1' }]),
+  v('content_type', [{}], { suffix: ' without one' }),
+  v('remote_user', [{ headers: { Authorization: 'Basic dXNlcjpwYXNz' } }]),
+  v('nginx_version'),
+  v('no_such_variable'),
+  v('upstream_addr'),
+  v('binary_remote_addr', [{}], { suffix: ' (a 4-byte string)' }),
+  content('var: server_port and remote_port are digits', 'ngx.say(ngx.var.server_port:match("^%d+$") ~= nil, " ", ngx.var.remote_port:match("^%d+$") ~= nil)'),
+  content('var: msec and time_local look right', 'ngx.say(ngx.var.msec:match("^%d+%.%d%d%d$") ~= nil, " ", ngx.var.time_local:match("^%d%d/%a%a%a/%d%d%d%d:%d%d:%d%d:%d%d [+-]%d%d%d%d$") ~= nil)'),
+  content('var: request_body after read_body', 'ngx.req.read_body()\nngx.say(ngx.var.request_body)', [{ method: 'POST', body: 'the body' }]),
+  content('var: request_body before read_body', 'ngx.say(ngx.var.request_body)', [{ method: 'POST', body: 'the body' }]),
+  content('var: request_body without a body', 'ngx.req.read_body()\nngx.say(ngx.var.request_body)'),
+  content('var: a variable read twice gives the same', 'ngx.say(ngx.var.uri == ngx.var.uri, " ", ngx.var.args)', [{ path: '/?x=1' }]),
+
+  // in header_filter and log
+  at('var: sent_http_content_type in header_filter', { content: 'ngx.header.content_type = "text/csv"\nngx.say("x")', headerFilter: 'ngx.header["X-Sent"] = ngx.var.sent_http_content_type' }),
+  at('var: sent_http_x_custom in header_filter', { content: 'ngx.header["X-Custom"] = "c"\nngx.say("x")', headerFilter: 'ngx.header["X-Sent"] = ngx.var.sent_http_x_custom' }),
+  logVar('status', 'ngx.var.status'),
+  logVar('body_bytes_sent', 'ngx.var.body_bytes_sent'),
+  logVar('bytes_sent is digits', 'ngx.var.bytes_sent:match("^%d+$") ~= nil'),
+  logVar('request_time has 3 decimals', 'ngx.var.request_time:match("^%d+%.%d%d%d$") ~= nil'),
+  logVar('uri', 'ngx.var.uri', [{ path: '/logged' }]),
+  logVar('sent_http_content_type', 'ngx.var.sent_http_content_type'),
+
+  // regex captures
+  locs('var: ngx.var[0] and ngx.var[1] in a regex location', [{ match: '~ ^/item/(\\d+)/(\\w+)$', content: 'ngx.say(tostring(ngx.var[0]), " ", ngx.var[1], " ", ngx.var[2], " ", tostring(ngx.var[3]))' }], [{ path: '/item/42/abc' }]),
+  locs('var: named captures in a regex location', [{ match: '~ ^/user/(?<id>\\d+)$', content: 'ngx.say(ngx.var.id, " ", ngx.var[1])' }], [{ path: '/user/7' }]),
+  locs('var: ngx.var[1] in a prefix location', [{ match: '/', content: 'ngx.say(tostring(ngx.var[1]))' }], [{ path: '/x' }]),
+  locs('var: ngx.var[1] of an optional group that did not match', [{ match: '~ ^/opt(/(\\d+))?$', content: 'ngx.say("[", tostring(ngx.var[1]), "] [", tostring(ngx.var[2]), "]")' }], [{ path: '/opt' }]),
+  locs('var: captures of a case-insensitive regex', [{ match: '~* ^/CASE/(\\w+)', content: 'ngx.say(ngx.var[1])' }], [{ path: '/case/Word' }]),
+
+  // declared variables (set $x)
+  at('var: a declared variable', { vars: { greeting: 'hello' }, content: 'ngx.say(ngx.var.greeting)' }),
+  at('var: vars interpolate other variables', { vars: { a: 'x', b: '$a-y', c: '$arg_name!' }, content: 'ngx.say(ngx.var.b, " ", ngx.var.c)' }, [{ path: '/?name=bob' }]),
+  at('var: an empty declared variable', { vars: { empty: '' }, content: 'ngx.say(type(ngx.var.empty), " [", ngx.var.empty, "]")' }),
+  at('var: write a declared variable', { vars: { x: '1' }, content: 'ngx.var.x = "changed"\nngx.say(ngx.var.x)' }),
+  at('var: write a number to a declared variable', { vars: { x: '1' }, content: 'ngx.var.x = 56\nngx.say(type(ngx.var.x), " ", ngx.var.x)' }),
+  at('var: write nil to a declared variable', { vars: { x: '1' }, content: 'ngx.var.x = nil\nngx.say(type(ngx.var.x), " [", tostring(ngx.var.x), "]")' }),
+  at('var: a declared variable set in rewrite, read in content', { vars: { x: '' }, rewrite: 'ngx.var.x = "from rewrite"', content: 'ngx.say(ngx.var.x)' }),
+  at('var: a declared variable set in content, read in log', { vars: { x: '' }, content: 'ngx.var.x = "from content"\nngx.say("ok")', log: 'ngx.shared.d:set("x", ngx.var.x)' }, [{}], { sharedDicts: { d: '1m' } }),
+  locs('var: a variable declared in another location', [{ match: '/a', vars: { only_a: 'a' }, content: 'ngx.say("a")' }, { match: '/b', content: 'ngx.say(tostring(ngx.var.only_a))' }], [{ path: '/b' }]),
+  locs('var: write a variable declared in another location', [{ match: '/a', vars: { only_a: 'a' }, content: 'ngx.say("a")' }, { match: '/b', content: 'ngx.var.only_a = "set in b"\nngx.say(ngx.var.only_a)' }], [{ path: '/b' }], { log: true }),
+  locs('var: a declared variable survives exec', [{ match: '/a', vars: { x: '' }, content: 'ngx.var.x = "kept"\nngx.exec("/b")' }, { match: '/b', content: 'ngx.say(tostring(ngx.var.x))' }], [{ path: '/a' }]),
+  locs('var: the target location vars after exec', [{ match: '/a', vars: { x: 'from a' }, content: 'ngx.exec("/b")' }, { match: '/b', vars: { x: 'from b' }, content: 'ngx.say(ngx.var.x)' }], [{ path: '/a' }]),
+
+  // writing built-ins
+  content('var: write args', 'ngx.var.args = "x=2&y=3"\nngx.say(ngx.var.args, " ", ngx.var.arg_x, " ", ngx.var.query_string)', [{ path: '/?x=1' }]),
+  content('var: write query_string = 56', 'ngx.var.query_string = 56\nngx.say(ngx.var.query_string)', [{ path: '/?x=1' }], { log: true }),
+  content('var: write uri is refused', 'ngx.var.uri = "/other"\nngx.say(ngx.var.uri)', [{}], { log: true }),
+  content('var: write request_uri is refused', 'local ok, err = pcall(function() ngx.var.request_uri = "/x" end)\nngx.say(ok, " ", err)'),
+  content('var: write an undeclared variable is refused', 'local ok, err = pcall(function() ngx.var.nope = "x" end)\nngx.say(ok, " ", err)'),
+  content('var: write remote_addr is refused', 'local ok, err = pcall(function() ngx.var.remote_addr = "1.2.3.4" end)\nngx.say(ok, " ", err)'),
+  content('var: write limit_rate', 'ngx.var.limit_rate = 100000\nngx.say(ngx.var.limit_rate)'),
+  content('var: write a table is refused', 'local ok, err = pcall(function() ngx.var.args = {} end)\nngx.say(ok, " ", err)'),
+  content('var: read with a number key out of a regex', 'ngx.say(tostring(ngx.var[1]), " ", tostring(ngx.var[0]))'),
+];
