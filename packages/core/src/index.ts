@@ -67,6 +67,9 @@ export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHa
 export { formatLogLine, stderrLogger, type Logger, type LogEntry } from './log.js';
 export type { EngineEvents, RequestInfo, RequestEndInfo, PhaseInfo, HandlerErrorInfo, UpstreamHealthInfo } from './events.js';
 export { systemClock, type Clock } from './clock.js';
-export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './text/args.js';
+export { argsRecord, decodeArgs, encodeArgPairs, encodeArgs, parseArgs, type Args, type ArgsCount, type ArgsInput, type ArgValue, type ParsedArgs } from './text/args.js';
+export { escapeUri, unescapeUri, ESCAPE_ARGS, ESCAPE_URI, ESCAPE_URI_COMPONENT } from './text/escape.js';
+export { asText, fromBytes, toBytes, type ByteString } from './text/bytes.js';
+export { formatNumber } from './text/number.js';
 export { defaultPage, reasonPhrase } from './text/status.js';
 export * from './shared-dict/index.js';

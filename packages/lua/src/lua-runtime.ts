@@ -23,7 +23,7 @@ import { installLocation } from './ngx/location.js';
 import { installLog } from './ngx/log.js';
 import { installOutput } from './ngx/output.js';
 import { installReq } from './ngx/req.js';
-import { EXIT_SIGNAL, PAIRS_TO_TABLE_LUA, type RequestInstall } from './ngx/request.js';
+import { EXIT_SIGNAL, type RequestInstall } from './ngx/request.js';
 import { installBalancer } from './ngx/balancer.js';
 import { installShared } from './ngx/shared.js';
 import { installSsl } from './ngx/ssl.js';
@@ -105,13 +105,11 @@ export class LuaRuntime implements ScriptRuntime {
     const vm = await LuaVm.create(vmOptions);
     this.#vm = vm;
     const base = createInstall(vm, context.clock);
-    const [pairsToTable] = vm.run(PAIRS_TO_TABLE_LUA, 'ngx.pairs');
     const ctxTables = installCtxTables(vm);
     this.#ctx = ctxTables;
     const install: RequestInstall = {
       ...base,
       prefix: this.#prefix,
-      pairsToTable: pairsToTable as LuaRef,
       request: (call) => this.#current ?? call.raiseError('no request found'),
       maybeRequest: () => this.#current,
       ctxTable: (call, ngx) => ctxTables.push(call, ngx),

@@ -1,6 +1,6 @@
 // Response headers: case-insensitive names, multi-values, and OpenResty's `ngx.header.x_y` spelling.
 
-import { formatNumber } from '../text/format.js';
+import { formatNumber } from '../text/number.js';
 import type { HeaderValue } from '../ngx/types.js';
 
 interface Entry {

@@ -1,7 +1,7 @@
 // The per-request `ngx` object TypeScript handlers receive; every call checks the phase table.
 
 import { API_RULES, checkApi, type ApiName } from '../phases/api-rules.js';
-import { decodeArgs, encodeArgs, type Args, type ArgsInput } from '../text/args.js';
+import { argsRecord, encodeArgs, parseArgs, type Args, type ArgsInput } from '../text/args.js';
 import { LOG_LEVEL_NAMES, METHOD_BY_CODE, NGX_CONSTANTS, type NgxConstants } from './constants.js';
 import { ApiDisabledError, BadArgumentError, BodyNotReadError, HeadersSentError } from '../errors.js';
 import { BodyTooLargeError } from '../http/exchange.js';
@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatNumber, pushPrintable } from '../text/format.js';
+import { pushPrintable } from '../text/format.js';
+import { formatNumber } from '../text/number.js';
 import { flushOutput, sendEof, sendHeaders } from '../phases/respond.js';
 import { wireHeaderName, wireHeaderValue } from '../http/headers.js';
 import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxBalancer, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './types.js';
@@ -398,7 +399,7 @@ class Req implements NgxReq {
 
   getUriArgs(max = 100): Args {
     checkApi('ngx.req.get_uri_args', this.#s.phase);
-    return decodeArgs(this.#s.args, max)[0];
+    return argsRecord(parseArgs(this.#s.args, max, 'entries').pairs);
   }
 
   setUriArgs(args: string | ArgsInput): void {
@@ -450,7 +451,7 @@ class Req implements NgxReq {
     const s = this.#s;
     checkApi('ngx.req.get_post_args', s.phase);
     if (!s.bodyRead) throw new BodyNotReadError();
-    return decodeArgs(this.getBodyData() ?? '', max)[0];
+    return argsRecord(parseArgs(s.body ?? '', max, 'entries').pairs);
   }
 
   getBodyBuffer(): Uint8Array | undefined {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatNumber, joinChunks, pushPrintable } from './format.js';
+import { joinChunks, pushPrintable } from './format.js';
+import { formatNumber } from './number.js';
 import type { Chunk } from '../ngx/types.js';
 
 describe('formatNumber (Lua %.14g)', () => {

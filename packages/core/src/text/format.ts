@@ -2,20 +2,7 @@
 
 import { BadArgumentError } from '../errors.js';
 import type { Chunk, Printable } from '../ngx/types.js';
-
-/** Lua's `%.14g`: integers print bare, floats with 14 significant digits. */
-export function formatNumber(n: number): string {
-  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
-  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'nan' : n > 0 ? 'inf' : '-inf';
-  const exp = Math.floor(Math.log10(Math.abs(n)));
-  if (exp < -4 || exp >= 14) {
-    const [mant, e] = n.toExponential(13).split('e') as [string, string];
-    const trimmed = mant.replace(/\.?0+$/, '');
-    const ev = Number(e);
-    return `${trimmed}e${ev < 0 ? '-' : '+'}${String(Math.abs(ev)).padStart(2, '0')}`;
-  }
-  return String(Number(n.toPrecision(14)));
-}
+import { formatNumber } from './number.js';
 
 /**
  * Appends `values` to `out` as chunks. `fn` names the API for error messages

@@ -16,6 +16,8 @@ export interface NgxInstall {
   readonly clock: Clock;
   /** `null` as Lua sees it: the `ngx.null` light userdata (a LuaRef to it). */
   readonly nullValue: LuaRef;
+  /** Lua function: (k1, v1, k2, v2, ...) → table, repeated keys collected into arrays. */
+  readonly pairsToTable: LuaRef;
   /** Sets `table[name]` to a Lua function that calls `fn`. Create functions once, at install time. */
   fn(table: LuaRef, name: string, fn: LuaFunction): void;
 }
@@ -29,14 +31,31 @@ export function createInstall(vm: LuaVm, clock: Clock): NgxInstall {
   const preload = vm.newTable();
   const nullValue = vm.nullUserdata();
   vm.setField(ngx, 'null', nullValue);
+  const [pairsToTable] = vm.run(PAIRS_TO_TABLE_LUA, 'ngx.pairs');
   return {
     vm,
     ngx,
     preload,
     clock,
     nullValue,
+    pairsToTable: pairsToTable as LuaRef,
     fn(table, name, f) {
       vm.setField(table, name, vm.createFunction(f, name));
     },
   };
 }
+
+/** Lua source of pairsToTable. */
+const PAIRS_TO_TABLE_LUA = String.raw`
+local select, type = select, type
+return function(...)
+  local t, n = {}, select("#", ...)
+  for i = 1, n, 2 do
+    local k, v = select(i, ...)
+    local prev = t[k]
+    if prev == nil then t[k] = v
+    elseif type(prev) == "table" then prev[#prev + 1] = v
+    else t[k] = { prev, v } end
+  end
+  return t
+end`;

@@ -1,8 +1,10 @@
 // ngx.req.*: method, headers, URI and args, body.
 
-import type { ArgsInput } from '@phasekit/core';
+import { asText, checkRequestApi, encodeArgPairs, formatNumber, parseArgs } from '@phasekit/core';
 import type { LuaCall } from '../vm/index.js';
-import { guard, okOrMessage, pushPairs, type RequestInstall } from './request.js';
+import { guard, okOrMessage, pushArgs, pushPairs, type RequestInstall } from './request.js';
+
+const EMPTY = new Uint8Array(0);
 
 const REQ_LUA = String.raw`
 local ngx, to_table, fns = ...
@@ -25,11 +27,11 @@ function req.get_headers(max, raw)
   if not raw then setmetatable(t, header_mt) end
   return t
 end
-function req.get_uri_args(max) return to_table(fns.get_uri_args(max or 100)) end
+function req.get_uri_args(max) return fns.get_uri_args(max or 100) end
 function req.get_post_args(max)
   local ok, err = fns.post_args_ok()
   if not ok then error(err, 2) end
-  return to_table(fns.get_post_args(max or 100))
+  return fns.get_post_args(max or 100)
 end
 
 -- Tables cross to JS as key, value pairs (arrays as repeated keys).
@@ -80,7 +82,8 @@ export function installReq(ctx: RequestInstall): void {
   });
   ctx.fn(fns, 'get_uri_args', (call) => {
     const r = ctx.request(call);
-    return pushPairs(call, guard(call, () => r.req.getUriArgs(call.number(1) ?? 100)));
+    guard(call, () => checkRequestApi(r, 'ngx.req.get_uri_args'));
+    return pushArgs(call, parseArgs((r.var.args as string | undefined) ?? '', call.number(1) ?? 100, 'entries'));
   });
   ctx.fn(fns, 'post_args_ok', (call) => {
     const r = ctx.request(call);
@@ -88,7 +91,13 @@ export function installReq(ctx: RequestInstall): void {
   });
   ctx.fn(fns, 'get_post_args', (call) => {
     const r = ctx.request(call);
-    return pushPairs(call, guard(call, () => r.req.getPostArgs(call.number(1) ?? 100)));
+    const file = r.req.getBodyFile();
+    if (file !== undefined) {
+      call.pushNil();
+      call.pushString('request body in temp file not supported');
+      return 2;
+    }
+    return pushArgs(call, parseArgs(r.req.getBodyBuffer() ?? '', call.number(1) ?? 100, 'entries'));
   });
   ctx.fn(fns, 'set_uri_args', (call) => {
     const r = ctx.request(call);
@@ -98,15 +107,13 @@ export function installReq(ctx: RequestInstall): void {
       guard(call, () => r.req.setUriArgs(s));
       return 0;
     }
-    const input: ArgsInput = {};
+    const pairs: [Uint8Array, Uint8Array | boolean][] = [];
     for (let i = 0; i < n; i += 2) {
-      const key = call.string(i + 2) ?? '';
       const value = call.value(i + 3);
-      const item = typeof value === 'boolean' || typeof value === 'number' ? value : String(value);
-      const prev = input[key];
-      input[key] = prev === undefined ? item : Array.isArray(prev) ? [...prev, item] : [prev as string, item];
+      pairs.push([call.bytes(i + 2) ?? EMPTY, typeof value === 'boolean' ? value : typeof value === 'number' ? Buffer.from(formatNumber(value)) : (call.bytes(i + 3) ?? EMPTY)]);
     }
-    guard(call, () => r.req.setUriArgs(input));
+    const query = asText(encodeArgPairs(pairs));
+    guard(call, () => r.req.setUriArgs(query));
     return 0;
   });
   ctx.fn(fns, 'set_header', (call) => {

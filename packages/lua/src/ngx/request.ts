@@ -1,6 +1,6 @@
 // What request-bound ngx modules get: the request whose Lua code is running, and the exit signal.
 
-import type { Ngx } from '@phasekit/core';
+import type { Ngx, ParsedArgs } from '@phasekit/core';
 import { LuaRaise } from '../vm/call.js';
 import type { LuaCall, LuaRef, LuaValue } from '../vm/index.js';
 import type { NgxInstall } from './install.js';
@@ -17,8 +17,6 @@ export interface RequestInstall extends NgxInstall {
   ctxTable(call: LuaCall, ngx: Ngx): void;
   /** Replaces the running request's `ngx.ctx` table with argument `index` of the call. */
   setCtxTable(call: LuaCall, ngx: Ngx, index: number): void;
-  /** Lua function: (k1, v1, k2, v2, ...) → table, repeated keys collected into arrays. */
-  readonly pairsToTable: LuaRef;
   /** Where relative Lua paths are resolved (ngx.config.prefix()). */
   readonly prefix: string;
   /** Runs a Lua function as a handler for `ngx` (a timer callback): synchronously, or a promise if it waits. */
@@ -41,6 +39,14 @@ export function okOrMessage(call: LuaCall, fn: () => void): number {
   }
 }
 
+/** Pushes parsed query arguments as OpenResty returns them: the table, and "truncated" when max cut it short. */
+export function pushArgs(call: LuaCall, parsed: ParsedArgs): number {
+  call.pushPairsTable(parsed.pairs);
+  if (!parsed.truncated) return 1;
+  call.pushString('truncated');
+  return 2;
+}
+
 /** Pushes a record as alternating keys and values (arrays as repeated keys) for pairsToTable. */
 export function pushPairs(call: LuaCall, record: Readonly<Record<string, string | boolean | readonly (string | boolean)[]>>): number {
   let n = 0;
@@ -60,21 +66,6 @@ export function pushPairs(call: LuaCall, record: Readonly<Record<string, string 
   }
   return n;
 }
-
-/** Lua source of pairsToTable. */
-export const PAIRS_TO_TABLE_LUA = String.raw`
-local select, type = select, type
-return function(...)
-  local t, n = {}, select("#", ...)
-  for i = 1, n, 2 do
-    local k, v = select(i, ...)
-    local prev = t[k]
-    if prev == nil then t[k] = v
-    elseif type(prev) == "table" then prev[#prev + 1] = v
-    else t[k] = { prev, v } end
-  end
-  return t
-end`;
 
 /** Runs `fn`; a JS error (an API disabled here, a bad argument) becomes a Lua error at the caller's line. */
 export function guard<T>(call: LuaCall, fn: () => T): T {

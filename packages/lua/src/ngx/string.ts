@@ -2,28 +2,19 @@
 
 import { createHash, createHmac } from 'node:crypto';
 import * as zlib from 'node:zlib';
+import { encodeArgPairs, escapeUri, parseArgs, unescapeUri } from '@phasekit/core';
 import type { NgxInstall } from './install.js';
+import { pushArgs } from './request.js';
 
-/**
- * Which bytes ngx.escape_uri escapes for each type 0..6 (nginx's ngx_escape_uri tables as lua-nginx-module
- * 0.10.23 ships them, read off a real nginx): one bit per byte, byte 0 is the top bit of the first nibble.
- */
-const ESCAPE_BITMAPS = [
-  'ffffffff940000010000000000000001ffffffffffffffffffffffffffffffff', // 0 URI
-  'ffffffff941000010000000000000001ffffffffffffffffffffffffffffffff', // 1 ARGS
-  'ffffffffbe19003f8000001e8000001dffffffffffffffffffffffffffffffff', // 2 URI_COMPONENT
-  'ffffffffb50000000000000000000001ffffffffffffffffffffffffffffffff', // 3 HTML
-  'ffffffffa10000000000000000000001ffffffffffffffffffffffffffffffff', // 4 REFRESH
-  'ffffffff84000000000000000000000000000000000000000000000000000000', // 5 MEMCACHED
-  'ffffffff84000000000000000000000000000000000000000000000000000000', // 6 MAIL_AUTH
-];
+const EMPTY = new Uint8Array(0);
 
-// The URI and query-string functions are Lua (byte-exact, no crossing); hashing and base64 call JS once.
+// The URI and query-string functions bind to core's text layer (one byte-exact implementation for
+// TypeScript and Lua); Lua checks the arguments and flattens tables. Hashing and base64 call JS once.
 // Messages and levels follow resty.core (uri.lua, base64.lua, hash.lua) and, for the functions
 // lua-nginx-module still implements in C (encode_args, decode_args, hmac_sha1, quote_sql_str),
 // luaL_error/luaL_argerror, which put no "file:line:" in front.
 const STRING_LUA = String.raw`
-local ngx, bitmaps, js_b64enc, js_b64dec, js_digest, js_hmac, js_crc32 = ...
+local ngx, js_escape, js_unescape, js_decode_args, js_encode_args, js_b64enc, js_b64dec, js_digest, js_hmac, js_crc32 = ...
 local type, tostring, error, select, pairs, tonumber = type, tostring, error, select, pairs, tonumber
 local mtype, fmt, char, byte, gsub, concat = math.type, string.format, string.char, string.byte, string.gsub, table.concat
 
@@ -40,61 +31,16 @@ local function tostr(s)
   return tostring(s)
 end
 
-local ESC = {}
-for t = 0, 6 do
-  local map, hex = {}, bitmaps[t + 1]
-  for i = 0, 255 do
-    local nibble = tonumber(hex:sub(i // 4 + 1, i // 4 + 1), 16)
-    if (nibble >> (3 - i % 4)) & 1 == 1 then map[char(i)] = fmt("%%%02X", i) end
-  end
-  ESC[t] = map
-end
-local ESC_COMPONENT = ESC[2]
-
 function ngx.escape_uri(s, esc_type)
   s = tostr(s)
-  local map = ESC_COMPONENT
-  if esc_type ~= nil then
-    if type(esc_type) ~= "number" then error("\"type\" is not a number", 3) end
-    if esc_type < 0 or esc_type > 6 then error("\"type\" " .. num2s(esc_type) .. " out of range", 3) end
-    map = ESC[esc_type // 1]
-  end
-  return (gsub(s, ".", map))
-end
-
-local function unhex(h) return char(tonumber(h, 16)) end
-local function unescape(s)
-  return (gsub(gsub(s, "%+", " "), "%%(%x%x)", unhex))
+  if esc_type == nil then return js_escape(s, 2) end
+  if type(esc_type) ~= "number" then error("\"type\" is not a number", 3) end
+  if esc_type < 0 or esc_type > 6 then error("\"type\" " .. num2s(esc_type) .. " out of range", 3) end
+  return js_escape(s, esc_type // 1)
 end
 
 function ngx.unescape_uri(s)
-  return unescape(tostr(s))
-end
-
-local function add_arg(args, key, value)
-  local old = args[key]
-  if old == nil then args[key] = value
-  elseif type(old) == "table" then old[#old + 1] = value
-  else args[key] = { old, value } end
-end
-
--- ngx_http_lua_parse_args: every '&' counts towards max (empty pairs too), "truncated" when it is hit.
-local function parse_args(s, max)
-  local args, count, pos, len = {}, 0, 1, #s
-  while pos <= len do
-    local amp = s:find("&", pos, true)
-    local part = s:sub(pos, (amp or len + 1) - 1)
-    local eq = part:find("=", 1, true)
-    local key, value
-    if eq then key, value = unescape(part:sub(1, eq - 1)), unescape(part:sub(eq + 1))
-    else key, value = unescape(part), true end
-    if key ~= "" then add_arg(args, key, value) end
-    if not amp then break end
-    count = count + 1
-    if max > 0 and count == max then return args, "truncated" end
-    pos = amp + 1
-  end
-  return args
+  return js_unescape(tostr(s))
 end
 
 function ngx.decode_args(...)
@@ -111,11 +57,7 @@ function ngx.decode_args(...)
   local t = type(s)
   if t == "number" then s = num2s(s)
   elseif t ~= "string" then error("bad argument #1 to 'decode_args' (string expected, got " .. t .. ")", 0) end
-  return parse_args(s, max)
-end
-
-local function escape_arg(s)
-  return (gsub(s, ".", ESC_COMPONENT))
+  return js_decode_args(s, max)
 end
 
 function ngx.encode_args(...)
@@ -123,30 +65,23 @@ function ngx.encode_args(...)
   if n ~= 1 then error("expecting 1 argument but seen " .. n, 0) end
   local args = ...
   if type(args) ~= "table" then error("bad argument #1 to 'encode_args' (table expected, got " .. type(args) .. ")", 0) end
-  local out = {}
+  -- Keys and values cross as one flat list, in pairs() order (as lua_next walks the table).
+  local out, m = {}, 0
+  local function add(k, v, t)
+    if t == "string" or t == "boolean" then m = m + 2; out[m - 1] = k; out[m] = v
+    elseif t == "number" then m = m + 2; out[m - 1] = k; out[m] = num2s(v)
+    else error("attempt to use " .. t .. " as query arg value", 0) end
+  end
   for k, v in pairs(args) do
     if type(k) ~= "string" then error("attempt to use a non-string key in the \"args\" option table", 0) end
-    local key = escape_arg(k)
     local t = type(v)
-    if t == "string" then out[#out + 1] = key .. "=" .. escape_arg(v)
-    elseif t == "number" then out[#out + 1] = key .. "=" .. escape_arg(num2s(v))
-    elseif t == "boolean" then
-      if v then out[#out + 1] = key end
-    elseif t == "table" then
-      -- every value of the table, in pairs() order, as lua_next walks it
-      for _, item in pairs(v) do
-        local it = type(item)
-        if it == "boolean" then
-          if item then out[#out + 1] = key end
-        elseif it == "string" then out[#out + 1] = key .. "=" .. escape_arg(item)
-        elseif it == "number" then out[#out + 1] = key .. "=" .. escape_arg(num2s(item))
-        else error("attempt to use " .. it .. " as query arg value", 0) end
-      end
+    if t == "table" then
+      for _, item in pairs(v) do add(k, item, type(item)) end
     else
-      error("attempt to use " .. t .. " as query arg value", 0)
+      add(k, v, t)
     end
   end
-  return concat(out, "&")
+  return js_encode_args(table.unpack(out, 1, m))
 end
 
 function ngx.encode_base64(s, no_padding)
@@ -233,9 +168,25 @@ function crc32(data: Uint8Array): number {
 /** Installs the string, encoding and hashing functions into `ctx.ngx`. */
 export function installString(ctx: NgxInstall): void {
   const { vm } = ctx;
-  const bitmaps = vm.newTable();
-  ESCAPE_BITMAPS.forEach((hex, i) => vm.run('local t, i, v = ... t[i] = v', 'ngx.string', bitmaps, i + 1, hex));
   const fns = [
+    vm.createFunction((call) => {
+      call.pushValue(escapeUri(call.bytes(1) ?? EMPTY, call.number(2) ?? 2));
+      return 1;
+    }, 'escape_uri'),
+    vm.createFunction((call) => {
+      call.pushValue(unescapeUri(call.bytes(1) ?? EMPTY));
+      return 1;
+    }, 'unescape_uri'),
+    vm.createFunction((call) => pushArgs(call, parseArgs(call.bytes(1) ?? EMPTY, call.number(2) ?? 100, 'separators')), 'decode_args'),
+    vm.createFunction((call) => {
+      const pairs: [Uint8Array, Uint8Array | boolean][] = [];
+      for (let i = 1; i < call.argCount; i += 2) {
+        const v = call.value(i + 1);
+        pairs.push([call.bytes(i) ?? EMPTY, typeof v === 'boolean' ? v : (call.bytes(i + 1) ?? EMPTY)]);
+      }
+      call.pushValue(encodeArgPairs(pairs));
+      return 1;
+    }, 'encode_args'),
     vm.createFunction((call) => {
       const s = Buffer.from(call.bytes(1) ?? new Uint8Array()).toString('base64');
       call.pushString(call.boolean(2) ? s.replace(/=+$/, '') : s);
@@ -267,7 +218,6 @@ export function installString(ctx: NgxInstall): void {
       return 1;
     }, 'crc32'),
   ];
-  vm.run(STRING_LUA, 'ngx.string', ctx.ngx, bitmaps, ...fns);
+  vm.run(STRING_LUA, 'ngx.string', ctx.ngx, ...fns);
   for (const f of fns) f.release();
-  bitmaps.release();
 }

@@ -241,6 +241,43 @@ export class LuaCall {
   }
 
   /**
+   * Pushes a new table of `pairs` (keys in order): a key seen again collects its values into an
+   * array table, as OpenResty's get_uri_args / get_headers tables do. Built with raw API calls, so
+   * any number of pairs costs linear time and no Lua stack.
+   */
+  pushPairsTable(pairs: readonly (readonly [LuaValue, LuaValue])[]): void {
+    this.#grow();
+    const rt = this.#rt;
+    const m = rt.m;
+    const L = this.#L;
+    if (m._lua_checkstack(L, 8) === 0) throw new LuaRaise('stack overflow (too many results)', 1, 0);
+    m._lua_createtable(L, 0, pairs.length);
+    const t = m._lua_gettop(L);
+    for (const [k, v] of pairs) {
+      rt.pushValue(L, k);
+      m._lua_pushvalue(L, -1);
+      const prev = m._lua_rawget(L, t); // t ... k prev
+      if (prev === T_NIL) {
+        m._lua_settop(L, -2);
+        rt.pushValue(L, v);
+        m._lua_rawset(L, t);
+      } else if (prev === T_TABLE) {
+        const n = Number(m._lua_rawlen(L, -1) as number | bigint); // lua_Unsigned: a bigint from wasm
+        rt.pushValue(L, v);
+        m._lua_rawseti(L, -2, BigInt(n + 1));
+        m._lua_settop(L, -3);
+      } else {
+        m._lua_createtable(L, 2, 0); // k prev arr
+        m._lua_rotate(L, -2, 1); // k arr prev
+        m._lua_rawseti(L, -2, 1n); // k arr
+        rt.pushValue(L, v);
+        m._lua_rawseti(L, -2, 2n);
+        m._lua_rawset(L, t);
+      }
+    }
+  }
+
+  /**
    * Raises a Lua error with `message`, catchable by pcall. level 1 (default) prefixes the position of the
    * Lua code that called this function (`file:line: `), like luaL_error; level 0 adds nothing.
    */
