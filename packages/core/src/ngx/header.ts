@@ -1,0 +1,58 @@
+// ngx.header (response headers, as a proxy over the request's header store) and ngx.resp.get_headers.
+
+import { checkApi } from '../phases/api-rules.js';
+import { responseHeaders, type RequestState } from '../request/state.js';
+import { allow } from './check.js';
+import type { HeaderValue, Ngx, NgxResp } from './types.js';
+
+/** Past the header filter, header changes are logged and ignored, as OpenResty does. */
+function headerLocked(s: RequestState): boolean {
+  if (!s.headersSent || s.phase === 'headerFilter') return false;
+  s.engine.log('error', 'attempt to set ngx.header.HEADER after sending out response headers', s);
+  return true;
+}
+
+/** Proxy traps shared by every request's `ngx.header`; the target is the request state. */
+const HEADER_TRAPS: ProxyHandler<RequestState> = {
+  get(s, name) {
+    if (typeof name !== 'string') return undefined;
+    allow(s, 'ngx.header');
+    return s.headers?.get(name);
+  },
+  set(s, name, value) {
+    if (typeof name !== 'string') return false;
+    allow(s, 'ngx.header=');
+    if (headerLocked(s)) return true;
+    responseHeaders(s).set(name, value as HeaderValue | number | boolean | null | undefined);
+    return true;
+  },
+  deleteProperty(s, name) {
+    if (typeof name !== 'string') return false;
+    allow(s, 'ngx.header=');
+    if (!headerLocked(s)) s.headers?.delete(name);
+    return true;
+  },
+  has(s, name) {
+    return typeof name === 'string' && s.headers?.has(name) === true;
+  },
+  ownKeys(s) {
+    return Object.keys(s.headers?.toRecord(0) ?? {});
+  },
+  getOwnPropertyDescriptor(s, name) {
+    const v = typeof name === 'string' ? s.headers?.get(name) : undefined;
+    return v === undefined ? undefined : { value: v, enumerable: true, configurable: true, writable: true };
+  },
+};
+
+export function headerProxy(s: RequestState): Ngx['header'] {
+  return new Proxy(s, HEADER_TRAPS) as unknown as Ngx['header'];
+}
+
+export function respApi(s: RequestState): NgxResp {
+  return {
+    getHeaders(max = 100, raw = false) {
+      checkApi('ngx.resp.get_headers', s.phase);
+      return s.headers?.toRecord(max, raw) ?? {};
+    },
+  };
+}
