@@ -18,8 +18,30 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * An Error whose `instanceof` holds across two installed copies of a package (adapters construct
+ * core's errors): every instance carries a `Symbol.for` brand per class of its chain, and
+ * `instanceof` checks the brand, as undici's errors do.
+ */
+export class BrandedError extends Error {
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    for (let c: unknown = new.target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
+      Object.defineProperty(this, brandOf(c), { value: true });
+    }
+  }
+
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return typeof instance === 'object' && instance !== null && (instance as Record<symbol, unknown>)[brandOf(this)] === true;
+  }
+}
+
+function brandOf(c: { name: string }): symbol {
+  return Symbol.for(`phasekit.error.${c.name}`);
+}
+
 /** Base class: every error phasekit raises carries a stable `code`. */
-export class PhasekitError extends Error {
+export class PhasekitError extends BrandedError {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

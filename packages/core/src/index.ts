@@ -42,6 +42,7 @@ export {
 export { API_RULES, apiAllowed, checkApi, type ApiName } from './phases/api-rules.js';
 export {
   ERROR_CODES,
+  BrandedError,
   PhasekitError,
   ConfigError,
   ApiDisabledError,

@@ -4,9 +4,10 @@ import { ApiDisabledError, BadArgumentError } from '@phasekit/core';
 import type { Ngx } from '@phasekit/core';
 import type { ConverterEntry, FetchEntry, HaproxyRegistry } from './registry.js';
 import type { SampleResult, Txn } from './types.js';
+import { BrandedError } from '@phasekit/core';
 
 /** A parse or resolve failure; the engine reports it as a config error at the value's path. */
-export class SampleError extends Error {
+export class SampleError extends BrandedError {
   constructor(message: string) {
     super(message);
     this.name = 'SampleError';

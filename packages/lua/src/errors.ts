@@ -1,6 +1,7 @@
 // Error codes of @phasekit/lua: the VM bridge's, and the runtime's own; all listed in docs/reference/errors.md.
 
 import { LUA_VM_ERROR_CODES } from './vm/index.js';
+import { BrandedError } from '@phasekit/core';
 
 export const LUA_ERROR_CODES = {
   ...LUA_VM_ERROR_CODES,
@@ -14,7 +15,7 @@ export type LuaErrorCode = keyof typeof LUA_ERROR_CODES;
  * A Lua handler failed: `message` is Lua's (`content(location "/"):3: boom`), `traceback` the Lua
  * stack. Its `stack` is the traceback, so the engine's error log shows it, as OpenResty's does.
  */
-export class LuaHandlerError extends Error {
+export class LuaHandlerError extends BrandedError {
   readonly code: 'PHASEKIT_ERR_LUA_HANDLER' | 'PHASEKIT_ERR_LUA_CPU_LIMIT';
   readonly traceback: string;
   constructor(message: string, traceback: string, killed: boolean) {
@@ -26,7 +27,7 @@ export class LuaHandlerError extends Error {
   }
 }
 
-export class LuaFileError extends Error {
+export class LuaFileError extends BrandedError {
   readonly code = 'PHASEKIT_ERR_LUA_FILE';
   constructor(path: string, cause: unknown) {
     super(`cannot read Lua file "${path}": ${(cause as Error).message}`, { cause });

@@ -1,6 +1,6 @@
 // The contract between core and a server adapter: one request in, one response out.
 
-import type { HandlerError } from '../errors.js';
+import { BrandedError, type HandlerError } from '../errors.js';
 import type { LogEntry } from '../log.js';
 import type { Chunk, HeaderValue } from '../ngx/types.js';
 import { defaultPage } from '../text/status.js';
@@ -55,7 +55,7 @@ export interface HttpExchange {
 }
 
 /** Thrown by `readBody` when the body is over the limit (the engine answers 413). */
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends BrandedError {
   constructor(limit: number) {
     super(`client intended to send too large body: more than ${limit} bytes`);
     this.name = 'BodyTooLargeError';

@@ -1,5 +1,7 @@
 // Error classes of the Lua VM bridge; each carries a stable PHASEKIT_ERR_LUA_* code.
 
+import { BrandedError } from '@phasekit/core';
+
 export const LUA_VM_ERROR_CODES = {
   PHASEKIT_ERR_LUA_SYNTAX: 'a Lua chunk does not compile',
   PHASEKIT_ERR_LUA_RUNTIME: 'Lua code run synchronously (LuaVm.run) raised an error',
@@ -11,7 +13,7 @@ export const LUA_VM_ERROR_CODES = {
 
 export type LuaVmErrorCode = keyof typeof LUA_VM_ERROR_CODES;
 
-export class LuaVmError extends Error {
+export class LuaVmError extends BrandedError {
   readonly code: LuaVmErrorCode;
   constructor(code: LuaVmErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
