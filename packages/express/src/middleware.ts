@@ -23,7 +23,7 @@ export function phasekit(engine: Engine, options: PhasekitMiddlewareOptions = {}
   const toNext = (options.handlerErrors ?? 'next') === 'next';
 
   return function phasekitMiddleware(req: Request, res: Response, next: NextFunction): void {
-    // The exchange hears of handler errors (handlerFailed) and hands them to next().
+    // The exchange answers handler failures by handing them to next() (HttpExchange.answerFailure).
     const exchange = new ExpressExchange(req, res, toNext ? next : undefined);
     let handled: boolean;
     try {

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { BodyTooLargeError, type Chunk, type Engine, type LogEntry, type PhaseSession, type RouteConfig, type SessionAnswer } from '@phasekit/core';
 import { fastifyLogger } from './logger.js';
-import { NodeExchange } from '@phasekit/node-http';
+import { NodeExchange, parsedBody } from '@phasekit/node-http';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -76,10 +76,11 @@ class RouteExchange extends NodeExchange {
   }
 
   override readBody(limit: number): Promise<Uint8Array> {
-    const parsed = this.#request.body;
+    const request = this.#request;
     // Before Fastify parsed it (rewrite, in onRequest) the raw stream is still there to read.
-    if (parsed === undefined || parsed === null) return super.readBody(limit);
-    const bytes = typeof parsed === 'string' ? Buffer.from(parsed) : parsed instanceof Uint8Array ? parsed : Buffer.from(JSON.stringify(parsed));
+    if (request.body === undefined || request.body === null) return super.readBody(limit);
+    // Parsed: the rule every adapter follows (see parsedBody); nothing to give back reads as no body.
+    const bytes = parsedBody(request.headers['content-type'], request.body) ?? new Uint8Array(0);
     if (bytes.byteLength > limit) return Promise.reject(new BodyTooLargeError(limit));
     return Promise.resolve(bytes);
   }

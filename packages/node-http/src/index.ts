@@ -3,3 +3,4 @@
 export { createHandler, type NodeHandler, type NextFunction } from './handler.js';
 export { NodeExchange } from './exchange.js';
 export { createSNICallback, type SNICallback } from './sni.js';
+export { parsedBody } from './parsed-body.js';

@@ -48,10 +48,13 @@ export interface HttpExchange {
    */
   log?(entry: LogEntry): void;
   /**
-   * A handler of this request threw (the engine logs it and, before any output, answers 500).
-   * Hosts with error handling of their own (Express's error middleware) may take the answer over.
+   * A handler of this request failed before any output, and the engine is about to answer with
+   * nginx's 500 page. Return true to answer it yourself instead (Express hands it to its error
+   * middleware): the engine then sends nothing, and the log phase still runs. Without this
+   * method, or when it returns false, the engine answers. It is called once, after the error
+   * was logged; an error after output began closes the connection as nginx does, without asking.
    */
-  handlerFailed?(error: HandlerError): void;
+  answerFailure?(error: HandlerError): boolean;
 }
 
 /** Thrown by `readBody` when the body is over the limit (the engine answers 413). */

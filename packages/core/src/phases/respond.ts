@@ -22,6 +22,12 @@ export function respond(s: RequestState): Pending {
     abortResponse(s);
     return undefined;
   }
+  if (s.failed && decided.page && s.error !== undefined && s.exchange.answerFailure?.(s.error) === true) {
+    // The host answers the failure itself (Express's error middleware); the engine sends nothing.
+    s.headersSent = true;
+    s.eofSent = true;
+    return undefined;
+  }
   let body = decided.body;
   const loc = s.location;
   const buffer = loc.bodyFilterBuffer;

@@ -60,7 +60,7 @@ export function handlerFailed(s: RequestState, phase: Phase, err: unknown): void
   const wrapped = new HandlerError(phase, where, err);
   const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
   s.engine.log('error', `${wrapped.message}${stack}`, s, wrapped);
-  s.exchange.handlerFailed?.(wrapped);
+  s.error ??= wrapped;
   emit(s.engine, 'handler:error', { id: s.id, phase, location: s.location.name, error: err });
 }
 

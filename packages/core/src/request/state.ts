@@ -7,6 +7,7 @@ import type { BodyFilterArg, Chunk, Ngx } from '../ngx/types.js';
 import { PHASE_BIT, type Phase } from '../phases/facts.js';
 import { ResponseHeaders } from '../http/headers.js';
 import type { EngineCore } from '../engine/engine-core.js';
+import type { HandlerError } from '../errors.js';
 import type { ExtensionGeneration } from '../engine/extension.js';
 import type { ScriptRuntime } from '../engine/script-runtime.js';
 import type { LocationTable } from '../http/location.js';
@@ -167,8 +168,10 @@ export class RequestState {
   finished: Promise<void> | undefined;
   exitCode: number | undefined;
   exec: { uri: string; args: string | undefined; named: boolean; resetCtx: boolean } | undefined;
-  /** What the last handler threw, once logged. */
+  /** A handler failed (its error is logged). */
   failed = false;
+  /** The first handler failure, as logged (what the host may answer itself, see HttpExchange.answerFailure). */
+  error: HandlerError | undefined;
   redirects = 0;
 
   ctx: Record<string, unknown> | undefined;
