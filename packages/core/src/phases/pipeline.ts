@@ -3,7 +3,7 @@
 import { NoLocationError, RedirectCycleError } from '../errors.js';
 import { normalizeUri } from '../http/location.js';
 import { closeRequest } from '../request/lifecycle.js';
-import { REQUEST_KINDS, STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET, type RequestState } from '../request/state.js';
+import { STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET, type RequestState } from '../request/state.js';
 import { initVars, interpolate, writeVar } from '../request/vars.js';
 import { runProxy } from '../upstream/proxy.js';
 import { goesOn } from './decide.js';
@@ -86,8 +86,9 @@ export function runStep(s: RequestState): Pending {
     case STEP_RESPOND:
       return respond(s);
     case STEP_LOG:
+      if (loc.log === undefined) return undefined;
       s.endTime = s.engine.clock.now();
-      return loc.log && runHandler(s, 'log', loc.log);
+      return runHandler(s, 'log', loc.log);
     default:
       return undefined;
   }
@@ -95,7 +96,7 @@ export function runStep(s: RequestState): Pending {
 
 /** The step after `step` in the request's plan. */
 function next(s: RequestState, step: number): number {
-  return REQUEST_KINDS[s.kind].next[step] ?? STEP_DONE;
+  return s.next[step] as number;
 }
 
 /** Decides the next step from what the last handler did: fail, exec, exit, or go on; closes the request after its last step. */

@@ -38,7 +38,7 @@ export function openRequest(engine: EngineCore, gen: Generation, spec: OpenSpec)
   s.step = facts.first;
   if (kind !== 'detached') {
     initVars(s);
-    s.tracePhases = observed(engine, 'phase:start') || observed(engine, 'phase:end');
+    s.tracePhases = engine.events.listenerCount('phase:start') + engine.events.listenerCount('phase:end') > 0 || channels['phase:start'].hasSubscribers || channels['phase:end'].hasSubscribers;
   }
   if (facts.tracked) gen.requests.add(s);
   if (facts.events && observed(engine, 'request:start')) {

@@ -87,18 +87,19 @@ export type RequestKind = 'main' | 'subrequest' | 'route' | 'single' | 'detached
 export interface KindFacts {
   /** The step it starts at. */
   readonly first: number;
-  /** The step after each step (a step not listed goes to STEP_DONE). */
-  readonly next: Readonly<Record<number, number>>;
+  /** The step after each step, indexed by step (a step the plan does not hold goes to STEP_DONE). */
+  readonly next: readonly number[];
   /** request:start / request:end are emitted. */
   readonly events: boolean;
   /** Counted in its generation's requests (a reload or close waits for it). */
   readonly tracked: boolean;
 }
 
-const plan = (...steps: number[]) => ({
-  first: steps[0] ?? STEP_DONE,
-  next: Object.fromEntries(steps.map((step, i) => [step, steps[i + 1] ?? STEP_DONE])) as Readonly<Record<number, number>>,
-});
+const plan = (...steps: number[]) => {
+  const next = new Array<number>(STEP_DONE + 1).fill(STEP_DONE);
+  steps.forEach((step, i) => (next[step] = steps[i + 1] ?? STEP_DONE));
+  return { first: steps[0] ?? STEP_DONE, next };
+};
 
 export const REQUEST_KINDS: Readonly<Record<RequestKind, KindFacts>> = {
   main: { ...plan(STEP_SET, STEP_REWRITE, STEP_ACCESS, STEP_CONTENT, STEP_RESPOND, STEP_LOG), events: true, tracked: true },
@@ -124,6 +125,8 @@ export class RequestState {
   readonly ngx: Ngx;
   /** closeRequest ran: everything the request held is released. */
   closed = false;
+  /** The kind's plan: the step after each step (REQUEST_KINDS[kind].next). */
+  readonly next: readonly number[];
 
   method: string;
   /** The raw request target, `$request_uri`. */
@@ -216,6 +219,7 @@ export class RequestState {
     this.gen = gen;
     this.exchange = exchange;
     this.kind = kind;
+    this.next = REQUEST_KINDS[kind].next;
     this.id = id;
     this.start = engine.clock.now();
     this.method = exchange.method;
