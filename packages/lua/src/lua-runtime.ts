@@ -34,6 +34,8 @@ import { installString } from './ngx/string.js';
 import { installRe } from './ngx/re.js';
 import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
+import { installLualib } from './lualib.js';
+import { createNatives } from './compat/natives.js';
 import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
 
 export interface LuaRuntimeOptions {
@@ -131,6 +133,7 @@ export class LuaRuntime implements ScriptRuntime {
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
     installBalancer(install);
+    installLualib(install, createNatives(install, { prefix: this.#prefix, env: lua.env }));
     installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix, cacheFiles: this.#codeCache });
     this.#install = install;
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);

@@ -13,6 +13,12 @@ local type, error, load = type, error, sandbox.load
 local loaded = {}
 local package = { loaded = loaded, preload = preload }
 sandbox.package = package
+-- the standard libraries are loaded modules, as in LuaJIT: require "math" returns math
+for _, lib in ipairs({ "string", "table", "math", "utf8", "coroutine", "os", "debug", "io", "bit", "jit" }) do
+  if sandbox[lib] ~= nil then loaded[lib] = sandbox[lib] end
+end
+loaded._G = sandbox
+loaded.package = package
 function sandbox.require(name)
   if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2) end
   local m = loaded[name]

@@ -1,0 +1,105 @@
+// The JS side of the bundled Lua modules (src/lualib): what Lua cannot do itself.
+
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, sep } from 'node:path';
+import type { RequestInstall } from '../ngx/request.js';
+import type { LuaRef } from '../vm/index.js';
+import { installCryptoNatives } from './crypto.js';
+
+export interface NativeOptions {
+  /** lua.prefix (absolute): io reads files under it only. */
+  prefix: string;
+  /** lua.env: names os.getenv may read, or NAME=value. */
+  env: readonly string[] | undefined;
+}
+
+/** LuaJIT's names for the platform (jit.os, ffi.os). */
+const OS_NAMES: Record<string, string> = { linux: 'Linux', darwin: 'OSX', win32: 'Windows', freebsd: 'BSD', openbsd: 'BSD', netbsd: 'BSD' };
+const ARCH_NAMES: Record<string, string> = { x64: 'x64', arm64: 'arm64', ia32: 'x86', arm: 'arm', ppc64: 'ppc64', s390x: 's390x', mips: 'mips' };
+
+/** Builds the `native` table handed to every bundled module. */
+export function createNatives(ctx: RequestInstall, options: NativeOptions): LuaRef {
+  const { vm } = ctx;
+  const native = vm.newTable();
+  vm.setField(native, 'os', OS_NAMES[process.platform] ?? 'Other');
+  vm.setField(native, 'arch', ARCH_NAMES[process.arch] ?? process.arch);
+  ctx.fn(native, 'new_userdata', (call) => {
+    call.pushUserdata();
+    return 1;
+  });
+  installFileRead(ctx, native, options.prefix);
+  installGetenv(ctx, native, options.env ?? []);
+  installCryptoNatives(ctx, native);
+  return native;
+}
+
+function installFileRead(ctx: RequestInstall, native: LuaRef, prefix: string): void {
+  let root: string | undefined;
+  const rootOf = (): string => {
+    root ??= realpathSync(prefix);
+    return root;
+  };
+  // io.open(path): nil, "path: reason", errno as Lua's io gives it; paths outside lua.prefix (after
+  // resolving links) read as permission denied.
+  ctx.fn(native, 'read_file', (call) => {
+    const path = call.checkString(1);
+    const full = isAbsolute(path) ? path : join(prefix, path);
+    let real: string;
+    try {
+      real = realpathSync(full);
+    } catch (err) {
+      return fail(call, path, err);
+    }
+    const base = rootOf();
+    if (real !== base && !real.startsWith(base.endsWith(sep) ? base : base + sep)) {
+      call.pushNil();
+      call.pushString(`${path}: Permission denied (outside lua.prefix)`);
+      call.pushInteger(13);
+      return 3;
+    }
+    try {
+      call.pushBytes(readFileSync(real));
+      return 1;
+    } catch (err) {
+      return fail(call, path, err);
+    }
+  });
+}
+
+const ERRNO: Record<string, [number, string]> = {
+  ENOENT: [2, 'No such file or directory'],
+  EACCES: [13, 'Permission denied'],
+  EISDIR: [21, 'Is a directory'],
+  ENOTDIR: [20, 'Not a directory'],
+  ELOOP: [40, 'Too many levels of symbolic links'],
+};
+
+function fail(call: Parameters<Parameters<RequestInstall['fn']>[2]>[0], path: string, err: unknown): number {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const [errno, text] = ERRNO[code] ?? [5, 'Input/output error'];
+  call.pushNil();
+  call.pushString(`${path}: ${text}`);
+  call.pushInteger(errno);
+  return 3;
+}
+
+function installGetenv(ctx: RequestInstall, native: LuaRef, env: readonly string[]): void {
+  // nginx's env directive: "NAME" passes the variable through, "NAME=value" sets it.
+  const allowed = new Map<string, string | undefined>([['TZ', undefined]]); // nginx keeps TZ by default
+  for (const entry of env) {
+    const eq = entry.indexOf('=');
+    if (eq < 0) allowed.set(entry, undefined);
+    else allowed.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  ctx.fn(native, 'getenv', (call) => {
+    const name = call.checkString(1);
+    if (!allowed.has(name)) {
+      call.pushNil();
+      return 1;
+    }
+    const value = allowed.get(name) ?? process.env[name];
+    if (value === undefined) call.pushNil();
+    else call.pushString(value);
+    return 1;
+  });
+}
