@@ -194,6 +194,8 @@ const engineShape = {
     exitWorker: handlerSpecSchema.optional(),
     sslCertificate: handlerSpecSchema.optional(),
     defaultType: z.string().optional(),
+    /** nginx's server_name (its first name): what $server_name reads. */
+    serverName: z.string().optional(),
     errorLogLevel: z.enum(LOG_LEVELS).optional(),
     clientMaxBodySize: size.optional(),
     clientBodyBufferSize: size.optional(),

@@ -4,6 +4,7 @@ import { rawArg } from '../text/args.js';
 import { UnknownVariableError } from '../errors.js';
 import { headerKey } from '../http/headers.js';
 import type { RequestState, Template } from './state.js';
+import { serverVars } from './server-vars.js';
 
 type Getter = (s: RequestState) => string | undefined;
 
@@ -51,12 +52,12 @@ const BUILTIN: Record<string, Getter> = {
   bytes_sent: (s) => String(s.bytesSent),
   body_bytes_sent: (s) => String(s.bodyBytesSent),
   pid: () => String(process.pid),
-  request_length: (s) => requestHeader(s, 'content-length') ?? '0',
   upstream_addr: (s) => s.upstreamLog?.addr.join(', '),
   upstream_status: (s) => s.upstreamLog?.status.join(', '),
   upstream_response_time: (s) => s.upstreamLog?.responseTime.join(', '),
   upstream_connect_time: (s) => s.upstreamLog?.connectTime.join(', '),
   upstream_header_time: (s) => s.upstreamLog?.headerTime.join(', '),
+  ...serverVars(requestHeader),
 };
 
 /** Built-ins that ngx.var may assign, besides declared variables. */

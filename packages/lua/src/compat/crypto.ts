@@ -49,7 +49,7 @@ export function installCryptoNatives(ctx: RequestInstall, native: LuaRef): void 
     call.pushBytes(iv);
     return 2;
   });
-  // cipher(name, encrypt, key, iv, data, padding, tag?) -> out [, tag] | nil, err
+  // cipher(name, encrypt, key, iv, data, padding, tag?, aad?) -> out [, tag] | nil, err
   ctx.fn(native, 'cipher', (call) => {
     const name = call.checkString(1);
     const encrypt = call.boolean(2);
@@ -58,11 +58,13 @@ export function installCryptoNatives(ctx: RequestInstall, native: LuaRef): void 
     const data = call.checkBytes(5);
     const padding = call.boolean(6);
     const tag = call.isNil(7) ? undefined : call.checkBytes(7);
+    const aad = call.isNil(8) ? undefined : call.checkBytes(8);
     const gcm = name.endsWith('-gcm');
     try {
       if (encrypt) {
         const c = createCipheriv(name, key, iv);
         c.setAutoPadding(padding);
+        if (gcm && aad !== undefined) (c as CipherGCM).setAAD(aad);
         const out = Buffer.concat([c.update(data), c.final()]);
         call.pushBytes(out);
         if (gcm) {
@@ -74,6 +76,7 @@ export function installCryptoNatives(ctx: RequestInstall, native: LuaRef): void 
       const d = createDecipheriv(name, key, iv);
       d.setAutoPadding(padding);
       if (gcm && tag !== undefined) (d as DecipherGCM).setAuthTag(tag);
+      if (gcm && aad !== undefined) (d as DecipherGCM).setAAD(aad);
       call.pushBytes(Buffer.concat([d.update(data), d.final()]));
       return 1;
     } catch (err) {

@@ -11,7 +11,14 @@ export interface NativeOptions {
   prefix: string;
   /** lua.env: names os.getenv may read, or NAME=value. */
   env: readonly string[] | undefined;
+  /** The engine's errorLogLevel ("error" when not set). */
+  errorLogLevel: string | undefined;
+  /** Logs a message as given (ngx.errlog.raw_log), outside or inside a request. */
+  rawLog: (level: number, message: string) => void;
 }
+
+/** nginx's log levels as ngx.* numbers (ngx.ERR is 4). */
+const LEVEL_NUMBERS: Record<string, number> = { emerg: 1, alert: 2, crit: 3, error: 4, warn: 5, notice: 6, info: 7, debug: 8 };
 
 /** LuaJIT's names for the platform (jit.os, ffi.os). */
 const OS_NAMES: Record<string, string> = { linux: 'Linux', darwin: 'OSX', win32: 'Windows', freebsd: 'BSD', openbsd: 'BSD', netbsd: 'BSD' };
@@ -25,6 +32,33 @@ export function createNatives(ctx: RequestInstall, options: NativeOptions): LuaR
   vm.setField(native, 'arch', ARCH_NAMES[process.arch] ?? process.arch);
   ctx.fn(native, 'new_userdata', (call) => {
     call.pushUserdata();
+    return 1;
+  });
+  // resty.core.base.get_request(): a handle for the running request (a number), nil outside one
+  const ids = new WeakMap<object, number>();
+  let nextId = 1;
+  ctx.fn(native, 'get_request', (call) => {
+    const r = ctx.maybeRequest();
+    if (r === undefined) {
+      call.pushNil();
+      return 1;
+    }
+    let id = ids.get(r);
+    if (id === undefined) {
+      id = nextId++;
+      ids.set(r, id);
+    }
+    call.pushInteger(id);
+    return 1;
+  });
+  vm.setField(native, 'errlog_level', LEVEL_NUMBERS[options.errorLogLevel ?? 'error'] ?? 4);
+  vm.setField(native, 'master_pid', process.ppid);
+  ctx.fn(native, 'raw_log', (call) => {
+    options.rawLog(call.checkNumber(1), call.checkString(2));
+    return 0;
+  });
+  ctx.fn(native, 'monotonic_msec', (call) => {
+    call.pushInteger(Number(process.hrtime.bigint() / 1000000n));
     return 1;
   });
   installFileRead(ctx, native, options.prefix);

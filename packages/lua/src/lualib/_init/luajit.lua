@@ -6,6 +6,7 @@ local type, next, pairs, rawget, rawset, error, select, tostring, setmetatable, 
 local floor, huge, mtype, fmt = math.floor, math.huge, math.type, string.format
 
 local table, math = S.table, S.math
+local lua_tostring = tostring
 
 -- table.new(narr, nrec): a table; Lua 5.4 cannot preallocate from Lua, the sizes are hints only.
 local function checktab(t, fname)
@@ -116,9 +117,24 @@ end
 
 S.bit = preload.bit("bit")
 
+-- tonumber(v, 10) takes any value as LuaJIT does (nil when it is not a number or a numeric
+-- string); other bases want a string (or a number, read as its text).
+local lua_tonumber = tonumber
+function S.tonumber(v, base)
+  if base == nil or base == 10 then
+    if base == nil or type(v) == "string" then return lua_tonumber(v) end
+    if type(v) == "number" then return v end
+    return nil
+  end
+  if type(v) == "number" then v = lua_tostring(v) end
+  if type(v) ~= "string" then
+    error("bad argument #1 to 'tonumber' (string expected, got " .. (v == nil and "nil" or type(v)) .. ")", 2)
+  end
+  return lua_tonumber(v, base)
+end
+
 -- tostring formats floats as LuaJIT does (tostring(10 / 2) is "5", not "5.0"); the .. operator
 -- and string.format("%s") keep Lua 5.4's form.
-local lua_tostring = tostring
 function S.tostring(v)
   if mtype(v) == "float" then return fmt("%.14g", v) end
   return lua_tostring(v)
