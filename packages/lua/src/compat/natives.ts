@@ -70,7 +70,13 @@ export function createNatives(ctx: RequestInstall, options: NativeOptions): LuaR
 function installFileRead(ctx: RequestInstall, native: LuaRef, prefix: string): void {
   let root: string | undefined;
   const rootOf = (): string => {
-    root ??= realpathSync(prefix);
+    if (root === undefined) {
+      try {
+        root = realpathSync(prefix);
+      } catch {
+        root = prefix;
+      }
+    }
     return root;
   };
   // io.open(path): nil, "path: reason", errno as Lua's io gives it; paths outside lua.prefix (after
