@@ -59,7 +59,6 @@ export function binaryAddress(addr: string): string | undefined {
   return String.fromCharCode(...bytes);
 }
 
-const requestIds = new WeakMap<RequestState, string>();
 
 /** The user name of a Basic Authorization header ($remote_user). */
 function remoteUser(header: string | undefined): string | undefined {
@@ -71,19 +70,18 @@ function remoteUser(header: string | undefined): string | undefined {
   return colon < 0 ? undefined : decoded.slice(0, colon);
 }
 
-/** Bytes of the request line, the header lines and the body, as nginx counts $request_length. */
+/** Bytes of the request line, the header lines and the body read so far, as nginx counts $request_length. */
 function requestLength(s: RequestState): number {
   const ex = s.exchange;
   let n = `${ex.method} ${s.requestUri} HTTP/${ex.httpVersion}\r\n`.length + 2;
   const raw = ex.rawHeaders;
-  let contentLength = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     n += Buffer.byteLength(name) + 2 + Buffer.byteLength(value) + 2;
-    if (name.toLowerCase() === 'content-length') contentLength = Number(value) || 0;
   }
-  return n + (s.body?.byteLength ?? contentLength);
+  // the body counts once it has been read
+  return n + (s.body?.byteLength ?? 0);
 }
 
 export function serverVars(requestHeader: (s: RequestState, name: string) => string | undefined): Record<string, Getter> {
@@ -93,14 +91,8 @@ export function serverVars(requestHeader: (s: RequestState, name: string) => str
     hostname: () => hostname(),
     time_local: (s) => timeLocal(s.engine.clock.now()),
     time_iso8601: (s) => timeIso8601(s.engine.clock.now()),
-    request_id: (s) => {
-      let id = requestIds.get(s);
-      if (id === undefined) {
-        id = randomBytes(16).toString('hex');
-        requestIds.set(s, id);
-      }
-      return id;
-    },
+    // nginx 1.22 makes a new one at every read
+    request_id: () => randomBytes(16).toString('hex'),
     // phasekit has no connection counts of its own: the requests in flight stand for the
     // connections (active = writing = those requests, none reading or waiting)
     connections_active: (s) => String(Math.max(1, s.gen.requests.size)),

@@ -40,7 +40,8 @@ const BUILTIN: Record<string, Getter> = {
   server_port: (s) => String(s.exchange.localPort),
   host: (s) => {
     const h = requestHeader(s, 'host');
-    if (h === undefined || h === '') return s.exchange.localAddress;
+    // nginx falls back to the server_name (phasekit: the server address when serverName is not set)
+    if (h === undefined || h === '') return s.gen.serverName !== '' ? s.gen.serverName : s.exchange.localAddress;
     const end = h.startsWith('[') ? h.indexOf(']') + 1 : h.indexOf(':');
     return (end > 0 ? h.slice(0, end) : h).toLowerCase();
   },

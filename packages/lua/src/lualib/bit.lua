@@ -6,8 +6,13 @@ local floor, fmod, mtype, fmt = math.floor, math.fmod, math.type, string.format
 
 local TWO32 = 4294967296
 
-local function argerror(i, fname, v)
-  error("bad argument #" .. i .. " to '" .. fname .. "' (number expected, got " .. (v == nil and "no value" or type(v)) .. ")", 3)
+local getinfo = debug.getinfo
+
+-- named as the caller called the function ('?' through pcall), placed at the caller's line
+local function argerror(i, v)
+  local info = getinfo(3, "n")
+  local name = info and info.name or "?"
+  error("bad argument #" .. i .. " to '" .. name .. "' (number expected, got " .. (v == nil and "no value" or type(v)) .. ")", 4)
 end
 
 -- x (a number) as an integer in [0, 2^32)
@@ -15,7 +20,7 @@ local function u32(x, i, fname)
   if mtype(x) == "integer" then return x & 0xffffffff end
   if type(x) ~= "number" then
     local n = type(x) == "string" and tonumber(x) or nil
-    if n == nil then argerror(i, fname, x) end
+    if n == nil then argerror(i, x) end
     x = n
     if mtype(x) == "integer" then return x & 0xffffffff end
   end
@@ -78,21 +83,20 @@ function bit.bswap(x)
   return s32(((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24))
 end
 
--- tohex(x [, n]): |n| hex digits (default 8), upper case when n < 0
+-- tohex(x [, n]): |n| hex digits (default 8, at most 16: the value sign-extended to 64 bits),
+-- upper case when n < 0
 function bit.tohex(x, n)
-  local v = u32(x, 1, "tohex")
-  local digits = 8
-  local f = "%08x"
+  local v = s32(u32(x, 1, "tohex"))
+  local digits, f = 8, "%016x"
   if n ~= nil then
     digits = s32(u32(n, 2, "tohex"))
     if digits < 0 then
       digits = -digits
-      f = "%08X"
+      f = "%016X"
     end
-    if digits > 8 then digits = 8 end
+    if digits > 16 then digits = 16 end
   end
-  local s = fmt(f, v)
-  return s:sub(9 - digits)
+  return fmt(f, v):sub(17 - digits)
 end
 
 return bit

@@ -6,14 +6,15 @@ local digest = native.digest
 
 local M = {}
 
-function M.module(alg, version)
-  local _M = { _VERSION = version or "0.14" }
+-- with_len: update(s, len) hashes the first len bytes (resty.md5); the sha modules take s whole
+function M.module(alg, with_len)
+  local _M = { _VERSION = "0.14" }
   local mt = { __index = _M }
   function _M.new(self)
     return setmetatable({ parts = {}, n = 0 }, mt)
   end
   function _M.update(self, s, len)
-    if len then s = sub(s, 1, len) end
+    if len and with_len then s = sub(s, 1, len) end
     local n = self.n + 1
     self.parts[n] = s
     self.n = n

@@ -1,7 +1,7 @@
 -- lua-resty-string's resty.aes for phasekit on node:crypto: AES in ECB, CBC, CFB1/8/128, OFB,
 -- CTR and GCM modes; key and iv derived with OpenSSL's EVP_BytesToKey, or given.
 local native = select(2, ...)
-local type, setmetatable, rep, sub = type, setmetatable, string.rep, string.sub
+local type, setmetatable, rep, sub, error, tostring = type, setmetatable, string.rep, string.sub, error, tostring
 local run_cipher, has_cipher, bytes_to_key = native.cipher, native.has_cipher, native.bytes_to_key
 
 local _M = { _VERSION = "0.14" }
@@ -18,9 +18,11 @@ function _M.cipher(size, mode)
   size = size or 128
   mode = mode or "cbc"
   local m = MODE_NAMES[mode]
-  if m == nil then return nil end
-  local name = "aes-" .. size .. "-" .. m
-  if not has_cipher(name) then return nil end
+  local name = "aes-" .. size .. "-" .. tostring(m)
+  -- an unknown size or mode fails as the FFI lookup of EVP_aes_<size>_<mode> does
+  if m == nil or not has_cipher(name) then
+    error("missing declaration for symbol 'EVP_aes_" .. tostring(size) .. "_" .. tostring(mode) .. "'", 2)
+  end
   return { size = size, cipher = mode, method = name }
 end
 

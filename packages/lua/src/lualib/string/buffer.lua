@@ -230,8 +230,8 @@ end
 local function decode(s)
   if type(s) ~= "string" then s = piece(s, 1, "decode") end
   local ok, v, pos = pcall(decode_value, s, 1)
-  if not ok then error("bad buffer format: " .. tostring(v), 2) end
-  if pos <= #s then error("bad buffer format: extra data", 2) end
+  if not ok then error(v, 2) end
+  if pos <= #s then error("extra data at end of buffer", 2) end
   return v
 end
 
@@ -243,7 +243,7 @@ end
 function Buffer.decode(b)
   local s = content(b)
   local ok, v, pos = pcall(decode_value, s, 1)
-  if not ok then error("bad buffer format: " .. tostring(v), 2) end
+  if not ok then error(v, 2) end
   b.pos = pos
   b.len = #s - pos + 1
   return v
