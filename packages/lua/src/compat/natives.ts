@@ -1,7 +1,7 @@
 // The JS side of the bundled Lua modules (src/lualib): what Lua cannot do itself.
 
 import { readFileSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, sep } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { RequestInstall } from '../ngx/request.js';
 import type { LuaRef } from '../vm/index.js';
 import { installCryptoNatives } from './crypto.js';
@@ -83,20 +83,16 @@ function installFileRead(ctx: RequestInstall, native: LuaRef, prefix: string): v
   // resolving links) read as permission denied.
   ctx.fn(native, 'read_file', (call) => {
     const path = call.checkString(1);
-    const full = isAbsolute(path) ? path : join(prefix, path);
+    const full = resolve(isAbsolute(path) ? path : join(prefix, path));
+    if (!inside(full, resolve(prefix)) && !inside(full, rootOf())) return denied(call, path);
     let real: string;
     try {
       real = realpathSync(full);
     } catch (err) {
       return fail(call, path, err);
     }
-    const base = rootOf();
-    if (real !== base && !real.startsWith(base.endsWith(sep) ? base : base + sep)) {
-      call.pushNil();
-      call.pushString(`${path}: Permission denied (outside lua.prefix)`);
-      call.pushInteger(13);
-      return 3;
-    }
+    // a link may lead outside
+    if (!inside(real, rootOf())) return denied(call, path);
     try {
       call.pushBytes(readFileSync(real));
       return 1;
@@ -104,6 +100,17 @@ function installFileRead(ctx: RequestInstall, native: LuaRef, prefix: string): v
       return fail(call, path, err);
     }
   });
+}
+
+function inside(path: string, base: string): boolean {
+  return path === base || path.startsWith(base.endsWith(sep) ? base : base + sep);
+}
+
+function denied(call: Parameters<Parameters<RequestInstall['fn']>[2]>[0], path: string): number {
+  call.pushNil();
+  call.pushString(`${path}: Permission denied (outside lua.prefix)`);
+  call.pushInteger(13);
+  return 3;
 }
 
 const ERRNO: Record<string, [number, string]> = {

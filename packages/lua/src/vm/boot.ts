@@ -16,7 +16,7 @@ local getinfo, getupvalue, upvaluejoin, getlocal, setlocal =
       debug.getinfo, debug.getupvalue, debug.upvaluejoin, debug.getlocal, debug.setlocal
 
 -- Chunk names of trusted code (run() chunks, bundled modules): their functions' upvalues stay private.
-local TRUSTED = {}
+local TRUSTED = { ["=phasekit.vm.boot"] = true }
 -- Trusted code registers the chunk names of what it loads itself (bundled Lua modules).
 PHASEKIT_TRUST = function(name) TRUSTED[name] = true end
 
