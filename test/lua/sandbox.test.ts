@@ -21,7 +21,7 @@ async function run(lua: string, env?: string[]) {
   const { engine, logs } = await luaEngine({ lua: { prefix: PREFIX, ...(env ? { env } : {}) }, locations: [{ match: '/', content: { lua } }] });
   const res = await inject(engine, '/');
   await engine.close();
-  return { body: res.body, status: res.statusCode, logs };
+  return { body: res.body, logs };
 }
 
 describe('io (read-only, under lua.prefix)', () => {

@@ -2,7 +2,7 @@
 // resty.string and the digest/aes/random modules, resty.core and resty.core.base, ngx.base64,
 // ngx.errlog, ngx.resp, ngx.req, ngx.process. (Recording needs OPENRESTY_LUALIB naming the lib/
 // folders of lua-resty-lock and lua-resty-string, which Debian's nginx does not ship.)
-import { content, gets } from '../case-helpers.mjs';
+import { content } from '../case-helpers.mjs';
 
 const b = (name, lua, requests, extra) => content(`bundled: ${name}`, lua, requests, extra);
 
