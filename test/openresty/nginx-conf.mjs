@@ -65,9 +65,11 @@ function matchText(match) {
 /**
  * The nginx.conf of one case (placeholders already filled).
  * options: `port` (listen), `prefix` (temp dir: pid, logs, temp paths), `dir` (the suite's folder,
- * for relative `lua.packagePath` entries), `modules` (paths of the .so files to load_module).
+ * for relative `lua.packagePath` entries), `modules` (paths of the .so files to load_module),
+ * `lualib` (folders of OpenResty's bundled Lua libraries missing from the nginx build, searched
+ * after the case's own path; phasekit ships its own versions of them).
  */
-export function nginxConf(testCase, { port, prefix, dir, modules = [] }) {
+export function nginxConf(testCase, { port, prefix, dir, modules = [], lualib = [] }) {
   const out = [];
   for (const m of modules) out.push(`load_module ${m};`);
   out.push(
@@ -91,7 +93,14 @@ export function nginxConf(testCase, { port, prefix, dir, modules = [] }) {
   );
   if (testCase.clientBodyBufferSize !== undefined) out.push(`  client_body_buffer_size ${testCase.clientBodyBufferSize};`);
   if (testCase.clientMaxBodySize !== undefined) out.push(`  client_max_body_size ${testCase.clientMaxBodySize};`);
-  if (testCase.lua?.packagePath !== undefined) out.push(`  lua_package_path ${quote(absolutePackagePath(testCase.lua.packagePath, dir))};`);
+  const extra = lualib.map((d) => `${d}/?.lua;`).join('');
+  if (testCase.lua?.packagePath !== undefined) {
+    const path = absolutePackagePath(testCase.lua.packagePath, dir);
+    const full = extra === '' ? path : path.includes(';;') ? path.replace(';;', `;${extra};`) : `${path};${extra}`;
+    out.push(`  lua_package_path ${quote(full)};`);
+  } else if (extra !== '') {
+    out.push(`  lua_package_path ${quote(`${extra};`)};`);
+  }
   for (const [name, size] of Object.entries(testCase.sharedDicts ?? {})) out.push(`  lua_shared_dict ${name} ${size};`);
   if (testCase.init !== undefined) out.push(luaBlock('init_by_lua_block', testCase.init, '  '));
   if (testCase.initWorker !== undefined) out.push(luaBlock('init_worker_by_lua_block', testCase.initWorker, '  '));

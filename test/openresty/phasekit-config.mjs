@@ -20,12 +20,13 @@ function location(loc) {
  * The engine config of one case (placeholders already filled). `dir` is the suite's folder:
  * relative `lua.packagePath` entries resolve there, as nginx-conf.mjs makes them absolute.
  * The globals nginx-conf.mjs writes into every nginx.conf have their counterparts here:
- * `default_type text/plain`, `error_log ... info`, `lua_code_cache on`.
+ * `default_type text/plain`, `error_log ... info`, `lua_code_cache on`, `server_name localhost`.
  */
 export function phasekitConfig(testCase, { dir }) {
   const config = {
     defaultType: 'text/plain',
     errorLogLevel: 'info',
+    serverName: 'localhost',
     lua: { codeCache: true, prefix: dir },
     locations: testCase.locations.map(location),
   };

@@ -17,6 +17,9 @@ import { closedPort, fillPlaceholders, listAreas, loadArea, normalizeNginxLog, R
 
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 const PARALLEL = Number(process.env.RECORD_PARALLEL ?? 6);
+// Folders holding OpenResty's bundled Lua libraries that Debian's nginx lacks (lua-resty-lock,
+// lua-resty-string: their lib/ folders, separated by ";"), for the cases that use them.
+const LUALIB = (process.env.OPENRESTY_LUALIB ?? '').split(';').filter((d) => d !== '');
 
 if (!existsSync(NGINX)) {
   console.error(`openresty:record needs real nginx with lua-nginx-module at ${NGINX} (Debian/Ubuntu: apt-get install nginx-extras).`);
@@ -83,7 +86,7 @@ async function recordCase(testCase, info) {
   // Workers may run as another user (root starts them as nobody): they must reach the prefix.
   chmodSync(prefix, 0o755);
   const logFile = `${prefix}/error.log`;
-  writeFileSync(`${prefix}/nginx.conf`, nginxConf(c, { port, prefix, dir: SUITE_DIR, modules: info.modules }));
+  writeFileSync(`${prefix}/nginx.conf`, nginxConf(c, { port, prefix, dir: SUITE_DIR, modules: info.modules, lualib: LUALIB }));
   let stderr = '';
   const child = spawn(NGINX, ['-p', prefix, '-c', `${prefix}/nginx.conf`], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr.on('data', (d) => (stderr += d));

@@ -3,6 +3,7 @@
 export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine/engine.js';
 export type { EngineExtension, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
 export { requestControl } from './request/control.js';
+export { BINARY_VARS, NGINX_VERSION } from './request/server-vars.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './engine/timers.js';
 export type { PhaseRequest, PhasePreset, PhaseOutcome } from './phases/single.js';
 export { PhaseSession, type RouteHandlers, type SessionAnswer, type FilteredResponse } from './phases/route.js';

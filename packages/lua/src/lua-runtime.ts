@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
+  LOG_LEVEL_NAMES,
   PHASE_FACTS,
   PHASE_NGX_NAME,
   type CompiledHandler,
@@ -34,6 +35,8 @@ import { installString } from './ngx/string.js';
 import { installRe } from './ngx/re.js';
 import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
+import { installLualib } from './lualib.js';
+import { createNatives } from './compat/natives.js';
 import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
 
 export interface LuaRuntimeOptions {
@@ -129,6 +132,12 @@ export class LuaRuntime implements ScriptRuntime {
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
     installBalancer(install);
+    const rawLog = (level: number, message: string): void => {
+      const r = install.maybeRequest();
+      if (r === undefined) this.#log(LOG_LEVEL_NAMES[level] ?? 'error', message);
+      else r.log(level, message);
+    };
+    installLualib(install, createNatives(install, { prefix: this.#prefix, env: lua.env, errorLogLevel: context.config.errorLogLevel, rawLog }));
     installRequire(install, { packagePath: lua.packagePath, prefix: this.#prefix, cacheFiles: this.#codeCache });
     this.#install = install;
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);

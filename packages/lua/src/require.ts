@@ -8,11 +8,18 @@ import type { RequestInstall } from './ngx/request.js';
 const DEFAULT_PATH = './?.lua;./?/init.lua';
 
 const REQUIRE_LUA = String.raw`
-local sandbox, preload, find, cache_files = ...
+local sandbox, preload, find, cache_files, path = ...
 local type, error, load = type, error, sandbox.load
 local loaded = {}
-local package = { loaded = loaded, preload = preload }
+-- cpath is empty: no C module can be loaded into the sandbox
+local package = { loaded = loaded, preload = preload, path = path, cpath = "", config = "/\n;\n?\n!\n-\n" }
 sandbox.package = package
+-- the standard libraries are loaded modules, as in LuaJIT: require "math" returns math
+for _, lib in ipairs({ "string", "table", "math", "utf8", "coroutine", "os", "debug", "io", "bit", "jit" }) do
+  if sandbox[lib] ~= nil then loaded[lib] = sandbox[lib] end
+end
+loaded._G = sandbox
+loaded.package = package
 function sandbox.require(name)
   if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2) end
   local m = loaded[name]
@@ -74,5 +81,5 @@ export function installRequire(ctx: RequestInstall, options: RequireOptions): vo
     call.pushString(tried);
     return 2;
   }, 'require.find');
-  vm.run(REQUIRE_LUA, 'ngx.require', vm.sandbox, ctx.preload, find, options.cacheFiles ?? true);
+  vm.run(REQUIRE_LUA, 'ngx.require', vm.sandbox, ctx.preload, find, options.cacheFiles ?? true, templates.join(';'));
 }

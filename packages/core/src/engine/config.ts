@@ -183,6 +183,8 @@ const engineShape = {
         codeCache: z.boolean().optional(),
         maxRunMs: z.number().min(0).optional(),
         prefix: z.string().optional(),
+        /** nginx's `env` directive: names os.getenv may read ("HOME"), or "NAME=value" to set one. */
+        env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/s, 'an env entry is NAME or NAME=value')).optional(),
       })
       .strict()
       .optional(),
@@ -192,6 +194,8 @@ const engineShape = {
     exitWorker: handlerSpecSchema.optional(),
     sslCertificate: handlerSpecSchema.optional(),
     defaultType: z.string().optional(),
+    /** nginx's server_name (its first name): what $server_name reads. */
+    serverName: z.string().optional(),
     errorLogLevel: z.enum(LOG_LEVELS).optional(),
     clientMaxBodySize: size.optional(),
     clientBodyBufferSize: size.optional(),

@@ -97,6 +97,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
       requests: new Set(),
       exiting: false,
       drained: undefined,
+      serverName: config.serverName ?? '',
     };
     slot.gen = gen;
     if (config.init) await runLifecycle(engine, gen, 'init', compileHandler(config.init, runtimes, site('init', 'init')));

@@ -33,6 +33,16 @@ export class Req implements NgxReq {
     this.#s.method = name;
   }
 
+  rawHeader(noRequestLine = false): string {
+    const s = this.#s;
+    checkApi('ngx.req.raw_header', s.phase);
+    const ex = s.exchange;
+    let out = noRequestLine ? '' : `${ex.method} ${s.requestUri} HTTP/${ex.httpVersion}\r\n`;
+    const raw = ex.rawHeaders;
+    for (let i = 0; i + 1 < raw.length; i += 2) out += `${raw[i] as string}: ${raw[i + 1] as string}\r\n`;
+    return out + '\r\n';
+  }
+
   getHeaders(max = 100, raw = false): Record<string, HeaderValue> {
     const s = this.#s;
     checkApi('ngx.req.get_headers', s.phase);

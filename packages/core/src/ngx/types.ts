@@ -26,6 +26,8 @@ export interface NgxReq {
   setMethod(method: string | number): void;
   /** Request headers, names lower-cased (original case with `raw`); repeated ones as arrays. */
   getHeaders(max?: number, raw?: boolean): Record<string, HeaderValue>;
+  /** The request line and header lines as the client sent them, each ending in CRLF, then CRLF. */
+  rawHeader(noRequestLine?: boolean): string;
   setHeader(name: string, value: string | number | readonly (string | number)[] | null | undefined): void;
   clearHeader(name: string): void;
   getUriArgs(max?: number): Args;

@@ -40,6 +40,7 @@ export const API_RULES = {
   'ngx.req.get_method': REQUEST,
   'ngx.req.set_method': REQUEST,
   'ngx.req.get_headers': REQUEST,
+  'ngx.req.raw_header': REQUEST,
   'ngx.req.set_header': REQUEST,
   'ngx.req.clear_header': REQUEST,
   'ngx.req.get_uri_args': REQUEST,

@@ -62,6 +62,8 @@ export interface Generation {
   readonly extensions: readonly ExtensionGeneration[];
   /** Set once the generation is being replaced or closed (ngx.worker.exiting()). */
   exiting: boolean;
+  /** The config's serverName ($server_name; "" when not set, as nginx without server_name). */
+  readonly serverName: string;
   /** Called when `requests` becomes empty while exiting. */
   drained: (() => void) | undefined;
 }

@@ -4,6 +4,7 @@ import { rawArg } from '../text/args.js';
 import { UnknownVariableError } from '../errors.js';
 import { headerKey } from '../http/headers.js';
 import type { RequestState, Template } from './state.js';
+import { serverVars } from './server-vars.js';
 
 type Getter = (s: RequestState) => string | undefined;
 
@@ -39,7 +40,8 @@ const BUILTIN: Record<string, Getter> = {
   server_port: (s) => String(s.exchange.localPort),
   host: (s) => {
     const h = requestHeader(s, 'host');
-    if (h === undefined || h === '') return s.exchange.localAddress;
+    // nginx falls back to the server_name (phasekit: the server address when serverName is not set)
+    if (h === undefined || h === '') return s.gen.serverName !== '' ? s.gen.serverName : s.exchange.localAddress;
     const end = h.startsWith('[') ? h.indexOf(']') + 1 : h.indexOf(':');
     return (end > 0 ? h.slice(0, end) : h).toLowerCase();
   },
@@ -51,12 +53,12 @@ const BUILTIN: Record<string, Getter> = {
   bytes_sent: (s) => String(s.bytesSent),
   body_bytes_sent: (s) => String(s.bodyBytesSent),
   pid: () => String(process.pid),
-  request_length: (s) => requestHeader(s, 'content-length') ?? '0',
   upstream_addr: (s) => s.upstreamLog?.addr.join(', '),
   upstream_status: (s) => s.upstreamLog?.status.join(', '),
   upstream_response_time: (s) => s.upstreamLog?.responseTime.join(', '),
   upstream_connect_time: (s) => s.upstreamLog?.connectTime.join(', '),
   upstream_header_time: (s) => s.upstreamLog?.headerTime.join(', '),
+  ...serverVars(requestHeader),
 };
 
 /** Built-ins that ngx.var may assign, besides declared variables. */

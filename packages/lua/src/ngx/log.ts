@@ -62,6 +62,12 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
       id = function() return 0 end,
       count = function() return 1 end,
       pid = function() return pid end,
+      -- one worker: its own pid (nil, err in init and init_worker, as lua-resty-core answers)
+      pids = function()
+        local phase = ngx.get_phase()
+        if phase == "init" or phase == "init_worker" then return nil, "API disabled in the current context" end
+        return { pid }
+      end,
       exiting = exiting,
     }
     ngx.config = {
@@ -70,7 +76,8 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
       ngx_lua_version = version,
       nginx_version = 1022001,
       prefix = function() return prefix end,
-      nginx_configure = function() return "phasekit" end,
+      -- the configure options libraries look for (--with-pcre-jit: ngx.re's "j" option is welcome)
+      nginx_configure = function() return " --with-pcre-jit --with-http_ssl_module --with-http_stub_status_module --with-http_realip_module --with-threads" end,
     }`,
     'ngx.worker',
     ngx,

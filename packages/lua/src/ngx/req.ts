@@ -27,6 +27,7 @@ function req.get_headers(max, raw)
   if not raw then setmetatable(t, header_mt) end
   return t
 end
+function req.raw_header(no_request_line) return fns.raw_header(no_request_line and true or false) end
 function req.get_uri_args(max) return fns.get_uri_args(max or 100) end
 function req.get_post_args(max)
   local ok, err = fns.post_args_ok()
@@ -76,6 +77,12 @@ export function installReq(ctx: RequestInstall): void {
   const direct = vm.newTable();
   vm.setField(fns, 'direct', direct);
 
+  ctx.fn(fns, 'raw_header', (call) => {
+    const r = ctx.request(call);
+    const noLine = call.boolean(1);
+    call.pushBytes(Buffer.from(guard(call, () => r.req.rawHeader(noLine)), 'latin1'));
+    return 1;
+  });
   ctx.fn(fns, 'get_headers', (call) => {
     const r = ctx.request(call);
     return pushPairs(call, guard(call, () => r.req.getHeaders(call.number(1) ?? 100, call.boolean(2))));

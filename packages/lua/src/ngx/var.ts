@@ -1,5 +1,6 @@
 // ngx.var: nginx variables, read and written through the request (one JS call per access).
 
+import { BINARY_VARS } from '@phasekit/core';
 import { guard, okOrMessage, type RequestInstall } from './request.js';
 
 const VAR_LUA = String.raw`
@@ -30,7 +31,10 @@ export function installVar(ctx: RequestInstall): void {
       call.pushNil();
       return 1;
     }
-    call.pushValue(guard(call, () => r.var[name]) as string | undefined);
+    const v = guard(call, () => r.var[name]) as string | undefined;
+    // byte-valued variables ($binary_remote_addr) are latin1 strings on the JS side
+    if (v !== undefined && name.length === 18 && BINARY_VARS.has(name.toLowerCase())) call.pushBytes(Buffer.from(v, 'latin1'));
+    else call.pushValue(v);
     return 1;
   }, 'ngx.var');
   const set = vm.createFunction((call) => {

@@ -12,6 +12,13 @@ local format, concat, sort = string.format, table.concat, table.sort
 local co_create, co_resume, co_yield, co_status, co_close =
       coroutine.create, coroutine.resume, coroutine.yield, coroutine.status, coroutine.close
 local traceback, collectgarbage = debug.traceback, collectgarbage
+local getinfo, getupvalue, upvaluejoin, getlocal, setlocal =
+      debug.getinfo, debug.getupvalue, debug.upvaluejoin, debug.getlocal, debug.setlocal
+
+-- Chunk names of trusted code (run() chunks, bundled modules): their functions' upvalues stay private.
+local TRUSTED = { ["=phasekit.vm.boot"] = true }
+-- Trusted code registers the chunk names of what it loads itself (bundled Lua modules).
+PHASEKIT_TRUST = function(name) TRUSTED[name] = true end
 
 -- After a CPU-limit kill raised where Lua cannot yield, every catch point re-raises: no pcall loop survives it.
 local function pass(...)
@@ -61,10 +68,90 @@ local S = {
   tonumber = tonumber, tostring = tostring, type = type, _VERSION = _VERSION,
   string = string, table = table, math = math, utf8 = utf8, coroutine = CO,
   os = { time = os.time, clock = os.clock, date = os.date, difftime = os.difftime },
-  debug = { traceback = traceback, getinfo = debug.getinfo },
+  debug = { traceback = traceback, getinfo = getinfo },
   unpack = table.unpack,
 }
 S._G = S
+
+-- debug.getupvalue / upvaluejoin (and the setfenv / getfenv built on them) reach handler code only:
+-- functions of trusted code and C functions are refused, so their private state stays out of reach.
+local function user_function(f, argn, fname)
+  if type(f) ~= "function" then
+    error(format("bad argument #%d to '%s' (function expected, got %s)", argn, fname, type(f)), 3)
+  end
+  local info = getinfo(f, "S")
+  return info.what ~= "C" and not TRUSTED[info.source]
+end
+function S.debug.getupvalue(f, n)
+  if not user_function(f, 1, "getupvalue") then return nil end
+  return getupvalue(f, n)
+end
+function S.debug.upvaluejoin(f1, n1, f2, n2)
+  if not user_function(f1, 1, "upvaluejoin") then error("bad argument #1 to 'upvaluejoin' (function of trusted code)", 2) end
+  if not user_function(f2, 3, "upvaluejoin") then error("bad argument #3 to 'upvaluejoin' (function of trusted code)", 2) end
+  return upvaluejoin(f1, n1, f2, n2)
+end
+
+local function env_upvalue(f)
+  local i = 1
+  while true do
+    local name = getupvalue(f, i)
+    if name == nil then return nil end
+    if name == "_ENV" then return i end
+    i = i + 1
+  end
+end
+-- The function at stack level "level" of getfenv/setfenv's caller, and, when its _ENV is its first
+-- local (a handler chunk's top level takes _ENV as a parameter), that local's value.
+local function level_function(level, fname)
+  if type(level) ~= "number" or level < 1 then
+    error(format("bad argument #1 to '%s' (invalid level)", fname), 3)
+  end
+  -- levels seen from here: 1 this function, 2 getfenv/setfenv, 3 their caller (level 1)
+  local info = getinfo(level + 2, "f")
+  if info == nil then error(format("bad argument #1 to '%s' (invalid level)", fname), 3) end
+  local name, value = getlocal(level + 2, 1)
+  return info.func, name == "_ENV", value
+end
+-- Lua 5.1's getfenv / setfenv on 5.4: a function's environment is its _ENV upvalue.
+function S.getfenv(f)
+  if f == nil then f = 1 end
+  if f == 0 then return S end
+  if type(f) == "number" then
+    local fn, local_env, env = level_function(f, "getfenv")
+    if local_env then return env end
+    f = fn
+  elseif type(f) ~= "function" then
+    error("bad argument #1 to 'getfenv' (number expected, got " .. type(f) .. ")", 2)
+  end
+  if not user_function(f, 1, "getfenv") then return S end
+  local i = env_upvalue(f)
+  if i == nil then return S end
+  local _, env = getupvalue(f, i)
+  return env
+end
+function S.setfenv(f, env)
+  if type(env) ~= "table" then
+    error("bad argument #2 to 'setfenv' (table expected, got " .. type(env) .. ")", 2)
+  end
+  if type(f) == "number" then
+    local fn, local_env = level_function(f, "setfenv")
+    if local_env then
+      setlocal(f + 1, 1, env)   -- levels seen from here: 1 setfenv, 2 its caller
+      return fn
+    end
+    f = fn
+  elseif type(f) ~= "function" then
+    error("bad argument #1 to 'setfenv' (number expected, got " .. type(f) .. ")", 2)
+  end
+  if not user_function(f, 1, "setfenv") then error("'setfenv' cannot change environment of given object", 2) end
+  local i = env_upvalue(f)
+  if i ~= nil then
+    local holder = function() return env end
+    upvaluejoin(f, i, holder, 1)
+  end
+  return f
+end
 function S.pcall(f, ...) return pass(pcall(f, ...)) end
 function S.xpcall(f, h, ...) return pass(xpcall(f, h, ...)) end
 -- __gc runs with hooks off, so a finalizer could spin past the CPU limit (LuaJIT ignores __gc on tables anyway).
@@ -79,6 +166,10 @@ function S.load(chunk, name, _, ...)
   local env = S
   if select("#", ...) > 0 then env = ... end
   return pass(load(chunk, name, "t", env))
+end
+-- Lua 5.1's loadstring(text, name).
+function S.loadstring(chunk, name)
+  return pass(load(chunk, name, "t", S))
 end
 local GC_ALLOWED = { collect = true, count = true, step = true, isrunning = true }
 function S.collectgarbage(opt, ...)
@@ -102,6 +193,7 @@ local function compile(src, name)
 end
 
 local function load_trusted(src, name)
+  TRUSTED["=" .. name] = true
   return load(src, "=" .. name, "t")
 end
 

@@ -234,6 +234,12 @@ export class LuaCall {
     this.#rt.pushValue(this.#L, v);
   }
 
+  /** Pushes a new empty full userdata with no metatable (Lua 5.1's newproxy). */
+  pushUserdata(): void {
+    this.#grow();
+    this.#rt.m._lua_newuserdatauv(this.#L, 0, 0);
+  }
+
   /** Pushes a new table built from an array (1-based sequence) or a plain record of LuaValues. */
   pushTable(from: readonly LuaValue[] | Readonly<Record<string, LuaValue>>): void {
     this.#grow();

@@ -80,6 +80,7 @@ export interface LuaModule {
   _lua_pushcclosure(L: LuaState, fn: number, n: number): void;
 
   _lua_createtable(L: LuaState, narr: number, nrec: number): void;
+  _lua_newuserdatauv(L: LuaState, size: number, nuvalue: number): Ptr;
   _lua_rawgeti(L: LuaState, idx: number, n: bigint): number;
   _lua_rawseti(L: LuaState, idx: number, n: bigint): void;
   _lua_rawget(L: LuaState, idx: number): number;
