@@ -143,6 +143,8 @@ export class LuaRuntime implements ScriptRuntime {
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
+    // Last: everything above may set globals; from here on a new global warns, as OpenResty's guard does.
+    vm.run(GLOBAL_GUARD_LUA, '_G write guard', vm.sandbox, base.ngx);
   }
 
   compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler {
@@ -255,7 +257,7 @@ export class LuaRuntime implements ScriptRuntime {
     this.#current = ngx;
     let r;
     try {
-      r = this.vm.call(chunk, { args });
+      r = this.vm.call(chunk, { args, env: 'sandbox' });
     } finally {
       this.#current = outer;
     }
@@ -265,7 +267,7 @@ export class LuaRuntime implements ScriptRuntime {
 
   /** Runs a handler: synchronously when it never waits, else as a promise that drives its coroutine. */
   #invoke(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
-    return this.#run(this.vm.spawn(chunk, { args }), ngx);
+    return this.#run(this.vm.spawn(chunk, { args, env: 'sandbox' }), ngx);
   }
 
   #run(th: LuaThread, ngx: Ngx | undefined): unknown {
@@ -322,6 +324,27 @@ export class LuaRuntime implements ScriptRuntime {
     this.#logger?.({ level, message, time: this.#clock?.now() ?? Date.now() });
   }
 }
+
+/**
+ * lua-nginx-module's _G write guard: handlers share one global table (as OpenResty's do), and a
+ * global first written outside init and init_worker is logged at warn with its stack, once per
+ * name. The ngx.log call sits on line 12 inside __newindex, so the line reads as nginx's:
+ * "[lua] _G write guard:12: __newindex(): writing a global Lua variable ('x') ...".
+ */
+const GLOBAL_GUARD_LUA = `local G, ngx = ...
+local rawset, tostring, traceback, get_phase = rawset, tostring, debug.traceback, ngx.get_phase
+local quiet = { init = true, init_worker = true }
+setmetatable(G, {
+  __newindex = function(t, k, v)
+    rawset(t, k, v)
+    if quiet[get_phase()] then return end
+    local msg = "writing a global Lua variable ('" .. tostring(k) .. "') which may lead to race conditions between concurrent requests, so prefer the use of 'local' variables"
+    local trace = traceback("", 2)
+    -- ngx.log is called on line 12, as in nginx's guard
+    --
+    ngx.log(ngx.WARN, msg, trace)
+  end,
+})`;
 
 /** `access(location "= /api")`, `init`, `set_by_lua(location "/")`: what Lua error messages start with. */
 function chunkName(site: HandlerSite): string {

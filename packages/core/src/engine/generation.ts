@@ -102,7 +102,8 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
     slot.gen = gen;
     if (config.init) await runLifecycle(engine, gen, 'init', compileHandler(config.init, runtimes, site('init', 'init')));
     for (const ext of extGens) await ext.init?.();
-    if (config.initWorker) await runLifecycle(engine, gen, 'initWorker', compileHandler(config.initWorker, runtimes, site('initWorker', 'initWorker')));
+    // An error in initWorker is logged and the engine serves, as nginx's workers do.
+    if (config.initWorker) await runDetached(engine, gen, 'initWorker', compileHandler(config.initWorker, runtimes, site('initWorker', 'initWorker')));
   } catch (err) {
     await timers?.expire();
     for (const ext of extGens) await ext.stop?.();

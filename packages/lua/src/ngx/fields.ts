@@ -95,7 +95,8 @@ export function installFields(ctx: RequestInstall): void {
 
   ctx.fn(ngx, 'get_phase', (call) => {
     const r = ctx.maybeRequest();
-    call.pushString(r === undefined ? 'timer' : r.getPhase());
+    // No request and no timer: code running while the engine loads (luaLoad files, module bodies).
+    call.pushString(r === undefined ? 'init' : r.getPhase());
     return 1;
   });
 }

@@ -27,9 +27,14 @@ local function render(fname, ...)
   end
   return concat(buf, "", 1, n)
 end
+-- "[lua] source:line: " and, inside a named function, "name(): " as lua-nginx-module writes it.
 local function where()
-  local info = getinfo(3, "Sl")
+  local info = getinfo(3, "Sln")
   if not info or info.currentline < 0 then return "[lua] " end
+  local name = info.name
+  -- Lua 5.4 names a metamethod without its "__" (LuaJIT keeps it).
+  if name and info.namewhat == "metamethod" then name = "__" .. name end
+  if name then return "[lua] " .. info.short_src .. ":" .. info.currentline .. ": " .. name .. "(): " end
   return "[lua] " .. info.short_src .. ":" .. info.currentline .. ": "
 end
 function ngx.log(level, ...)
