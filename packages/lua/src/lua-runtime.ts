@@ -121,8 +121,7 @@ export class LuaRuntime implements ScriptRuntime {
       runFunction: (fn, ngx, args) => this.#run(this.vm.spawn(fn, { args, limitScope: 'resume' }), ngx),
     };
     installLog(install, (level, message) => this.#log(level, message));
-    installOutput(install);
-    installFields(install);
+    installFields(install, installOutput(install));
     installVar(install);
     installHeader(install);
     installReq(install);

@@ -43,8 +43,8 @@ export class NgxRequest implements Ngx {
     return flush(this.#s, wait);
   }
 
-  eof(): void {
-    eof(this.#s);
+  eof(): boolean {
+    return eof(this.#s);
   }
 
   sendHeaders(): void {
@@ -55,12 +55,12 @@ export class NgxRequest implements Ngx {
     return this.#s.headersSent;
   }
 
-  say(...values: Printable[]): void {
-    say(this.#s, values);
+  say(...values: Printable[]): boolean {
+    return say(this.#s, values);
   }
 
-  print(...values: Printable[]): void {
-    print(this.#s, values);
+  print(...values: Printable[]): boolean {
+    return print(this.#s, values);
   }
 
   exit(status: number): void {

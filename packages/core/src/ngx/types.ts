@@ -114,8 +114,9 @@ export interface NgxWorker {
 }
 
 export interface Ngx extends NgxConstants {
-  say(...values: Printable[]): void;
-  print(...values: Printable[]): void;
+  /** Buffers one chunk of output (body_filter sees it alone); false once the body has ended (ngx.eof). */
+  say(...values: Printable[]): boolean;
+  print(...values: Printable[]): boolean;
   /**
    * Ends the current phase. OK (0) in rewrite/access goes on to the next phase; a status
    * >= 200 ends the request phases. In TypeScript it returns: write `return ngx.exit(403)`.
@@ -126,8 +127,8 @@ export interface Ngx extends NgxConstants {
    * with `wait`, resolves once the client has taken it (backpressure).
    */
   flush(wait?: boolean): Promise<void>;
-  /** Ends the response now; the handler may go on (its output is discarded). */
-  eof(): void;
+  /** Ends the response now; the handler may go on (its output is discarded). False if it had ended already. */
+  eof(): boolean;
   /** Sends the status and headers now (header_filter runs). */
   sendHeaders(): void;
   /** True once output has started (OpenResty: the headers were sent). */

@@ -161,7 +161,7 @@ export class RequestState {
   /** ngx.status; 0 until set. */
   status = 0;
   headers: ResponseHeaders | undefined;
-  /** Buffered output of ngx.say/print. */
+  /** Buffered output: one chunk per ngx.say / ngx.print call (body_filter sees them one by one). */
   out: Chunk[] = [];
   /** Output has begun (OpenResty sends the headers at the first say): status and exec are settled. */
   headersSent = false;
@@ -169,6 +169,10 @@ export class RequestState {
   streaming = false;
   /** The body has ended (ngx.eof, or a body_filter that set eof). */
   eofSent = false;
+  /** The last body_filter call has been made (eof), or a filter ended the body (ngx.arg[2] = true). */
+  bodyEnded = false;
+  /** A streamed response's Content-Length as a handler set it (the body must match it). */
+  declaredLength: number | undefined;
   /** Settles when an ended streamed body has been handed to the client; the log phase waits for it. */
   finished: Promise<void> | undefined;
   exitCode: number | undefined;

@@ -1,6 +1,7 @@
 // ngx.say / print / flush / eof / send_headers / exit / exec / redirect / sleep: output and flow control.
 
 import { checkRequestApi, EXIT_UNWINDS_PHASES, phaseBitOf, type Chunk } from '@phasekit/core';
+import type { LuaCall, LuaRef } from '../vm/index.js';
 import { EXIT_SIGNAL, guard, okOrMessage, type RequestInstall } from './request.js';
 
 // Values are flattened and formatted in Lua (numbers as LuaJIT prints them), so each call
@@ -43,26 +44,36 @@ local function render(fname, nl, ...)
   if nl then n = n + 1; buf[n] = "\n" end
   return concat(buf, "", 1, n)
 end
+-- js_out: 1, or nil + "seen eof" once the body has ended, or false + an error to raise here.
 function ngx.say(...)
   local ok, err = js_out(render("say", true, ...))
-  if not ok then error(err, 2) end
+  if ok == false then error(err, 2) end
+  if ok == nil then return nil, err end
   return 1
 end
 function ngx.print(...)
   local ok, err = js_out(render("print", false, ...))
-  if not ok then error(err, 2) end
+  if ok == false then error(err, 2) end
+  if ok == nil then return nil, err end
   return 1
 end
+-- body_filter's ngx.arg[1] takes what ngx.print takes
+return function(v) return render("print", false, v) end
 `;
 
-export function installOutput(ctx: RequestInstall): void {
+/** Installs the output functions; returns Lua's renderer of what ngx.print takes (for ngx.arg[1]). */
+export function installOutput(ctx: RequestInstall): LuaRef {
   const { vm, ngx } = ctx;
   // Returns true, or false + message so the Lua wrapper raises at the user's line.
   const out = vm.createFunction((call) => {
     const r = ctx.request(call);
-    return okOrMessage(call, () => r.print(call.value(1) as Chunk));
+    let accepted = true;
+    const n = okOrMessage(call, () => {
+      accepted = r.print(call.value(1) as Chunk);
+    });
+    return n === 1 && !accepted ? seenEof(call) : n;
   }, 'ngx.print');
-  vm.run(OUTPUT_LUA, 'ngx.output', ngx, out);
+  const [renderChunk] = vm.run(OUTPUT_LUA, 'ngx.output', ngx, out);
 
   const unwind = (call: Parameters<Parameters<typeof ctx.fn>[2]>[0]) => call.yield(EXIT_SIGNAL);
   ctx.fn(ngx, 'exit', (call) => {
@@ -94,6 +105,13 @@ export function installOutput(ctx: RequestInstall): void {
   ctx.fn(ngx, 'flush', (call) => {
     const r = ctx.request(call);
     const wait = call.boolean(1);
+    guard(call, () => checkRequestApi(r, 'ngx.flush'));
+    // No output yet: nginx sends nothing (the status may still change).
+    if (!r.headersSent) {
+      call.pushNil();
+      call.pushString('nothing to flush');
+      return 2;
+    }
     const drained = guard(call, () => r.flush(wait));
     // flush(true) waits until the client has taken the data (backpressure); flush() does not.
     if (wait) return call.yield(drained, (c) => (c.pushNumber(1), 1));
@@ -102,7 +120,7 @@ export function installOutput(ctx: RequestInstall): void {
   });
   ctx.fn(ngx, 'eof', (call) => {
     const r = ctx.request(call);
-    guard(call, () => r.eof());
+    if (!guard(call, () => r.eof())) return seenEof(call);
     call.pushNumber(1);
     return 1;
   });
@@ -119,6 +137,13 @@ export function installOutput(ctx: RequestInstall): void {
     if (seconds < 0) return call.raiseError('invalid sleep duration "' + String(seconds) + '"');
     return call.yield(sleep(ctx, seconds));
   });
+  return renderChunk as LuaRef;
+}
+
+function seenEof(call: LuaCall): number {
+  call.pushNil();
+  call.pushString('seen eof');
+  return 2;
 }
 
 function sleep(ctx: RequestInstall, seconds: number): Promise<void> {
