@@ -87,6 +87,10 @@ export function exec(s: RequestState, uri: string, args?: string | ArgsInput): v
     query = query === undefined || query === '' ? extra : `${query}&${extra}`;
   }
   const named = path.startsWith('@');
+  if (!named && hasDotDot(path)) {
+    s.engine.log('error', `unsafe URI "${path}" was detected`, s);
+    throw new BadArgumentError('unsafe uri');
+  }
   if (named && query !== undefined && query !== '') {
     s.engine.log('warn', `query strings ${query} ignored when exec'ing named location ${path}`, s);
     query = undefined;
@@ -108,6 +112,11 @@ export function redirect(s: RequestState, url: string, status = 302): void {
   const headers = responseHeaders(s);
   headers.set('Location', url);
   s.exitCode = status;
+}
+
+/** nginx's unsafe-URI check for internal redirects: a ".." segment. */
+function hasDotDot(path: string): boolean {
+  return path === '..' || path.startsWith('../') || path.includes('/../') || path.endsWith('/..');
 }
 
 /** `\r` → `\x0D`, as OpenResty quotes a URI in its unsafe-byte errors. */

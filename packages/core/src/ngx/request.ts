@@ -51,8 +51,10 @@ export class NgxRequest implements Ngx {
     sendHeadersNow(this.#s);
   }
 
+  /** False while header_filter runs (nginx sets it once the header filters are done). */
   get headersSent(): boolean {
-    return this.#s.headersSent;
+    const s = this.#s;
+    return s.headersSent && s.phase !== 'headerFilter';
   }
 
   say(...values: Printable[]): boolean {

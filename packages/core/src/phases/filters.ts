@@ -7,16 +7,19 @@ import { chunkLength, joinChunks, pushPrintable } from '../text/format.js';
 import { formatNumber } from '../text/number.js';
 import type { CompiledHandler } from '../engine/script-runtime.js';
 import type { RequestState } from '../request/state.js';
-import { defaultPage, reasonPhrase } from '../text/status.js';
+import { CLOSE_STATUSES, defaultPage, reasonPhrase } from '../text/status.js';
 import { runHandler } from './run.js';
 
-/** Sets the default Content-Type (or text/html for nginx's pages) before the headers go out. */
-export function defaultHeaders(s: RequestState, headers: ResponseHeaders, page: boolean): void {
+/**
+ * Sets the default Content-Type (or text/html for nginx's pages) before the headers go out: for
+ * output, whatever the status; for a body-less answer, only where nginx knows the status.
+ */
+export function defaultHeaders(s: RequestState, headers: ResponseHeaders, page: boolean, output = true): void {
   const status = s.status;
   if (page) {
     headers.set('Content-Type', 'text/html');
     headers.drop('Content-Length');
-  } else if (status !== 204 && status !== 304 && (status < 300 || reasonPhrase(status) !== undefined) && !headers.has('content-type') && !headers.wasCleared('content-type')) {
+  } else if (status !== 204 && status !== 304 && (output || status < 300 || reasonPhrase(status) !== undefined) && !headers.has('content-type') && !headers.wasCleared('content-type')) {
     headers.setOwn('content-type', 'Content-Type', s.location.defaultType);
   }
 }
@@ -32,6 +35,8 @@ export function runHeaderFilter(s: RequestState, headers: ResponseHeaders): Chun
   nested(s, 'headerFilter', filter);
   if (s.failed) return null;
   const code = s.exitCode as number | undefined;
+  // ngx.exit(ngx.ERROR) (or 444, 408, 499) closes the connection, as nginx does.
+  if (code === NGX_CONSTANTS.ERROR || (code !== undefined && CLOSE_STATUSES.has(code))) return null;
   if (code === undefined || code < 200) return undefined;
   // ngx.exit in header_filter replaces the response: nginx's page, or an empty body.
   s.status = code;

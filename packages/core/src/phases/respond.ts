@@ -49,7 +49,7 @@ export function respond(s: RequestState): Pending {
 
 function sendWhole(s: RequestState, decided: Decision): Pending {
   const headers = responseHeaders(s);
-  defaultHeaders(s, headers, decided.page);
+  defaultHeaders(s, headers, decided.page, decided.output);
   s.headersSent = true;
   const replaced = runHeaderFilter(s, headers);
   if (replaced === null) {

@@ -68,7 +68,7 @@ export class PhaseSession {
     s.out.length = 0;
     if (decided === undefined) return { status: 0, headers: {}, body: '', abort: true };
     const headers = responseHeaders(s);
-    defaultHeaders(s, headers, decided.page);
+    defaultHeaders(s, headers, decided.page, decided.output);
     // The answer goes out through the framework, whose send hook runs the filters (filter()).
     return { status: s.status, headers: headers.toOutgoing(), body, abort: false };
   }

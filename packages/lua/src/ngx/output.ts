@@ -90,8 +90,8 @@ export function installOutput(ctx: RequestInstall): LuaRef {
     const r = ctx.request(call);
     const uri = call.value(1);
     if (typeof uri !== 'string') return call.raiseError(`bad argument #1 to 'exec' (string expected, got ${call.type(1)})`);
-    const args = call.value(2);
-    guard(call, () => r.exec(uri, typeof args === 'string' ? args : args === null ? undefined : String(args)));
+    const args = execArgs(call, ctx);
+    guard(call, () => r.exec(uri, args));
     return unwind(call);
   });
   ctx.fn(ngx, 'redirect', (call) => {
@@ -138,6 +138,31 @@ export function installOutput(ctx: RequestInstall): LuaRef {
     return call.yield(sleep(ctx, seconds));
   });
   return renderChunk as LuaRef;
+}
+
+/** ngx.exec's args: nothing, a string, a number, or a table encoded as ngx.encode_args does. */
+function execArgs(call: LuaCall, ctx: RequestInstall): string | undefined {
+  switch (call.type(2)) {
+    case 'nil':
+    case 'none':
+      return undefined;
+    case 'string':
+      return call.string(2);
+    case 'number':
+      return String(call.value(2));
+    case 'table': {
+      const encode = ctx.vm.getField(ctx.ngx, 'encode_args') as LuaRef;
+      try {
+        const r = ctx.vm.call(encode, { args: [call.ref(2) ?? null] });
+        if (r.status === 'error') return call.raiseError(r.message);
+        return String(r.values[0] ?? '');
+      } finally {
+        encode.release();
+      }
+    }
+    default:
+      return call.raiseError(`bad argument #2 to 'exec' (string, number or table expected, got ${call.type(2)})`);
+  }
 }
 
 function seenEof(call: LuaCall): number {

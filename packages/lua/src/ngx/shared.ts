@@ -1,5 +1,6 @@
 // ngx.shared.DICT: OpenResty's shared-dict methods over the engine's SharedDict objects.
 
+import { BadArgumentError } from '@phasekit/core';
 import type { SharedDict, SharedDictKey, SharedDictValue } from '@phasekit/core';
 import { LuaOpaque, LuaRef, type LuaCall, type LuaValue } from '../vm/index.js';
 import type { NgxInstall } from './install.js';
@@ -46,7 +47,12 @@ const METHODS: Record<string, Method> = {
   safe_add: (d, c) => d.safeAdd(key(c), arg(c, 3) as SharedDictValue, num(c, 4), num(c, 5)),
   replace: (d, c) => d.replace(key(c), arg(c, 3) as SharedDictValue, num(c, 4), num(c, 5)),
   delete: (d, c) => d.delete(key(c)),
-  incr: (d, c) => d.incr(key(c), Number(c.value(3)), num(c, 4), num(c, 5)),
+  incr: (d, c) => {
+    const initType = c.type(4);
+    // lua-resty-core: init must be a number (a numeric string too is refused)
+    if (initType !== 'nil' && initType !== 'none' && initType !== 'number') throw new BadArgumentError(`bad init arg: number expected, got ${initType}`);
+    return d.incr(key(c), Number(c.value(3)), num(c, 4), num(c, 5));
+  },
   lpush: (d, c) => d.lpush(key(c), arg(c, 3) as string),
   rpush: (d, c) => d.rpush(key(c), arg(c, 3) as string),
   lpop: (d, c) => d.lpop(key(c)),
