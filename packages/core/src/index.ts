@@ -4,6 +4,7 @@ export { createEngine, Engine, type EngineOptions, type CloseOptions } from './e
 export type { EngineExtension, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
 export { requestControl } from './request/control.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './engine/timers.js';
+export { SINGLE_WORKER, type WorkerInfo } from './engine/worker.js';
 export type { PhaseRequest, PhasePreset, PhaseOutcome } from './phases/single.js';
 export { PhaseSession, type RouteHandlers, type SessionAnswer, type FilteredResponse } from './phases/route.js';
 export { MAX_SUBREQUEST_DEPTH, type CaptureOptions, type CaptureResult } from './phases/subrequest.js';

@@ -7,9 +7,11 @@ import type { EngineEvents } from '../events.js';
 import type { Ngx } from '../ngx/types.js';
 import type { RequestState } from '../request/state.js';
 import type { SharedDict } from '../shared-dict/index.js';
+import type { WorkerInfo } from './worker.js';
 
 export interface EngineCore {
   readonly clock: Clock;
+  readonly worker: WorkerInfo;
   readonly sharedDicts: Readonly<Record<string, SharedDict>>;
   readonly events: EventEmitter<EngineEvents>;
   readonly maxRedirects: number;

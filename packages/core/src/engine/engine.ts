@@ -26,6 +26,7 @@ import type { EngineExtension } from './extension.js';
 import { buildGeneration, retireGeneration, type GenerationHost } from './generation.js';
 import type { HandlerSite, ScriptRuntime } from './script-runtime.js';
 import type { TimerInfo } from './timers.js';
+import { SINGLE_WORKER, type WorkerInfo } from './worker.js';
 
 export interface EngineOptions {
   /** Where error-log entries go; default: nginx-style lines on stderr. */
@@ -38,6 +39,8 @@ export interface EngineOptions {
   sharedDicts?: Readonly<Record<string, SharedDict>>;
   /** Extensions (HAProxy's contexts, plugins): config keys and per-generation hooks of their own. */
   extensions?: readonly EngineExtension[];
+  /** Which worker this engine is (set by phasekit's createWorkers); default: worker 0 of 1. */
+  worker?: WorkerInfo;
 }
 
 export interface CloseOptions {
@@ -54,6 +57,7 @@ export async function createEngine(config: EngineConfig, options: EngineOptions 
 
 export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   readonly clock: Clock;
+  readonly worker: WorkerInfo;
   readonly sharedDicts: Readonly<Record<string, SharedDict>>;
   readonly #schema: ReturnType<typeof buildConfigSchema>;
   readonly #extensions: readonly EngineExtension[];
@@ -83,6 +87,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     this.#schema = buildConfigSchema(this.#extensions.flatMap((e) => (e.configSchema === undefined ? [] : [e.configSchema])));
     this.#config = parseConfig(config, this.#schema);
     this.clock = options.clock ?? systemClock;
+    this.worker = options.worker ?? SINGLE_WORKER;
     this.#logger = options.logger ?? stderrLogger;
     this.#logRank = levelRank(this.#config.errorLogLevel ?? 'error');
     this.#runtimeTemplates = options.runtimes ?? [];

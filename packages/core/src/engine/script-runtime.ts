@@ -6,6 +6,7 @@ import type { Ngx } from '../ngx/types.js';
 import type { Clock } from '../clock.js';
 import type { Phase } from '../phases/facts.js';
 import type { SharedDict } from '../shared-dict/index.js';
+import type { WorkerInfo } from './worker.js';
 
 /** Every handler, whatever its language, becomes this: called with the request's ngx. */
 export type CompiledHandler = HandlerFn;
@@ -32,6 +33,8 @@ export interface RuntimeContext {
   readonly sharedDicts: Readonly<Record<string, SharedDict>>;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Which worker the engine is (ngx.worker.*). */
+  readonly worker: WorkerInfo;
 }
 
 /**

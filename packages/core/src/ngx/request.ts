@@ -212,11 +212,17 @@ export class NgxRequest implements Ngx {
   }
 
   get worker(): NgxWorker {
-    const gen = this.#s.gen;
+    const s = this.#s;
+    const gen = s.gen;
+    const info = s.engine.worker;
     return (this.#worker ??= {
-      id: () => 0,
-      count: () => 1,
-      pid: () => process.pid,
+      id: () => info.id,
+      count: () => info.count,
+      pid: () => info.pid,
+      pids: () => {
+        if (s.phase === 'init' || s.phase === 'initWorker') throw new ApiDisabledError('ngx.worker.pids', 'API disabled in the current context');
+        return info.pids();
+      },
       exiting: () => gen.exiting,
     });
   }

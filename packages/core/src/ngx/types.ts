@@ -107,6 +107,8 @@ export interface NgxWorker {
   id(): number;
   count(): number;
   pid(): number;
+  /** Every worker's pid, in id order. Not in init and initWorker (as OpenResty: "API disabled in the current context"). */
+  pids(): number[];
   /** True once the engine is closing or being reloaded. */
   exiting(): boolean;
 }

@@ -1,6 +1,6 @@
 // ngx.log and print, the ngx.* constants, ngx.worker.* and ngx.config.*.
 
-import { LOG_LEVEL_NAMES, NGX_CONSTANTS, type LogLevel } from '@phasekit/core';
+import { LOG_LEVEL_NAMES, NGX_CONSTANTS, type LogLevel, type WorkerInfo } from '@phasekit/core';
 import type { RequestInstall } from './request.js';
 
 /** The version phasekit reports as ngx.config.ngx_lua_version (lua-nginx-module's numbering). */
@@ -42,7 +42,7 @@ sandbox.print = function(...)
 end
 `;
 
-export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLevel, message: string) => void): void {
+export function installLog(ctx: RequestInstall, worker: WorkerInfo, logOutsideRequest: (level: LogLevel, message: string) => void): void {
   const { vm, ngx } = ctx;
   for (const [name, value] of Object.entries(NGX_CONSTANTS)) vm.setField(ngx, name, value);
   const log = vm.createFunction((call) => {
@@ -57,11 +57,16 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
 
   vm.run(
     String.raw`
-    local ngx, pid, version, prefix, exiting = ...
+    local ngx, id, count, pid, version, prefix, exiting, js_pids = ...
     ngx.worker = {
-      id = function() return 0 end,
-      count = function() return 1 end,
+      id = function() return id end,
+      count = function() return count end,
       pid = function() return pid end,
+      pids = function()
+        local phase = ngx.get_phase()
+        if phase == "init" or phase == "init_worker" then return nil, "API disabled in the current context" end
+        return { js_pids() }
+      end,
       exiting = exiting,
     }
     ngx.config = {
@@ -74,12 +79,19 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
     }`,
     'ngx.worker',
     ngx,
-    process.pid,
+    worker.id,
+    worker.count,
+    worker.pid,
     NGX_LUA_VERSION,
     ctx.prefix,
     vm.createFunction((call) => {
       call.pushBoolean(ctx.maybeRequest()?.worker.exiting() ?? false);
       return 1;
     }, 'ngx.worker.exiting'),
+    vm.createFunction((call) => {
+      const pids = worker.pids();
+      for (const pid of pids) call.pushNumber(pid);
+      return pids.length;
+    }, 'ngx.worker.pids'),
   );
 }
