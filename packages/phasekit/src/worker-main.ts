@@ -53,7 +53,17 @@ async function main(): Promise<void> {
   post({ type: 'ready', port: Number(new URL(server.url).port) });
 }
 
+/** An error's message with its causes' ("init handler failed: init:1: init failed"). */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 4; e = e.cause) parts.push(e.message);
+  return parts.length === 0 ? String(err) : parts.join(': ');
+}
+
 main().catch((err: unknown) => {
-  post({ type: 'failed', message: (err as Error).message });
-  process.exit(1);
+  post({ type: 'failed', message: describe(err) });
+  // Let the message go out first; the thread then ends with the error.
+  setImmediate(() => {
+    throw err;
+  });
 });

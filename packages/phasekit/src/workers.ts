@@ -132,7 +132,7 @@ export async function createWorkers(config: string | URL | EngineConfig, options
         }
       });
       worker.on('error', (err) => {
-        failure = err.stack ?? String(err);
+        failure ??= err.stack ?? String(err);
       });
       worker.on('exit', (code) => {
         if (slot.worker === worker) slot.worker = undefined;
