@@ -71,3 +71,4 @@ export { systemClock, type Clock } from './clock.js';
 export { decodeArgs, encodeArgs, escapeUri, unescapeUri, type Args, type ArgsInput, type ArgValue } from './text/args.js';
 export { defaultPage, reasonPhrase } from './text/status.js';
 export * from './shared-dict/index.js';
+export { waitingDictMessage } from './ngx/shared-guard.js';

@@ -17,7 +17,8 @@ import { capture } from '../phases/subrequest.js';
 import type { TimerCallback, TimerHandle } from '../engine/timers.js';
 import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from '../phases/facts.js';
 import { responseHeaders, type RequestState } from '../request/state.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
+import { guardWaitingDicts } from './shared-guard.js';
 import { readVar, writeVar } from '../request/vars.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -36,6 +37,7 @@ export class NgxRequest implements Ngx {
   #resp: NgxResp | undefined;
   #timer: NgxTimer | undefined;
   #worker: NgxWorker | undefined;
+  #shared: Readonly<Record<string, AnySharedDict>> | undefined;
   #location: NgxLocation | undefined;
   #ssl: NgxSsl | undefined;
   #balancer: NgxBalancer | undefined;
@@ -191,8 +193,9 @@ export class NgxRequest implements Ngx {
     });
   }
 
-  get shared(): Readonly<Record<string, SharedDict>> {
-    return this.#s.engine.sharedDicts;
+  get shared(): Readonly<Record<string, AnySharedDict>> {
+    // Dicts whose calls wait are guarded: a phase that cannot wait refuses them with a clear error.
+    return (this.#shared ??= guardWaitingDicts(this.#s));
   }
 
   get timer(): NgxTimer {
