@@ -1,7 +1,7 @@
 // Shared dicts on Redis: the same results as the shared-memory dict for every method (random
 // sequences on both), through Lua (calls yield) and TypeScript, refused where a handler cannot wait.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, RedisConnection, RedisSharedDict, SharedDict, type Clock, type LogEntry } from 'phasekit';
+import { createEngine, RedisConnection, RedisSharedDict, SharedDict, type Clock, type LogEntry, type Ngx } from 'phasekit';
 import { inject } from '@phasekit/testing';
 import { startRedis, type RedisServer } from './redis-server.js';
 
@@ -115,8 +115,8 @@ ngx.say(n, " ", tostring(err), " ", tostring(forcible), " ", tostring(v), " ", f
       },
       { match: '= /header-filter', content: { lua: 'ngx.say("body")' }, headerFilter: { lua: 'ngx.header["X-N"] = ngx.shared.limits:get("hits")' } },
       { match: '= /local-in-filter', content: { lua: 'ngx.say("body")' }, headerFilter: { lua: 'ngx.header["X-N"] = ngx.shared["local"]:incr("n", 1, 0)' } },
-      { match: '= /ts', content: async (ngx: import('phasekit').Ngx) => { const [n] = await ngx.shared.limits!.incr('ts', 2, 40); ngx.say(String(n)); } },
-      { match: '= /ts-filter', content: (ngx: import('phasekit').Ngx) => ngx.say('x'), headerFilter: (ngx: import('phasekit').Ngx) => { void ngx.shared.limits!.get('ts'); } },
+      { match: '= /ts', content: async (ngx: Ngx) => { const [n] = await ngx.shared.limits!.incr('ts', 2, 40); ngx.say(String(n)); } },
+      { match: '= /ts-filter', content: (ngx: Ngx) => ngx.say('x'), headerFilter: (ngx: Ngx) => { void ngx.shared.limits!.get('ts'); } },
     ],
   });
 
