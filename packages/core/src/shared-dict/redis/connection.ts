@@ -33,6 +33,8 @@ export class RedisConnection {
   #client: Promise<RedisClient> | undefined;
   /** Why the server is unreachable, while it is (calls fail at once with it). */
   #down: string | undefined;
+  /** The last connection error, to name when ioredis gives up on a command without one. */
+  #lastError: string | undefined;
   #closed = false;
 
   constructor(url: string, options: RedisConnectionOptions) {
@@ -74,7 +76,8 @@ export class RedisConnection {
     try {
       return await p;
     } catch (err) {
-      const message = (err as Error).message;
+      let message = (err as Error).message;
+      if ((err as Error).name === 'MaxRetriesPerRequestError') message = this.#lastError ?? 'connection failed';
       throw new RedisCallError(`redis: ${message}`, message.startsWith('OOM'));
     }
   }
@@ -97,6 +100,7 @@ export class RedisConnection {
     let lost = false;
     client.on('error', (err: Error) => {
       this.#down = `redis: ${err.message}`;
+      this.#lastError = err.message;
       if (!lost) log('error', `shared dict store ${redact(this.url)}: ${err.message}; calls fail until it is back`);
       lost = true;
     });
