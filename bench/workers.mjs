@@ -22,17 +22,21 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'packages/phasekit/bin/phasekit.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'phasekit-bench-'));
 const config = join(dir, 'config.json');
+// HANDLER=heavy: ~1 ms of Lua arithmetic per request, so the server, not the load generator,
+// needs the cores.
+const HEAVY = process.env.HANDLER === 'heavy' ? 'local x = 0\nfor i = 1, 300000 do x = x + i % 7 end\n' : '';
 writeFileSync(config, JSON.stringify({
   sharedDicts: { stats: '1m' },
-  locations: [{ match: '/', content: { lua: 'local n = ngx.shared.stats:incr("hits", 1, 0)\nngx.say("hello ", n)' } }],
+  locations: [{ match: '/', content: { lua: `${HEAVY}local n = ngx.shared.stats:incr("hits", 1, 0)\nngx.say("hello ", n)` } }],
 }));
 
+const ONLY = process.env.SETUPS?.split(',');
 const SETUPS = [
   { name: 'one engine, main thread (no --workers)', args: [] },
   { name: '--workers 1', args: ['--workers', '1'] },
   { name: '--workers 2', args: ['--workers', '2'] },
   { name: '--workers 4', args: ['--workers', '4'] },
-];
+].filter((s) => ONLY === undefined || ONLY.includes(s.args[1] ?? '0'));
 
 function start(args) {
   const child = spawn(process.execPath, [...process.execArgv, bin, 'serve', config, '--listen', '127.0.0.1:0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -69,8 +73,8 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const base = median(runs[SETUPS[1].name].map((r) => r.rps));
-console.log(`phasekit serve, Lua handler + shared-dict incr, ${CONNECTIONS} connections, ${DURATION} s per run, median of ${ROUNDS} interleaved rounds`);
+const base = median(runs[(SETUPS.find((s) => s.args[1] === '1') ?? SETUPS[0]).name].map((r) => r.rps));
+console.log(`phasekit serve, Lua handler${HEAVY ? ' (~1 ms of arithmetic)' : ''} + shared-dict incr, ${CONNECTIONS} connections, ${DURATION} s per run, median of ${ROUNDS} interleaved rounds`);
 console.log(`node ${process.version}, ${availableParallelism()} CPUs shared by the server and the load generator\n`);
 console.log('| setup | requests/s | vs --workers 1 | server CPU per request | requests per server CPU-second |');
 console.log('| --- | --- | --- | --- | --- |');
