@@ -256,8 +256,8 @@ export class SharedDict implements SharedDictStore {
           if (!t.fits(e, valLen)) e = t.reblock(e, k, valLen);
           this.#write(e, type, value, bytes, valLen, fl);
           t.used += delta;
-          if (ms > 0) t.setExpires(e, (now === now ? now : this.#clock.now()) + ms);
-          else if ((this.#f64[e + EW_EXPIRES] as number) !== 0) t.setExpires(e, 0);
+          if (ms > 0) t.heap.setExpires(e, (now === now ? now : this.#clock.now()) + ms);
+          else if ((this.#f64[e + EW_EXPIRES] as number) !== 0) t.heap.setExpires(e, 0);
           t.touch(e);
           return OK;
         }
@@ -276,7 +276,7 @@ export class SharedDict implements SharedDictStore {
       if (room === NO_ROOM) return NO_MEMORY;
       const added = t.insert(k, h, keyBytes, type, valLen, bytes, fl);
       this.#write(added, type, value, bytes, valLen, fl);
-      if (ms > 0) t.setExpires(added, this.#clock.now() + ms);
+      if (ms > 0) t.heap.setExpires(added, this.#clock.now() + ms);
       return room === ROOM_FORCIBLE ? OK_FORCIBLE : OK;
     } finally {
       this.#unlock();
@@ -348,7 +348,7 @@ export class SharedDict implements SharedDictStore {
       if (room === NO_ROOM) return INCR_NO_MEMORY;
       const added = t.insert(k, h, keyBytes, T_NUM, 0, 8, 0);
       f64[added + EW_NUM] = n;
-      if (ttlMs > 0) t.setExpires(added, this.#clock.now() + ttlMs);
+      if (ttlMs > 0) t.heap.setExpires(added, this.#clock.now() + ttlMs);
       return [n, undefined, room === ROOM_FORCIBLE];
     } finally {
       this.#unlock();
@@ -411,7 +411,7 @@ export class SharedDict implements SharedDictStore {
             t.used -= (i32[(e << 1) + E_VBYTES] as number) - LIST_HEAD_COST;
             i32[(e << 1) + E_VBYTES] = LIST_HEAD_COST;
             t.freeItems(e);
-            t.setExpires(e, 0);
+            t.heap.setExpires(e, 0);
           } else {
             t.remove(e);
             e = 0;
@@ -499,7 +499,7 @@ export class SharedDict implements SharedDictStore {
       if (e === 0) return EXPIRE_NOT_FOUND;
       // nginx: exptime <= 0 (negative included) removes the expiry; an expired entry not yet freed comes back.
       const ms = Math.trunc(exptime * 1000);
-      this.#t.setExpires(e, ms > 0 ? this.#clock.now() + ms : 0);
+      this.#t.heap.setExpires(e, ms > 0 ? this.#clock.now() + ms : 0);
       return EXPIRE_OK;
     } finally {
       this.#unlock();
@@ -512,7 +512,7 @@ export class SharedDict implements SharedDictStore {
     try {
       // nginx marks every entry expired (get_stale still sees them) and frees only the three
       // least recently used at once; the rest go when room is needed or on flushExpired().
-      t.expireAll(FLUSHED);
+      t.heap.expireAll(FLUSHED);
       for (let i = 0; i < 3; i++) {
         const tail = t.lruTail();
         if (tail === 0) break;
@@ -528,7 +528,7 @@ export class SharedDict implements SharedDictStore {
     const t = this.#t;
     this.#lock();
     try {
-      if (t.heapLength() === 0) return 0;
+      if (t.heap.length === 0) return 0;
       const now = this.#clock.now();
       let freed = 0;
       // From the least recently used end, as nginx walks its LRU queue.
@@ -554,7 +554,7 @@ export class SharedDict implements SharedDictStore {
     this.#lock();
     try {
       if (t.count === 0) return keys;
-      const now = t.heapLength() === 0 ? 0 : this.#clock.now();
+      const now = t.heap.length === 0 ? 0 : this.#clock.now();
       for (let e = t.lruTail(); e !== 0; e = t.towardsFront(e)) {
         const expires = this.#f64[e + EW_EXPIRES] as number;
         if (expires === 0 || expires > now) {

@@ -3,9 +3,10 @@
 // and no OpenResty semantics here: SharedDict holds the lock around every call it makes.
 
 import type { Clock } from '../../clock.js';
+import { ExpiryHeap } from './expiry-heap.js';
 import {
   B_HDR, E_FLAGS, E_HASH, E_HEAPI, E_HNEXT, E_KEYLEN, E_LHEAD, E_LTAIL, E_NEXT, E_PREV, E_TYPE, E_VALLEN, E_VBYTES,
-  ENTRY_HEADER_BYTES, EW_EXPIRES, H_ARENA_END, H_ARENA_START, H_COUNT, H_HEAP_AT, H_HEAP_LEN, H_BUCKETS_AT, H_MASK,
+  ENTRY_HEADER_BYTES, EW_EXPIRES, H_ARENA_END, H_ARENA_START, H_COUNT, H_HEAP_AT, H_BUCKETS_AT, H_MASK,
   H_TOP, HF_CAPACITY, HF_USED, I_META, I_NEXT, I_PREV, IT_BYTES, IT_NUM, IT_STR, ITEM_HEADER_BYTES, IW_NUM, K_ENTRY, K_FREE,
   K_ITEM, SENTINEL, words,
 } from './layout.js';
@@ -41,6 +42,7 @@ export class ShmTable {
   readonly #arenaStart: number;
   readonly #arenaEnd: number;
   readonly capacity: number;
+  readonly heap: ExpiryHeap;
   /** A ref the caller holds across an allocation: compaction updates it if the block moves. */
   pin = 0;
 
@@ -55,6 +57,7 @@ export class ShmTable {
     this.#arenaStart = this.i32[H_ARENA_START] as number;
     this.#arenaEnd = this.i32[H_ARENA_END] as number;
     this.capacity = this.f64[HF_CAPACITY] as number;
+    this.heap = new ExpiryHeap(this.i32, this.f64, this.#heapAt);
   }
 
   get used(): number {
@@ -163,7 +166,7 @@ export class ShmTable {
     const p = ref << 1;
     this.#unlinkHash(ref, i32[p + E_HASH] as number);
     this.#unlinkLru(ref);
-    if ((i32[p + E_HEAPI] as number) !== -1) this.heapDelete(ref);
+    if ((i32[p + E_HEAPI] as number) !== -1) this.heap.delete(ref);
     this.used -= ENTRY_COST + (i32[p + E_KEYLEN] as number) + (i32[p + E_VBYTES] as number);
     i32[H_COUNT] = (i32[H_COUNT] as number) - 1;
     this.freeItems(ref);
@@ -287,108 +290,6 @@ export class ShmTable {
     this.u8.set(v, this.valueAt(ref));
   }
 
-  // ---- expiry heap (a binary min-heap of refs on their expiry time) ----
-
-  setExpires(ref: number, expires: number): void {
-    const i32 = this.i32;
-    const p = ref << 1;
-    if (expires === 0) {
-      if ((i32[p + E_HEAPI] as number) !== -1) this.heapDelete(ref);
-      this.f64[ref + EW_EXPIRES] = 0;
-      return;
-    }
-    const old = this.f64[ref + EW_EXPIRES] as number;
-    this.f64[ref + EW_EXPIRES] = expires;
-    const i = i32[p + E_HEAPI] as number;
-    if (i === -1) {
-      const n = i32[H_HEAP_LEN] as number;
-      i32[H_HEAP_LEN] = n + 1;
-      this.#siftUp(n, ref);
-    } else if (expires < old) {
-      this.#siftUp(i, ref);
-    } else {
-      this.#siftDown(i, ref);
-    }
-  }
-
-  heapLength(): number {
-    return this.i32[H_HEAP_LEN] as number;
-  }
-
-  heapTop(): number {
-    return this.i32[this.#heapAt] as number;
-  }
-
-  /** Puts every entry in the heap (in LRU order, all expiring at `expires`, so the order is a heap). */
-  expireAll(expires: number): void {
-    const i32 = this.i32;
-    const f64 = this.f64;
-    let n = 0;
-    for (let ref = i32[(SENTINEL << 1) + E_NEXT] as number; ref !== SENTINEL; ref = i32[(ref << 1) + E_NEXT] as number) {
-      f64[ref + EW_EXPIRES] = expires;
-      i32[(ref << 1) + E_HEAPI] = n;
-      i32[this.#heapAt + n] = ref;
-      n++;
-    }
-    i32[H_HEAP_LEN] = n;
-  }
-
-  heapDelete(ref: number): void {
-    const i32 = this.i32;
-    const p = ref << 1;
-    const i = i32[p + E_HEAPI] as number;
-    const n = (i32[H_HEAP_LEN] as number) - 1;
-    i32[H_HEAP_LEN] = n;
-    const last = i32[this.#heapAt + n] as number;
-    i32[p + E_HEAPI] = -1;
-    if (last === ref) return;
-    this.#siftUp(i, last);
-    this.#siftDown(i32[(last << 1) + E_HEAPI] as number, last);
-  }
-
-  #siftUp(i: number, ref: number): void {
-    const i32 = this.i32;
-    const f64 = this.f64;
-    const at = this.#heapAt;
-    const t = f64[ref + EW_EXPIRES] as number;
-    while (i > 0) {
-      const pi = (i - 1) >> 1;
-      const parent = i32[at + pi] as number;
-      if ((f64[parent + EW_EXPIRES] as number) <= t) break;
-      i32[at + i] = parent;
-      i32[(parent << 1) + E_HEAPI] = i;
-      i = pi;
-    }
-    i32[at + i] = ref;
-    i32[(ref << 1) + E_HEAPI] = i;
-  }
-
-  #siftDown(i: number, ref: number): void {
-    const i32 = this.i32;
-    const f64 = this.f64;
-    const at = this.#heapAt;
-    const n = i32[H_HEAP_LEN] as number;
-    const t = f64[ref + EW_EXPIRES] as number;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      let child = i32[at + c] as number;
-      if (c + 1 < n) {
-        const right = i32[at + c + 1] as number;
-        if ((f64[right + EW_EXPIRES] as number) < (f64[child + EW_EXPIRES] as number)) {
-          c++;
-          child = right;
-        }
-      }
-      if ((f64[child + EW_EXPIRES] as number) >= t) break;
-      i32[at + i] = child;
-      i32[(child << 1) + E_HEAPI] = i;
-      i = c;
-    }
-    i32[at + i] = ref;
-    i32[(ref << 1) + E_HEAPI] = i;
-  }
-
   /**
    * Frees room for `need` more bytes: expired entries first (soonest expired first), then,
    * if `evict`, live entries from the least recently used end. `now` is the time the caller
@@ -397,10 +298,10 @@ export class ShmTable {
   makeRoom(need: number, evict: boolean, now: number, clock: Clock): number {
     const cap = this.capacity - need;
     if (this.used <= cap) return ROOM;
-    if (this.heapLength() !== 0) {
+    if (this.heap.length !== 0) {
       const t = now === now ? now : clock.now();
-      while (this.used > cap && this.heapLength() !== 0) {
-        const top = this.heapTop();
+      while (this.used > cap && this.heap.length !== 0) {
+        const top = this.heap.top();
         if ((this.f64[top + EW_EXPIRES] as number) > t) break;
         this.remove(top);
       }
