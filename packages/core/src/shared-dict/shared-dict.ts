@@ -228,59 +228,65 @@ export class SharedDict implements SharedDictStore {
     const bytes = type === T_STR ? utf8Length(value as string) : type === T_NUM ? 8 : type === T_BOOL ? 1 : type === T_BYTES ? (value as Uint8Array).byteLength : 0;
     const valLen = type === T_STR || type === T_BYTES ? bytes : 0;
     const h = hashKey(k);
-    const t = this.#t;
-    this.#lock();
+    if (!this.#shared) return this.#storeIn(op, k, h, type, value, bytes, valLen, ms, fl);
+    lock(this.#i32, LOCK);
     try {
-      let now = NaN;
-      let e = t.find(k, h);
-      let keyBytes: number;
-      if (e !== 0) {
-        let live = true;
-        const expires = this.#f64[e + EW_EXPIRES] as number;
-        if (expires !== 0) {
-          now = this.#clock.now();
-          live = expires > now;
-        }
-        if ((op & OP_REPLACE) !== 0) {
-          if (!live) return NOT_FOUND;
-        } else if ((op & OP_ADD) !== 0 && live) {
-          return EXISTS;
-        }
-        if (type === 0) {
-          t.remove(e);
-          return OK;
-        }
-        const delta = bytes - (this.#i32[(e << 1) + E_VBYTES] as number);
-        if (this.#type(e) !== T_LIST && t.used + delta <= t.capacity) {
-          // Reuse the entry (nginx reuses the node when the sizes match; here any size that fits).
-          if (!t.fits(e, valLen)) e = t.reblock(e, k, valLen);
-          this.#write(e, type, value, bytes, valLen, fl);
-          t.used += delta;
-          if (ms > 0) t.heap.setExpires(e, (now === now ? now : this.#clock.now()) + ms);
-          else if ((this.#f64[e + EW_EXPIRES] as number) !== 0) t.heap.setExpires(e, 0);
-          t.touch(e);
-          return OK;
-        }
-        // nginx frees the old node before allocating the new one: if the store then fails, the key is gone.
-        keyBytes = this.#keyBytes(e);
-        t.remove(e);
-      } else {
-        if ((op & OP_REPLACE) !== 0) return NOT_FOUND;
-        if (type === 0) return OK;
-        keyBytes = utf8Length(k);
-      }
-
-      const size = ENTRY_COST + keyBytes + bytes;
-      if (size > t.capacity) return NO_MEMORY;
-      const room = t.makeRoom(size, (op & OP_SAFE) === 0, now, this.#clock);
-      if (room === NO_ROOM) return NO_MEMORY;
-      const added = t.insert(k, h, keyBytes, type, valLen, bytes, fl);
-      this.#write(added, type, value, bytes, valLen, fl);
-      if (ms > 0) t.heap.setExpires(added, this.#clock.now() + ms);
-      return room === ROOM_FORCIBLE ? OK_FORCIBLE : OK;
+      return this.#storeIn(op, k, h, type, value, bytes, valLen, ms, fl);
     } finally {
-      this.#unlock();
+      unlock(this.#i32, LOCK);
     }
+  }
+
+  /** #store once the arguments are checked, with the lock held (or no other thread able to see the dict). */
+  #storeIn(op: number, k: string, h: number, type: number, value: unknown, bytes: number, valLen: number, ms: number, fl: number): SharedDictStoreResult {
+    const t = this.#t;
+    let now = NaN;
+    let e = t.find(k, h);
+    let keyBytes: number;
+    if (e !== 0) {
+      let live = true;
+      const expires = this.#f64[e + EW_EXPIRES] as number;
+      if (expires !== 0) {
+        now = this.#clock.now();
+        live = expires > now;
+      }
+      if ((op & OP_REPLACE) !== 0) {
+        if (!live) return NOT_FOUND;
+      } else if ((op & OP_ADD) !== 0 && live) {
+        return EXISTS;
+      }
+      if (type === 0) {
+        t.remove(e);
+        return OK;
+      }
+      const delta = bytes - (this.#i32[(e << 1) + E_VBYTES] as number);
+      if (this.#type(e) !== T_LIST && t.used + delta <= t.capacity) {
+        // Reuse the entry (nginx reuses the node when the sizes match; here any size that fits).
+        if (!t.fits(e, valLen)) e = t.reblock(e, k, valLen);
+        this.#write(e, type, value, bytes, valLen, fl);
+        t.used += delta;
+        if (ms > 0) t.heap.setExpires(e, (now === now ? now : this.#clock.now()) + ms);
+        else if ((this.#f64[e + EW_EXPIRES] as number) !== 0) t.heap.setExpires(e, 0);
+        t.touch(e);
+        return OK;
+      }
+      // nginx frees the old node before allocating the new one: if the store then fails, the key is gone.
+      keyBytes = this.#keyBytes(e);
+      t.remove(e);
+    } else {
+      if ((op & OP_REPLACE) !== 0) return NOT_FOUND;
+      if (type === 0) return OK;
+      keyBytes = utf8Length(k);
+    }
+
+    const size = ENTRY_COST + keyBytes + bytes;
+    if (size > t.capacity) return NO_MEMORY;
+    const room = t.makeRoom(size, (op & OP_SAFE) === 0, now, this.#clock);
+    if (room === NO_ROOM) return NO_MEMORY;
+    const added = t.insert(k, h, keyBytes, type, valLen, bytes, fl);
+    this.#write(added, type, value, bytes, valLen, fl);
+    if (ms > 0) t.heap.setExpires(added, this.#clock.now() + ms);
+    return room === ROOM_FORCIBLE ? OK_FORCIBLE : OK;
   }
 
   #write(e: number, type: number, value: unknown, bytes: number, valLen: number, flags: number): void {
