@@ -104,7 +104,14 @@ export async function createWorkers(config: string | URL | EngineConfig, options
   const host = options.host ?? '127.0.0.1';
   let closing = false;
   let reloadSeq = 0;
-  const pendingReloads = new Map<number, { left: number; errors: string[]; done: (errors: string[]) => void }>();
+  /** Reloads under way: the workers that have not answered yet, and the errors of those that failed. */
+  const pendingReloads = new Map<number, { waiting: Set<number>; errors: string[]; done: (errors: string[]) => void }>();
+  const answered = (seq: number, id: number, error: string | undefined) => {
+    const r = pendingReloads.get(seq);
+    if (r === undefined || !r.waiting.delete(id)) return;
+    if (error !== undefined) r.errors.push(`worker ${id}: ${error}`);
+    if (r.waiting.size === 0) r.done(r.errors);
+  };
 
   /** Starts the thread for `slot`; resolves when it listens, rejects if it dies first. */
   const start = (slot: Slot): Promise<void> =>
@@ -125,10 +132,7 @@ export async function createWorkers(config: string | URL | EngineConfig, options
         } else if (msg.type === 'failed') {
           failure = msg.message;
         } else if (msg.type === 'reloaded') {
-          const r = pendingReloads.get(msg.seq);
-          if (r === undefined) return;
-          if (msg.error !== undefined) r.errors.push(`worker ${slot.id}: ${msg.error}`);
-          if (--r.left === 0) r.done(r.errors);
+          answered(msg.seq, slot.id, msg.error);
         }
       });
       worker.on('error', (err) => {
@@ -144,7 +148,8 @@ export async function createWorkers(config: string | URL | EngineConfig, options
           return;
         }
         if (closing) return;
-        for (const r of pendingReloads.values()) if (--r.left === 0) r.done(r.errors);
+        // Its replacement starts from the config of the latest reload.
+        for (const seq of [...pendingReloads.keys()]) answered(seq, slot.id, undefined);
         log(`phasekit: worker ${slot.id} (pid ${Atomics.load(pidTable, slot.id)}) exited with code ${code}${failure === undefined ? '' : `: ${failure}`}; starting a new one`);
         respawn(slot);
       });
@@ -167,15 +172,16 @@ export async function createWorkers(config: string | URL | EngineConfig, options
     timer.unref();
   };
 
-  const send = (msg: ToWorker): number => {
-    let n = 0;
+  /** Sends `msg` to every running worker; returns their ids. */
+  const send = (msg: ToWorker): number[] => {
+    const ids: number[] = [];
     for (const s of slots) {
       if (s.worker !== undefined) {
         s.worker.postMessage(msg);
-        n++;
+        ids.push(s.id);
       }
     }
-    return n;
+    return ids;
   };
 
   const stopAll = async (): Promise<void> => {
@@ -208,10 +214,9 @@ export async function createWorkers(config: string | URL | EngineConfig, options
           if (errors.length === 0) resolveReload();
           else rejectReload(new PhasekitError('PHASEKIT_ERR_CONFIG', `reload failed, still serving the previous config: ${errors.join('; ')}`));
         };
-        pendingReloads.set(seq, { left: 0, errors: [], done });
-        const entry = pendingReloads.get(seq) as { left: number };
-        entry.left = send({ type: 'reload', seq, source });
-        if (entry.left === 0) done([]);
+        const waiting = new Set(send({ type: 'reload', seq, source }));
+        if (waiting.size === 0) done([]);
+        else pendingReloads.set(seq, { waiting, errors: [], done });
       });
     },
     async close(closeOptions = {}): Promise<void> {
