@@ -5,6 +5,7 @@ export type { EngineExtension, ExtensionContext, ExtensionGeneration, LocationCo
 export { requestControl } from './request/control.js';
 export { BINARY_VARS, NGINX_VERSION } from './request/server-vars.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './engine/timers.js';
+export { SINGLE_WORKER, type WorkerInfo } from './engine/worker.js';
 export type { PhaseRequest, PhasePreset, PhaseOutcome } from './phases/single.js';
 export { PhaseSession, type RouteHandlers, type SessionAnswer, type FilteredResponse } from './phases/route.js';
 export { MAX_SUBREQUEST_DEPTH, type CaptureOptions, type CaptureResult } from './phases/subrequest.js';
@@ -75,3 +76,4 @@ export { asText, fromBytes, toBytes, type ByteString } from './text/bytes.js';
 export { formatNumber } from './text/number.js';
 export { defaultPage, reasonPhrase } from './text/status.js';
 export * from './shared-dict/index.js';
+export { waitingDictMessage } from './ngx/shared-guard.js';

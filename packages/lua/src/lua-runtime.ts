@@ -120,7 +120,7 @@ export class LuaRuntime implements ScriptRuntime {
       // Timer callbacks may loop and sleep for the engine's life: the CPU budget is per resume.
       runFunction: (fn, ngx, args) => this.#run(this.vm.spawn(fn, { args, limitScope: 'resume' }), ngx),
     };
-    installLog(install, (level, message) => this.#log(level, message));
+    installLog(install, context.worker, (level, message) => this.#log(level, message));
     installFields(install, installOutput(install));
     installVar(install);
     installHeader(install);

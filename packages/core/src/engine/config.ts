@@ -171,12 +171,28 @@ const size = z.union([
   z.string().regex(/^\d+[kKmMgG]?$/, 'a size is bytes, or a number with k, m or g ("1m", "512k")'),
 ]);
 
+/** A shared dict given as an object: its size, and where it lives (default: shared memory). */
+const sharedDictSchema = z
+  .object({
+    size,
+    /** `redis://[user:password@]host:port/db` (or rediss://): the dict lives on that Redis server. */
+    store: z.string().regex(/^rediss?:\/\//, 'a store is a redis:// or rediss:// URL').optional(),
+    /** Redis key prefix (default `phasekit:{<name>}:`). */
+    prefix: z.string().min(1).optional(),
+    /** Seconds a Redis call may take before it fails with "redis: Command timed out" (default 1). */
+    timeout: z.number().positive().optional(),
+    /** Seconds Redis keeps an expired entry for get_stale (default 60). */
+    staleGrace: z.number().min(0).optional(),
+  })
+  .strict();
+export type SharedDictConfig = z.input<typeof sharedDictSchema>;
+
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 /** The engine's top-level keys (extensions add their own, see buildConfigSchema). */
 const engineShape = {
-    sharedDicts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dict name is letters, digits and "_"'), size).optional(),
+    sharedDicts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dict name is letters, digits and "_"'), z.union([size, sharedDictSchema])).optional(),
     lua: z
       .object({
         packagePath: z.string().optional(),

@@ -6,11 +6,13 @@ import type { LogLevel } from '../ngx/constants.js';
 import type { EngineEvents } from '../events.js';
 import type { Ngx } from '../ngx/types.js';
 import type { RequestState } from '../request/state.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
+import type { WorkerInfo } from './worker.js';
 
 export interface EngineCore {
   readonly clock: Clock;
-  readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  readonly worker: WorkerInfo;
+  readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   readonly events: EventEmitter<EngineEvents>;
   readonly maxRedirects: number;
   readonly clientMaxBodySize: number;

@@ -33,7 +33,7 @@ const site = (phase: Phase, path: string): HandlerSite => ({ phase, location: un
 /** Starts `runtimes`, lets extensions in, compiles `config`, runs init and initWorker, starts the extensions. */
 export async function buildGeneration(host: GenerationHost, config: ParsedConfig, runtimes: readonly ScriptRuntime[], extensions: readonly EngineExtension[]): Promise<Generation> {
   const engine = host.engine;
-  const context = { config, sharedDicts: engine.sharedDicts, logger: host.logger, clock: engine.clock };
+  const context = { config, sharedDicts: engine.sharedDicts, logger: host.logger, clock: engine.clock, worker: engine.worker };
   for (const rt of runtimes) await rt.start(context);
   // Timers and extension work run on the generation, which exists once everything has compiled.
   const slot: { gen?: Generation } = {};

@@ -4,7 +4,7 @@
 import type { ApiName } from '../phases/api-rules.js';
 import { PHASE_NGX_NAME } from '../phases/facts.js';
 import type { RequestState } from '../request/state.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
 import type { ArgsInput } from '../text/args.js';
 import { balancerApi } from './balancer.js';
 import { allow } from './check.js';
@@ -18,6 +18,7 @@ import { sslApi } from './ssl.js';
 import { timerApi, workerApi } from './timer.js';
 import type { BodyFilterArg, Ngx, NgxBalancer, NgxLocation, NgxReq, NgxResp, NgxSsl, NgxTimer, NgxWorker, Printable } from './types.js';
 import { varProxy } from './var.js';
+import { guardWaitingDicts } from './shared-guard.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface NgxRequest extends NgxConstants {}
@@ -31,6 +32,7 @@ export class NgxRequest implements Ngx {
   #resp: NgxResp | undefined;
   #timer: NgxTimer | undefined;
   #worker: NgxWorker | undefined;
+  #shared: Readonly<Record<string, AnySharedDict>> | undefined;
   #location: NgxLocation | undefined;
   #ssl: NgxSsl | undefined;
   #balancer: NgxBalancer | undefined;
@@ -115,8 +117,9 @@ export class NgxRequest implements Ngx {
     return (this.#resp ??= respApi(this.#s));
   }
 
-  get shared(): Readonly<Record<string, SharedDict>> {
-    return this.#s.engine.sharedDicts;
+  get shared(): Readonly<Record<string, AnySharedDict>> {
+    // Dicts whose calls wait are guarded: a phase that cannot wait refuses them with a clear error.
+    return (this.#shared ??= guardWaitingDicts(this.#s));
   }
 
   get timer(): NgxTimer {

@@ -2,7 +2,7 @@
 
 import type { Args, ArgsInput } from '../text/args.js';
 import type { NgxConstants } from './constants.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
 import type { CaptureOptions, CaptureResult } from '../phases/subrequest.js';
 import type { TimerCallback, TimerHandle } from '../engine/timers.js';
 
@@ -109,6 +109,8 @@ export interface NgxWorker {
   id(): number;
   count(): number;
   pid(): number;
+  /** Every worker's pid, in id order. Not in init and initWorker (as OpenResty: "API disabled in the current context"). */
+  pids(): number[];
   /** True once the engine is closing or being reloaded. */
   exiting(): boolean;
 }
@@ -147,7 +149,7 @@ export interface Ngx extends NgxConstants {
   readonly arg: BodyFilterArg;
   readonly req: NgxReq;
   readonly resp: NgxResp;
-  readonly shared: Readonly<Record<string, SharedDict>>;
+  readonly shared: Readonly<Record<string, AnySharedDict>>;
   readonly timer: NgxTimer;
   readonly location: NgxLocation;
   readonly ssl: NgxSsl;
