@@ -19,6 +19,8 @@ import { bareLocation, fabricateExchange, runSinglePhase, type PhaseOutcome, typ
 import { openRequest } from '../request/lifecycle.js';
 import { STEP_RESPOND, type CompiledLocation, type Generation, type RequestState } from '../request/state.js';
 import { parseSize, SharedDict } from '../shared-dict/index.js';
+import { cosocketDefaults } from './cosocket-config.js';
+import { Cosockets } from '../socket/index.js';
 import { compileHandler, compileSetHandler } from './compile.js';
 import { buildConfigSchema, formatPath, parseConfig, routeSchema, type EngineConfig, type HandlerSpec, type ParsedConfig, type RouteConfig, type SetFn } from './config.js';
 import type { EngineCore } from './engine-core.js';
@@ -55,6 +57,8 @@ export async function createEngine(config: EngineConfig, options: EngineOptions 
 export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   readonly clock: Clock;
   readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  /** Cosocket defaults, the keepalive pools (per engine, as nginx's are per worker) and open sockets. */
+  readonly cosockets: Cosockets;
   readonly #schema: ReturnType<typeof buildConfigSchema>;
   readonly #extensions: readonly EngineExtension[];
   #config: ParsedConfig;
@@ -91,6 +95,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       dicts[name] ??= new SharedDict(name, size, { clock: this.clock });
     }
     this.sharedDicts = Object.freeze(dicts);
+    this.cosockets = new Cosockets(this.clock);
+    this.cosockets.defaults = cosocketDefaults(this.#config);
     this.#host = {
       engine: this,
       logger: this.#logger,
@@ -177,6 +183,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       throw new EngineClosedError();
     }
     this.#config = parsed;
+    this.cosockets.defaults = cosocketDefaults(parsed);
     this.#logRank = levelRank(parsed.errorLogLevel ?? 'error');
     this.#runtimeTemplates = runtimes;
     this.#gen = next;
@@ -195,6 +202,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       const gen = this.#gen;
       if (gen === undefined) return;
       await retireGeneration(this, gen, { timeout: options.timeout, exitWorker: this.#config.exitWorker, keep: [] });
+      this.cosockets.closeAll();
     })();
     return this.#closing;
   }

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { formatNumber, pushPrintable } from '../text/format.js';
 import { flushOutput, sendEof, sendHeaders } from '../phases/respond.js';
 import { wireHeaderName, wireHeaderValue } from '../http/headers.js';
-import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxBalancer, NgxLocation, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './types.js';
+import type { BodyFilterArg, Chunk, HeaderValue, Ngx, NgxBalancer, NgxLocation, NgxSocket, NgxSsl, NgxReq, NgxResp, NgxTimer, NgxWorker, Printable } from './types.js';
+import { ngxSocket, onAbort, requestSocket } from './socket.js';
+import type { RequestSocket } from '../socket/index.js';
 import { capture } from '../phases/subrequest.js';
 import type { TimerCallback, TimerHandle } from '../engine/timers.js';
 import { PHASE_CONTEXT_NAME, PHASE_NGX_NAME } from '../phases/facts.js';
@@ -39,6 +41,7 @@ export class NgxRequest implements Ngx {
   #location: NgxLocation | undefined;
   #ssl: NgxSsl | undefined;
   #balancer: NgxBalancer | undefined;
+  #socket: NgxSocket | undefined;
 
   constructor(state: RequestState) {
     this.#s = state;
@@ -209,6 +212,14 @@ export class NgxRequest implements Ngx {
         return s.gen.timers.pendingCount;
       },
     });
+  }
+
+  get socket(): NgxSocket {
+    return (this.#socket ??= ngxSocket(this.#s));
+  }
+
+  onAbort(handler: () => void): [true] | [undefined, string] {
+    return onAbort(this.#s, handler);
   }
 
   get worker(): NgxWorker {
@@ -422,7 +433,7 @@ class Req implements NgxReq {
   readBody(): Promise<void> {
     const s = this.#s;
     checkApi('ngx.req.read_body', s.phase);
-    if (s.bodyRead) return Promise.resolve();
+    if (s.bodyRead || s.bodySocket !== undefined) return Promise.resolve();
     const read = s.exchange.readBody(s.engine.clientMaxBodySize).catch((err: unknown) => {
       // Remembered on the request, so the 413 holds whatever runtime carries the error up.
       if (err instanceof BodyTooLargeError) s.bodyTooLarge = err;
@@ -462,6 +473,10 @@ class Req implements NgxReq {
   getBodyFile(): string | undefined {
     checkApi('ngx.req.get_body_data', this.#s.phase);
     return this.#s.bodyFile;
+  }
+
+  socket(raw = false): [RequestSocket] | [null, string] {
+    return requestSocket(this.#s, raw);
   }
 
   discardBody(): void {
