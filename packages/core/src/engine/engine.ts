@@ -1,6 +1,7 @@
 // The engine: a config compiled into generations (start, reload, close, exitWorker), and the
 // entry points adapters call — handle() for a request, session() for a framework route.
 
+import type { LookupFunction } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from '../clock.js';
 import { BadArgumentError, ConfigError, EngineClosedError, PhasekitError } from '../errors.js';
@@ -40,6 +41,8 @@ export interface EngineOptions {
   sharedDicts?: Readonly<Record<string, SharedDict>>;
   /** Extensions (HAProxy's contexts, plugins): config keys and per-generation hooks of their own. */
   extensions?: readonly EngineExtension[];
+  /** How cosockets resolve host names (nginx's `resolver`); default: the system's (`dns.lookup`). */
+  lookup?: LookupFunction;
 }
 
 export interface CloseOptions {
@@ -95,7 +98,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       dicts[name] ??= new SharedDict(name, size, { clock: this.clock });
     }
     this.sharedDicts = Object.freeze(dicts);
-    this.cosockets = new Cosockets(this.clock);
+    this.cosockets = new Cosockets(this.clock, options.lookup);
     this.cosockets.defaults = cosocketDefaults(this.#config);
     this.#host = {
       engine: this,

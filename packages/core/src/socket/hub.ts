@@ -2,6 +2,7 @@
 // connection pools (per engine, as nginx's are per worker), and every open socket, so that
 // engine.close() closes them all.
 
+import type { LookupFunction } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { LogLevel } from '../ngx/constants.js';
 import { SocketPools } from './pool.js';
@@ -39,13 +40,16 @@ export const COSOCKET_DEFAULTS: Readonly<CosocketDefaults> = Object.freeze({
 export class Cosockets {
   readonly clock: Clock;
   readonly pools: SocketPools;
+  /** Host name resolution for connects (undefined: Node's default). */
+  readonly lookup: LookupFunction | undefined;
   defaults: CosocketDefaults = { ...COSOCKET_DEFAULTS };
   /** Every connected cosocket of the engine (idle pooled ones are the pools'). */
   readonly live = new Set<Closable>();
   #closed = false;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, lookup?: LookupFunction) {
     this.clock = clock;
+    this.lookup = lookup;
     this.pools = new SocketPools(clock);
   }
 

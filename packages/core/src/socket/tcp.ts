@@ -125,7 +125,10 @@ class Tcp implements TcpCosocket, Closable {
 
   #open(host: string, port: number | undefined, counted: SocketPool | undefined): Pending<OkResult> {
     const unix = host.startsWith('unix:');
-    const socket = unix ? netConnect({ path: host.slice(5), allowHalfOpen: true }) : netConnect({ host, port: port as number, allowHalfOpen: true, noDelay: true });
+    const lookup = this.#scope.hub.lookup;
+    const socket = unix
+      ? netConnect({ path: host.slice(5), allowHalfOpen: true })
+      : netConnect({ host, port: port as number, allowHalfOpen: true, noDelay: true, ...(lookup === undefined ? {} : { lookup }) });
     let cancelTimer: (() => void) | undefined;
     const p: Pending<OkResult> = new Promise<OkResult>((resolve) => {
       const fail = (err: unknown) => {

@@ -45,7 +45,8 @@ class Udp implements UdpCosocket, Closable {
     if (port === undefined) return [null, 'missing the port number'];
     const p = port;
     if (!Number.isInteger(p) || p <= 0 || p > 65535) return [null, `bad port number: ${p}`];
-    const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+    const lookup = this.#scope.hub.lookup;
+    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', ...(lookup === undefined ? {} : { lookup }) });
     this.#socket = socket;
     this.#queue = [];
     this.#error = undefined;

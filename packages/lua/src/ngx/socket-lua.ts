@@ -155,6 +155,7 @@ function tcp.sslhandshake(self, ...)
   elseif session ~= false then session = nil end
   local r, err = js.sslhandshake(id_of(self, "sslhandshake"), session, name, verify and true or false, ocsp and true or false)
   if type(r) == "string" then return setmetatable({ r }, session_mt) end
+  if r then return r end
   return r, err
 end
 
