@@ -70,7 +70,9 @@ export function startRedis(): Promise<Daemon> {
 }
 
 export function startMemcached(): Promise<Daemon> {
-  return daemon('memcached', (port) => ['-l', '127.0.0.1', '-p', String(port), '-U', '0']);
+  // memcached refuses to run as root unless told which user to be.
+  const asRoot = process.getuid?.() === 0 ? ['-u', 'root'] : [];
+  return daemon('memcached', (port) => ['-l', '127.0.0.1', '-p', String(port), '-U', '0', ...asRoot]);
 }
 
 export interface Peer {

@@ -1,7 +1,7 @@
 // ngx.socket.udp(): a connected datagram socket on node:dgram (setpeername, send, receive,
 // settimeout, close), with lua-nginx-module's return conventions.
 
-import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { createSocket, type Socket as DgramSocket, type SocketOptions } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Closable, SocketScope } from './hub.js';
@@ -46,7 +46,7 @@ class Udp implements UdpCosocket, Closable {
     const p = port;
     if (!Number.isInteger(p) || p <= 0 || p > 65535) return [null, `bad port number: ${p}`];
     const lookup = this.#scope.hub.lookup;
-    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', ...(lookup === undefined ? {} : { lookup }) });
+    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', ...(lookup === undefined ? {} : { lookup: lookup as NonNullable<SocketOptions['lookup']> }) });
     this.#socket = socket;
     this.#queue = [];
     this.#error = undefined;

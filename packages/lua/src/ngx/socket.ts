@@ -68,7 +68,13 @@ export function installSocket(ctx: RequestInstall): void {
   fn('req_socket', (call) => {
     const r = ctx.request(call);
     const raw = call.boolean(1);
-    const got = guard(call, () => r.req.socket(raw));
+    let got: ReturnType<typeof r.req.socket>;
+    try {
+      got = r.req.socket(raw);
+    } catch (err) {
+      // A C function's error in OpenResty: no position.
+      return call.raiseError((err as Error).message, 0);
+    }
     if (got[0] === null) {
       call.pushNil();
       call.pushString(got[1]);

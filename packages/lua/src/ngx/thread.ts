@@ -79,13 +79,12 @@ export function installThread(ctx: RequestInstall, control: ThreadControl): (ids
 
   ctx.fn(fns, 'check', (call) => {
     const r = ctx.request(call);
-    const api = call.string(1) as 'ngx.thread.wait' | 'ngx.thread.kill';
-    guard(call, () => checkRequestApi(r, api));
+    check(call, r, call.string(1) as 'ngx.thread.wait' | 'ngx.thread.kill');
     return 0;
   });
   ctx.fn(fns, 'spawn', (call) => {
     const r = ctx.request(call);
-    guard(call, () => checkRequestApi(r, 'ngx.thread.spawn'));
+    check(call, r, 'ngx.thread.spawn');
     if (call.type(2) !== 'function') return call.raiseError("bad argument #1 to 'spawn' (Lua function expected)", 0);
     const { run } = current(call);
     const parent = call.thread;
@@ -194,6 +193,15 @@ export function installThread(ctx: RequestInstall, control: ThreadControl): (ids
   return (ids) => {
     vm.call(dropRef, { args: ids });
   };
+}
+
+/** OpenResty's "API disabled ..." for a C function: no position in the message. */
+function check(call: LuaCall, r: Ngx, api: 'ngx.thread.spawn' | 'ngx.thread.wait' | 'ngx.thread.kill'): void {
+  try {
+    checkRequestApi(r, api);
+  } catch (err) {
+    call.raiseError((err as Error).message, 0);
+  }
 }
 
 /** A thread's arguments: tables, functions, userdata and threads anchored while the thread is made. */
