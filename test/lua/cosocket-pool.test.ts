@@ -103,7 +103,7 @@ describe('keepalive pools', () => {
       'b',
       'nil | connection in dubious state',
       'nil | closed',
-      "false | bad argument #2 to 'setkeepalive' (number expected, got string)",
+      "false | bad argument #2 to '?' (number expected, got string)",
       '',
     ].join('\n'));
   });

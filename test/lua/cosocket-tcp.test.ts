@@ -110,9 +110,9 @@ describe('ngx.socket.tcp', () => {
       '',
       '67892\n',
       'send | 0',
-      "bad | false | bad argument #2 to 'receive' (bad pattern argument)",
-      "bad any | false | bad argument #2 to 'receiveany' (bad max argument)",
-      "bad data | false | bad argument #2 to 'send' (bad data type boolean found)",
+      "bad | false | bad argument #2 to '?' (bad pattern argument)",
+      "bad any | false | bad argument #2 to '?' (bad max argument)",
+      "bad data | false | bad argument #2 to '?' (bad data type boolean found)",
       "nil and booleans are tostring'ed | 3 | 4",
       '',
     ].join('\n'));

@@ -343,6 +343,8 @@ class Tcp implements TcpCosocket, Closable {
     if (this.#reads.busy) return [null, 'socket busy reading'];
     if (this.#writeBusy) return [null, 'socket busy writing'];
     const reader = conn.reader;
+    // The peer already closed (a read saw its end): "closed", and what is buffered can still be read.
+    if (reader.done && this.#leftover) return [null, 'closed'];
     if (reader.size > 0 && this.#leftover) return [null, 'unread data in buffer'];
     if (reader.size > 0 || reader.done || conn.socket.destroyed) {
       this.destroy();

@@ -6,6 +6,19 @@ local ngx, js = ...
 local type, tostring, tonumber, select, error, setmetatable, getmetatable, rawget = type, tostring, tonumber, select, error, setmetatable, getmetatable, rawget
 local concat, unpack = table.concat, table.unpack
 local floor = math.floor
+local getinfo = debug.getinfo
+
+-- luaL_argerror's message: the function's name as its caller knows it ("?" through pcall); a
+-- method call does not count self. level 1: the caller of argerr is the API function itself.
+local function argerr(level, n, msg)
+  local info = getinfo(level + 1, "n")
+  local name = info and info.name or "?"
+  if info and info.namewhat == "method" then
+    n = n - 1
+    if n == 0 then error("calling '" .. name .. "' on bad self (" .. msg .. ")", 0) end
+  end
+  error("bad argument #" .. n .. " to '" .. name .. "' (" .. msg .. ")", 0)
+end
 
 -- Objects that are collected release their JS side in batches (no JS call from a finalizer).
 local dead = {}
@@ -17,7 +30,8 @@ local function reap()
   js.release(unpack(d))
 end
 
-local function flatten(t, out, n, fname)
+-- Flattens nested tables of strings and numbers; returns nil and the bad type on anything else.
+local function flatten(t, out, n)
   for i = 1, #t do
     local v = t[i]
     local tv = type(v)
@@ -25,28 +39,32 @@ local function flatten(t, out, n, fname)
       n = n + 1
       out[n] = v
     elseif tv == "table" then
-      n = flatten(v, out, n, fname)
+      local bad
+      n, bad = flatten(v, out, n)
+      if not n then return nil, bad end
     else
-      error("bad argument #2 to '" .. fname .. "' (bad data type " .. tv .. " found)", 0)
+      return nil, tv
     end
   end
   return n
 end
 
-local function bytes(data, fname)
+-- send's data: a string, a (nested) table of strings and numbers, else tostring'ed. level: see argerr.
+local function bytes(data, level)
   local t = type(data)
   if t == "string" then return data end
   if t == "table" then
     local out = {}
-    local n = flatten(data, out, 0, fname)
+    local n, bad = flatten(data, out, 0)
+    if not n then argerr(level + 1, 2, "bad data type " .. bad .. " found") end
     return concat(out, "", 1, n)
   end
   return tostring(data)
 end
 
-local function id_of(self, fname)
+local function id_of(self, level)
   local id = type(self) == "table" and rawget(self, 1)
-  if type(id) ~= "number" then error("bad argument #1 to '" .. fname .. "' (table expected, got " .. type(self) .. ")", 0) end
+  if type(id) ~= "number" then argerr(level + 1, 1, "table expected, got " .. type(self)) end
   return id
 end
 
@@ -71,13 +89,13 @@ local function until_iterator(iid)
 end
 
 local function receiveuntil(self, pattern, opts)
-  local id = id_of(self, "receiveuntil")
+  local id = id_of(self, 1)
   local tp = type(pattern)
   if tp == "number" then pattern = tostring(pattern)
-  elseif tp ~= "string" then error("bad argument #2 to 'receiveuntil' (string expected, got " .. tp .. ")", 0) end
+  elseif tp ~= "string" then argerr(1, 2, "string expected, got " .. tp) end
   local inclusive = false
   if opts ~= nil then
-    if type(opts) ~= "table" then error("bad argument #3 to 'receiveuntil' (table expected, got " .. type(opts) .. ")", 0) end
+    if type(opts) ~= "table" then argerr(1, 3, "table expected, got " .. type(opts)) end
     inclusive = opts.inclusive and true or false
   end
   local iid, err = js.until_new(id, pattern, inclusive)
@@ -88,24 +106,39 @@ end
 local function settimeout(self, ...)
   local n = select("#", ...)
   if n ~= 1 then error("ngx.socket settimeout: expecting 2 arguments (including the object) but seen " .. (n + 1), 0) end
-  js.settimeouts(id_of(self, "settimeout"), timeout_arg(...), -1, -1)
+  js.settimeouts(id_of(self, 1), timeout_arg(...), -1, -1)
 end
 
 local function settimeouts(self, ...)
   local n = select("#", ...)
   if n ~= 3 then error("ngx.socket settimeouts: expecting 4 arguments (including the object) but seen " .. (n + 1), 0) end
   local c, s, r = ...
-  js.settimeouts(id_of(self, "settimeouts"), timeout_arg(c), timeout_arg(s), timeout_arg(r))
+  js.settimeouts(id_of(self, 1), timeout_arg(c), timeout_arg(s), timeout_arg(r))
 end
 
-local function receive(self, p) return js.receive(id_of(self, "receive"), p) end
+local function receive(self, p)
+  local id = id_of(self, 1)
+  if p ~= nil and p ~= "*l" and p ~= "*a" then
+    local n = tonumber(p)
+    if type(p) == "string" and p:sub(1, 1) == "*" then
+      local c = p:sub(2, 2)
+      if c == "l" then p = "*l" elseif c == "a" then p = "*a" else argerr(1, 2, "bad pattern argument") end
+    elseif not n or n < 0 then
+      argerr(1, 2, "bad pattern argument")
+    else
+      p = floor(n)
+    end
+  end
+  return js.receive(id, p)
+end
 local function receiveany(self, max)
+  local id = id_of(self, 1)
   local n = tonumber(max)
-  if not n or n <= 0 then error("bad argument #2 to 'receiveany' (bad max argument)", 0) end
-  return js.receiveany(id_of(self, "receiveany"), floor(n))
+  if not n or n <= 0 then argerr(1, 2, "bad max argument") end
+  return js.receiveany(id, floor(n))
 end
 local function send(self, data)
-  return js.send(id_of(self, "send"), bytes(data, "send"))
+  return js.send(id_of(self, 1), bytes(data, 1))
 end
 
 -- TCP
@@ -113,12 +146,12 @@ local tcp = {}
 local tcp_mt = { __index = tcp, __gc = gc }
 
 function tcp.connect(self, host, port, opts)
-  local id = id_of(self, "connect")
-  if type(host) ~= "string" then error("bad argument #2 to 'connect' (string expected, got " .. type(host) .. ")", 0) end
+  local id = id_of(self, 1)
+  if type(host) ~= "string" then argerr(1, 2, "string expected, got " .. type(host)) end
   if type(port) == "table" and opts == nil then opts, port = port, nil end
   if port ~= nil then
     local p = tonumber(port)
-    if p == nil then error("bad argument #3 to 'connect' (number expected, got " .. type(port) .. ")", 0) end
+    if p == nil then argerr(1, 3, "number expected, got " .. type(port)) end
     port = p
   end
   local pool, pool_size, backlog
@@ -128,13 +161,13 @@ function tcp.connect(self, host, port, opts)
     pool_size = opts.pool_size
     if pool_size ~= nil then
       local v = tonumber(pool_size)
-      if not v or v <= 0 then error("bad argument #4 to 'connect' (bad \"pool_size\" option value: " .. tostring(pool_size) .. ")", 0) end
+      if not v or v <= 0 then argerr(1, 4, "bad \"pool_size\" option value: " .. tostring(pool_size)) end
       pool_size = floor(v)
     end
     backlog = opts.backlog
     if backlog ~= nil then
       local v = tonumber(backlog)
-      if not v or v < 0 then error("bad argument #4 to 'connect' (bad \"backlog\" option value: " .. tostring(backlog) .. ")", 0) end
+      if not v or v < 0 then argerr(1, 4, "bad \"backlog\" option value: " .. tostring(backlog)) end
       backlog = floor(v)
     end
   end
@@ -153,7 +186,7 @@ function tcp.sslhandshake(self, ...)
   if name ~= nil and type(name) ~= "string" then name = tostring(name) end
   if getmetatable(session) == session_mt then session = session[1]
   elseif session ~= false then session = nil end
-  local r, err = js.sslhandshake(id_of(self, "sslhandshake"), session, name, verify and true or false, ocsp and true or false)
+  local r, err = js.sslhandshake(id_of(self, 1), session, name, verify and true or false, ocsp and true or false)
   if type(r) == "string" then return setmetatable({ r }, session_mt) end
   if r then return r end
   return r, err
@@ -167,34 +200,34 @@ tcp.settimeout = settimeout
 tcp.settimeouts = settimeouts
 
 function tcp.setkeepalive(self, timeout, size)
-  local id = id_of(self, "setkeepalive")
+  local id = id_of(self, 1)
   if timeout ~= nil then
-    if type(timeout) ~= "number" then error("bad argument #2 to 'setkeepalive' (number expected, got " .. type(timeout) .. ")", 0) end
+    if type(timeout) ~= "number" then argerr(1, 2, "number expected, got " .. type(timeout)) end
     timeout = floor(timeout)
   end
   if size ~= nil then
     local v = tonumber(size)
     if not v or v <= 0 then
       js.close(id)
-      error("bad argument #3 to 'setkeepalive' (bad \"pool_size\" option value: " .. tostring(size) .. ")", 0)
+      argerr(1, 3, "bad \"pool_size\" option value: " .. tostring(size))
     end
     size = floor(v)
   end
   return js.setkeepalive(id, timeout, size)
 end
 
-function tcp.getreusedtimes(self) return js.getreusedtimes(id_of(self, "getreusedtimes")) end
-function tcp.close(self) return js.close(id_of(self, "close")) end
+function tcp.getreusedtimes(self) return js.getreusedtimes(id_of(self, 1)) end
+function tcp.close(self) return js.close(id_of(self, 1)) end
 
 function tcp.setoption(self, option, value)
-  local id = id_of(self, "setoption")
+  local id = id_of(self, 1)
   if option == nil then return nil, 'missing the "option" argument' end
   if value == nil then return nil, 'missing the "value" argument' end
   return js.setoption(id, tostring(option), value)
 end
 
 function tcp.getoption(self, option)
-  local id = id_of(self, "getoption")
+  local id = id_of(self, 1)
   if option == nil then return nil, 'missing the "option" argument' end
   return js.getoption(id, tostring(option))
 end
@@ -206,7 +239,7 @@ function tcp.setclientcert(self, cert, pkey)
 end
 
 function tcp.bind(self, ip)
-  id_of(self, "bind")
+  id_of(self, 1)
   return nil, "bind is not supported"
 end
 
@@ -224,19 +257,19 @@ local udp = {}
 local udp_mt = { __index = udp, __gc = gc }
 
 function udp.setpeername(self, host, port)
-  local id = id_of(self, "setpeername")
-  if type(host) ~= "string" then error("bad argument #2 to 'setpeername' (string expected, got " .. type(host) .. ")", 0) end
+  local id = id_of(self, 1)
+  if type(host) ~= "string" then argerr(1, 2, "string expected, got " .. type(host)) end
   if port ~= nil then port = tonumber(port) end
   return js.udp_setpeername(id, host, port)
 end
 function udp.send(self, data)
-  return js.udp_send(id_of(self, "send"), bytes(data, "send"))
+  return js.udp_send(id_of(self, 1), bytes(data, 1))
 end
 function udp.receive(self, size)
-  local id = id_of(self, "receive")
+  local id = id_of(self, 1)
   if size ~= nil then
     local v = tonumber(size)
-    if not v or v <= 0 or v > 65536 then error("bad argument #2 to 'receive' (bad size)", 0) end
+    if not v or v <= 0 or v > 65536 then argerr(1, 2, "bad size") end
     size = floor(v)
   end
   return js.udp_receive(id, size)
@@ -244,11 +277,11 @@ end
 function udp.settimeout(self, ...)
   local n = select("#", ...)
   if n ~= 1 then error("ngx.socket settimeout: expecting 2 arguments (including the object) but seen " .. (n + 1), 0) end
-  js.settimeouts(id_of(self, "settimeout"), timeout_arg(...), -1, -1)
+  js.settimeouts(id_of(self, 1), timeout_arg(...), -1, -1)
 end
-function udp.close(self) return js.close(id_of(self, "close")) end
+function udp.close(self) return js.close(id_of(self, 1)) end
 function udp.bind(self, ip)
-  id_of(self, "bind")
+  id_of(self, 1)
   return nil, "bind is not supported"
 end
 

@@ -131,7 +131,8 @@ export function installSocket(ctx: RequestInstall): void {
   });
   fn('receive', (call) => {
     const e = get(call);
-    const p = pattern(call);
+    const t = call.type(2);
+    const p: ReadPattern = t === 'string' ? (call.string(2) as '*l' | '*a') : t === 'number' ? (call.number(2) as number) : '*l';
     return reply(call, (e.sock as TcpCosocket).receive(p));
   });
   fn('receiveany', (call) => {
@@ -207,23 +208,6 @@ export function installSocket(ctx: RequestInstall): void {
 /** The phase check every waiting socket call makes (a socket made in content, used in header_filter, fails there). */
 function checkSocketApi(r: Ngx): void {
   checkRequestApi(r, 'ngx.socket.tcp');
-}
-
-/** receive's pattern: nil → "*l", "*l" / "*a", a count (number or numeric string). */
-function pattern(call: LuaCall): ReadPattern {
-  const t = call.type(2);
-  if (t === 'nil' || t === 'none') return '*l';
-  if (t === 'string') {
-    const s = call.string(2) as string;
-    if (s.startsWith('*')) {
-      if (s.charAt(1) === 'l') return '*l';
-      if (s.charAt(1) === 'a') return '*a';
-      return call.raiseError("bad argument #2 to 'receive' (bad pattern argument)", 0);
-    }
-  }
-  const n = call.number(2);
-  if (n === undefined || n < 0) return call.raiseError("bad argument #2 to 'receive' (bad pattern argument)", 0);
-  return Math.floor(n);
 }
 
 /** Pushes a result tuple now, or yields until it is there. */

@@ -11,6 +11,12 @@ const THREAD_LUA = String.raw`
 local ngx, fns, results, sandbox = ...
 local spawn_js, wait_js, kill_js, check_js, on_abort_js = fns.spawn, fns.wait, fns.kill, fns.check, fns.on_abort
 local pack, unpack, select, type, getmetatable, setmetatable, error, format = table.pack, table.unpack, select, type, getmetatable, setmetatable, error, string.format
+local getinfo = debug.getinfo
+-- luaL_argerror's message: the name the caller used ("?" through pcall). level 1: the API function.
+local function argerr(level, n, msg)
+  local info = getinfo(level + 1, "n")
+  error("bad argument #" .. n .. " to '" .. (info and info.name or "?") .. "' (" .. msg .. ")", 0)
+end
 local thread_mt = { __tostring = function(t) return format("thread: 0x%08x", t[1]) end }
 local function body(id, f, ...)
   results[id] = pack(f(...))
@@ -18,14 +24,18 @@ end
 local thread = {}
 ngx.thread = thread
 function thread.spawn(f, ...)
+  if type(f) ~= "function" then
+    check_js("ngx.thread.spawn")
+    argerr(1, 1, "Lua function expected")
+  end
   return setmetatable({ spawn_js(body, f, ...) }, thread_mt)
 end
-local function ids(name, ...)
+local function ids(...)
   local n = select("#", ...)
   local out = {}
   for i = 1, n do
     local t = select(i, ...)
-    if getmetatable(t) ~= thread_mt then error("bad argument #" .. i .. " to '" .. name .. "' (lua thread expected)", 0) end
+    if getmetatable(t) ~= thread_mt then argerr(2, i, "lua thread expected") end
     out[i] = t[1]
   end
   return out, n
@@ -33,7 +43,7 @@ end
 function thread.wait(...)
   check_js("ngx.thread.wait")
   if select("#", ...) == 0 then error("at least one coroutine should be specified", 0) end
-  local list, n = ids("wait", ...)
+  local list, n = ids(...)
   local kind, v = wait_js(unpack(list, 1, n))
   if kind == 1 then
     local r = results[v]
@@ -48,7 +58,7 @@ end
 function thread.kill(t)
   check_js("ngx.thread.kill")
   if type(t) == "thread" then return nil, "not user thread" end
-  local list = ids("kill", t)
+  local list = ids(t)
   local ok, err = kill_js(list[1])
   if ok then
     results[list[1]] = nil
