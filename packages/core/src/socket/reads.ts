@@ -15,6 +15,8 @@ export type Pending<T> = Promise<T> & { cancel?: () => void };
 export type ReadPattern = '*l' | '*a' | number;
 
 const EMPTY = Buffer.alloc(0);
+/** Longer timers than this do not fire as asked (Node clamps them): no timer at all. */
+const MAX_TIMER_MS = 2_147_483_647;
 const CR = 13;
 const LF = 10;
 
@@ -32,6 +34,8 @@ export class SocketReads {
   timeout = 60_000;
   /** A read failed (closed, reset): later reads say "closed". */
   readClosed = false;
+  /** The last read left bytes in the buffer (setkeepalive: "unread data in buffer"). */
+  leftover = false;
   #busy = false;
 
   constructor(host: ReadHost, kind: 'tcp' | 'udp' = 'tcp') {
@@ -48,8 +52,8 @@ export class SocketReads {
     if (!(reader instanceof Object) || Array.isArray(reader)) return reader as ReadResult;
     const attempt = pattern === '*l' ? () => this.#line(reader) : pattern === '*a' ? () => this.#all(reader) : () => this.#count(reader, pattern);
     const now = attempt();
-    if (now !== undefined) return now;
-    return this.#wait(reader, attempt, () => [null, 'timeout', pattern === '*l' || pattern === '*a' ? reader.take(reader.size) : reader.take(reader.size)]);
+    if (now !== undefined) return this.#settled(reader, now);
+    return this.#wait(reader, attempt, () => [null, 'timeout', reader.take(reader.size)]);
   }
 
   receiveAny(max: number): ReadResult | Pending<ReadResult> {
@@ -61,7 +65,7 @@ export class SocketReads {
       return undefined;
     };
     const now = attempt();
-    if (now !== undefined) return now;
+    if (now !== undefined) return this.#settled(reader, now);
     return this.#wait(reader, attempt, () => [null, 'timeout', EMPTY]);
   }
 
@@ -88,8 +92,14 @@ export class SocketReads {
       return undefined;
     };
     const now = attempt();
-    if (now !== undefined) return now;
+    if (now !== undefined) return this.#settled(reader, now);
     return this.#wait(reader, attempt, () => [null, 'timeout', m.takeOut()]);
+  }
+
+  /** A read is answered: note whether it left bytes behind. */
+  #settled(reader: ByteReader, r: ReadResult): ReadResult {
+    this.leftover = reader.size > 0;
+    return r;
   }
 
   /** The reader, or the "closed" / "busy" answer when it cannot be read. */
@@ -147,13 +157,13 @@ export class SocketReads {
       const r = attempt();
       if (r === undefined) return;
       done();
-      settle(r);
+      settle(this.#settled(reader, r));
     };
-    if (this.timeout > 0) {
+    if (this.timeout > 0 && this.timeout <= MAX_TIMER_MS) {
       cancelTimer = this.#host.clock.schedule(() => {
         done();
         this.#host.logError(`lua ${this.#kind} socket read timed out`);
-        settle(onTimeout());
+        settle(this.#settled(reader, onTimeout()));
       }, this.timeout);
     }
     p.cancel = done;

@@ -6,7 +6,8 @@ import type { Closable, SocketScope } from './hub.js';
 import { socketErrorText, syscallLogText } from './messages.js';
 import type { Connection, SocketPool } from './pool.js';
 import { ByteReader } from './reader.js';
-import { SocketReads, type Pending, type ReadPattern, type ReadResult } from './reads.js';
+import { SocketReads, type Pending, type ReadHost, type ReadPattern, type ReadResult } from './reads.js';
+import type { Clock } from '../clock.js';
 import { startTls, type TlsOptions } from './tls.js';
 import { UntilMatcher } from './until.js';
 
@@ -51,7 +52,7 @@ export function createTcpCosocket(scope: SocketScope): TcpCosocket {
 
 const OPTIONS = new Set(['keepalive', 'reuseaddr', 'tcp-nodelay', 'sndbuf', 'rcvbuf']);
 
-class Tcp implements TcpCosocket, Closable {
+class Tcp implements TcpCosocket, Closable, ReadHost {
   readonly #scope: SocketScope;
   readonly #reads: SocketReads;
   #conn: Connection | undefined;
@@ -60,17 +61,15 @@ class Tcp implements TcpCosocket, Closable {
   #connectTimeout = 0;
   #sendTimeout = 0;
   #readTimeout = 0;
-  /** A read left bytes in the buffer (setkeepalive: "unread data in buffer"). */
-  #leftover = false;
   #writeBusy = false;
   #everConnected = false;
   /** A send timed out: the next close() answers 1. */
   #closeOnce = false;
-  #options = new Map<string, number>();
+  #options: Map<string, number> | undefined;
 
   constructor(scope: SocketScope) {
     this.#scope = scope;
-    this.#reads = new SocketReads({ clock: scope.hub.clock, logError: (m) => this.#logError(m) });
+    this.#reads = new SocketReads(this);
   }
 
   connect(host: string, port?: number, options: ConnectOptions = {}): OkResult | Pending<OkResult> {
@@ -115,7 +114,7 @@ class Tcp implements TcpCosocket, Closable {
         return this.#open(host, port, pool);
       },
       (): OkResult => {
-        this.#logError('lua tcp socket queued connect timed out');
+        this.logError('lua tcp socket queued connect timed out');
         return [null, 'timeout'];
       },
     );
@@ -153,7 +152,7 @@ class Tcp implements TcpCosocket, Closable {
       const ms = this.#timeout('connect');
       if (ms > 0) {
         cancelTimer = this.#scope.hub.clock.schedule(() => {
-          this.#logError('lua tcp socket connect timed out, when connecting to ' + (unix ? host : `${host}:${port}`));
+          this.logError('lua tcp socket connect timed out, when connecting to ' + (unix ? host : `${host}:${port}`));
           fail(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
         }, ms);
       }
@@ -169,7 +168,7 @@ class Tcp implements TcpCosocket, Closable {
     const code = (err as { code?: unknown } | null)?.code;
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NODATA' || code === 'EAI_FAIL') {
       const text = `${host} could not be resolved (3: Host not found)`;
-      this.#logError(text);
+      this.logError(text);
       return text;
     }
     if (code !== 'ETIMEDOUT') this.#log(host.startsWith('unix:') ? 'crit' : 'error', syscallLogText(host.startsWith('unix:') ? `connect() to ${host}` : 'connect()', err));
@@ -180,7 +179,7 @@ class Tcp implements TcpCosocket, Closable {
     this.#conn = conn;
     this.#closeOnce = false;
     this.#everConnected = true;
-    this.#leftover = false;
+    this.#reads.leftover = false;
     this.#reads.reader = conn.reader;
     this.#reads.readClosed = false;
     this.#reads.timeout = this.#timeout('read');
@@ -218,7 +217,7 @@ class Tcp implements TcpCosocket, Closable {
         this.#reads.reader = conn.reader;
         return [options.reusedSession === false ? true : r.session] as HandshakeResult;
       }
-      if (r.log !== undefined) this.#logError(r.log);
+      if (r.log !== undefined) this.logError(r.log);
       this.destroy();
       return [null, r.error] as HandshakeResult;
     });
@@ -229,7 +228,7 @@ class Tcp implements TcpCosocket, Closable {
   send(data: Uint8Array | string): SendResult | Pending<SendResult> {
     const conn = this.#conn;
     if (conn === undefined) {
-      this.#logError('attempt to send data on a closed socket');
+      this.logError('attempt to send data on a closed socket');
       return [null, 'closed'];
     }
     if (this.#writeBusy) return [null, 'socket busy writing'];
@@ -272,7 +271,7 @@ class Tcp implements TcpCosocket, Closable {
     const ms = this.#timeout('send');
     if (ms > 0) {
       cancelTimer = this.#scope.hub.clock.schedule(() => {
-        this.#logError('lua tcp socket write timed out');
+        this.logError('lua tcp socket write timed out');
         if (this.#conn === conn) {
           this.destroy();
           // nginx finalizes only the write side here: a close() afterwards still answers 1.
@@ -287,32 +286,18 @@ class Tcp implements TcpCosocket, Closable {
 
   receive(pattern: ReadPattern = '*l'): ReadResult | Pending<ReadResult> {
     if (pattern === 0) return this.#conn === undefined ? this.#reads.receive(0) : [Buffer.alloc(0)];
-    return this.#afterRead(this.#reads.receive(pattern));
+    return this.#reads.receive(pattern);
   }
 
   receiveAny(max: number): ReadResult | Pending<ReadResult> {
-    return this.#afterRead(this.#reads.receiveAny(max));
+    return this.#reads.receiveAny(max);
   }
 
   receiveUntil(pattern: string | Uint8Array, options: { inclusive?: boolean } = {}): [iterator: (size?: number) => ReadResult | Pending<ReadResult>] | [null, string] {
     const bytes = typeof pattern === 'string' ? Buffer.from(pattern) : Buffer.from(pattern);
     if (bytes.length === 0) return [null, 'pattern is empty'];
     const matcher = new UntilMatcher(bytes, options.inclusive === true);
-    return [(size) => this.#afterRead(this.#reads.receiveUntil(matcher, size))];
-  }
-
-  /** Notes whether a read left bytes behind (for setkeepalive's "unread data in buffer"). */
-  #afterRead(r: ReadResult | Pending<ReadResult>): ReadResult | Pending<ReadResult> {
-    if (Array.isArray(r)) {
-      this.#leftover = (this.#conn?.reader.size ?? 0) > 0;
-      return r;
-    }
-    const p: Pending<ReadResult> = r.then((v) => {
-      this.#leftover = (this.#conn?.reader.size ?? 0) > 0;
-      return v;
-    });
-    p.cancel = r.cancel;
-    return p;
+    return [(size) => this.#reads.receiveUntil(matcher, size)];
   }
 
   setTimeout(ms: number): void {
@@ -344,8 +329,9 @@ class Tcp implements TcpCosocket, Closable {
     if (this.#writeBusy) return [null, 'socket busy writing'];
     const reader = conn.reader;
     // The peer already closed (a read saw its end): "closed", and what is buffered can still be read.
-    if (reader.done && this.#leftover) return [null, 'closed'];
-    if (reader.size > 0 && this.#leftover) return [null, 'unread data in buffer'];
+    const leftover = this.#reads.leftover;
+    if (reader.done && leftover) return [null, 'closed'];
+    if (reader.size > 0 && leftover) return [null, 'unread data in buffer'];
     if (reader.size > 0 || reader.done || conn.socket.destroyed) {
       this.destroy();
       return [null, 'connection in dubious state'];
@@ -389,17 +375,23 @@ class Tcp implements TcpCosocket, Closable {
     if (name === 'keepalive') conn.socket.setKeepAlive(n !== 0);
     else if (name === 'tcp-nodelay') conn.socket.setNoDelay(n !== 0);
     else if (name !== 'reuseaddr') return [null, `unsupported option ${name}`];
-    this.#options.set(name, n);
+    (this.#options ??= new Map()).set(name, n);
     return [true];
   }
 
   getOption(name: string): [number] | [null, string] {
     if (!OPTIONS.has(name) || name === 'sndbuf' || name === 'rcvbuf') return [null, `unsupported option ${name}`];
     if (this.#conn === undefined) return [null, 'closed'];
-    return [this.#options.get(name) ?? (name === 'tcp-nodelay' ? 1 : 0)];
+    return [this.#options?.get(name) ?? (name === 'tcp-nodelay' ? 1 : 0)];
   }
 
-  #logError(message: string): void {
+  /** ReadHost: the engine clock for read timeouts. */
+  get clock(): Clock {
+    return this.#scope.hub.clock;
+  }
+
+  /** ReadHost: an error-log line (lua_socket_log_errors). */
+  logError(message: string): void {
     if (this.#scope.hub.defaults.logErrors) this.#scope.log('error', message);
   }
 

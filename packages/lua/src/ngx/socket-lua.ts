@@ -98,7 +98,7 @@ local function receiveuntil(self, pattern, opts)
     if type(opts) ~= "table" then argerr(1, 3, "table expected, got " .. type(opts)) end
     inclusive = opts.inclusive and true or false
   end
-  local iid, err = js.until_new(id, pattern, inclusive)
+  local iid, err = js.until_new(id, pattern, inclusive, rawget(self, 2) == "req")
   if not iid then return nil, err end
   return until_iterator(iid)
 end
@@ -106,14 +106,14 @@ end
 local function settimeout(self, ...)
   local n = select("#", ...)
   if n ~= 1 then error("ngx.socket settimeout: expecting 2 arguments (including the object) but seen " .. (n + 1), 0) end
-  js.settimeouts(id_of(self, 1), timeout_arg(...), -1, -1)
+  js.settimeouts(id_of(self, 1), timeout_arg(...), -1, -1, rawget(self, 2) or "tcp")
 end
 
 local function settimeouts(self, ...)
   local n = select("#", ...)
   if n ~= 3 then error("ngx.socket settimeouts: expecting 4 arguments (including the object) but seen " .. (n + 1), 0) end
   local c, s, r = ...
-  js.settimeouts(id_of(self, 1), timeout_arg(c), timeout_arg(s), timeout_arg(r))
+  js.settimeouts(id_of(self, 1), timeout_arg(c), timeout_arg(s), timeout_arg(r), rawget(self, 2) or "tcp")
 end
 
 local function receive(self, p)
@@ -129,16 +129,16 @@ local function receive(self, p)
       p = floor(n)
     end
   end
-  return js.receive(id, p)
+  return js.receive(id, p, rawget(self, 2) == "req")
 end
 local function receiveany(self, max)
   local id = id_of(self, 1)
   local n = tonumber(max)
   if not n or n <= 0 then argerr(1, 2, "bad max argument") end
-  return js.receiveany(id, floor(n))
+  return js.receiveany(id, floor(n), rawget(self, 2) == "req")
 end
 local function send(self, data)
-  return js.send(id_of(self, 1), bytes(data, 1))
+  return js.send(id_of(self, 1), bytes(data, 1), rawget(self, 2) == "req")
 end
 
 -- TCP
@@ -274,12 +274,8 @@ function udp.receive(self, size)
   end
   return js.udp_receive(id, size)
 end
-function udp.settimeout(self, ...)
-  local n = select("#", ...)
-  if n ~= 1 then error("ngx.socket settimeout: expecting 2 arguments (including the object) but seen " .. (n + 1), 0) end
-  js.settimeouts(id_of(self, 1), timeout_arg(...), -1, -1)
-end
-function udp.close(self) return js.close(id_of(self, 1)) end
+udp.settimeout = settimeout
+function udp.close(self) return js.close(id_of(self, 1), true) end
 function udp.bind(self, ip)
   id_of(self, 1)
   return nil, "bind is not supported"
@@ -287,7 +283,7 @@ end
 
 function socket.udp()
   reap()
-  return setmetatable({ js.udp_new() }, udp_mt)
+  return setmetatable({ js.udp_new(), "udp" }, udp_mt)
 end
 
 -- ngx.req.socket: the request body (read-only), or the raw connection (raw = true).
@@ -300,7 +296,7 @@ function ngx.req.socket(is_raw)
   reap()
   local id, err = js.req_socket(is_raw and true or false)
   if not id then return nil, err end
-  return setmetatable({ id }, is_raw and raw_mt or body_mt)
+  return setmetatable({ id, "req" }, is_raw and raw_mt or body_mt)
 end
 
 return tcp_mt
