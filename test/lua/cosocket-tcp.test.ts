@@ -356,6 +356,27 @@ describe('sockets never leak', () => {
     await peer.close();
   });
 
+  it('a long-running timer: sockets Lua collects close their connections before the timer ends', async () => {
+    const peer = await echoPeer();
+    const clock = createClock();
+    const e = await createEngine({ initWorker: { lua: `ngx.timer.at(0, function()
+      for i = 1, 40 do
+        local s = ngx.socket.tcp()
+        s:connect("127.0.0.1", ${peer.port})
+        if i % 10 == 0 then collectgarbage() collectgarbage() end
+      end
+      collectgarbage() collectgarbage()
+      ngx.socket.tcp()
+      ngx.sleep(10)
+    end)` }, locations: [] }, { logger: () => undefined, clock });
+    await clock.tick(0);
+    await waitFor(() => peer.accepted === 40 && clock.pending === 1);
+    await waitFor(() => peer.open <= 2);
+    await clock.tick(10_000);
+    await e.close();
+    await peer.close();
+  });
+
   it('engine.close() closes pooled connections and fails connects made after it', async () => {
     const peer = await echoPeer();
     const e = await createEngine({ locations: [{ match: '/', content: { lua: `local s = ngx.socket.tcp() s:connect("127.0.0.1", ${peer.port}) ngx.say(s:setkeepalive())` } }] }, { logger: () => undefined });

@@ -101,6 +101,11 @@ describe('sslhandshake', () => {
     expect((await inject(trusting, '/?name=wrong.local&verify=1')).body).toBe('handshake | nil | certificate host mismatch\nafter | nil | closed\n');
   });
 
+  it('an unreadable cosocket.sslTrustedCertificate stops the engine from starting', async () => {
+    await expect(createEngine({ cosocket: { sslTrustedCertificate: join(dir, 'missing.pem') }, locations: [] }, { logger: () => undefined }))
+      .rejects.toMatchObject({ code: 'PHASEKIT_ERR_CONFIG', issues: [{ path: 'cosocket.sslTrustedCertificate' }] });
+  });
+
   it('a handshake on an unconnected socket raises; too many arguments raise', async () => {
     const e = await createEngine({ locations: [{ match: '/', content: { lua: P + `
       local s = ngx.socket.tcp()
