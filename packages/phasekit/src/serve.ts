@@ -3,7 +3,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '@phasekit/core';
-import { createHandler } from '@phasekit/node-http';
+import { createHandler, createUpgradeHandler } from '@phasekit/node-http';
 
 export interface ServeOptions {
   host?: string;
@@ -24,6 +24,8 @@ export interface PhasekitServer {
 
 export async function createServer(engine: Engine, options: ServeOptions = {}): Promise<PhasekitServer> {
   const server = createHttpServer(createHandler(engine));
+  // Upgrade requests (WebSocket handshakes) reach the engine too: ngx.req.socket(true) takes the connection.
+  server.on('upgrade', createUpgradeHandler(engine));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // `reusePort` is a Node.js 22.12 listen option (@types/node 20 does not know it yet).

@@ -133,6 +133,8 @@ const locationShape = {
   /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
   proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
   proxy: proxySchema.optional(),
+  /** lua_check_client_abort for this location (default: the engine's). */
+  checkClientAbort: z.boolean().optional(),
 };
 
 /** Keys that produce a location's response: at most one of them. */
@@ -218,6 +220,23 @@ const engineShape = {
     maxInternalRedirects: z.number().int().min(0).max(100).optional(),
     maxPendingTimers: z.number().int().positive().optional(),
     maxRunningTimers: z.number().int().positive().optional(),
+    /** Cosocket defaults (lua_socket_* and lua_ssl_trusted_certificate); times in seconds. */
+    cosocket: z
+      .object({
+        connectTimeout: z.number().positive().optional(),
+        sendTimeout: z.number().positive().optional(),
+        readTimeout: z.number().positive().optional(),
+        /** Idle time of a pooled connection when setkeepalive gives none (0: no limit). */
+        keepaliveTimeout: z.number().min(0).optional(),
+        poolSize: z.number().int().positive().optional(),
+        logErrors: z.boolean().optional(),
+        /** A PEM file of the CAs sslhandshake verifies against (default: Node's bundled roots). */
+        sslTrustedCertificate: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /** lua_check_client_abort: a client that goes away ends the request (or runs ngx.on_abort's handler). */
+    checkClientAbort: z.boolean().optional(),
 };
 
 /** What an extension adds to the config schema. */

@@ -7,6 +7,7 @@ import type { EngineEvents } from '../events.js';
 import type { Ngx } from '../ngx/types.js';
 import type { RequestState } from '../request/state.js';
 import type { AnySharedDict } from '../shared-dict/index.js';
+import type { Cosockets } from '../socket/index.js';
 import type { WorkerInfo } from './worker.js';
 
 export interface EngineCore {
@@ -18,6 +19,8 @@ export interface EngineCore {
   readonly clientMaxBodySize: number;
   /** Bodies larger than this go to a temp file (nginx's client_body_buffer_size). */
   readonly clientBodyBufferSize: number;
+  /** The engine's cosocket defaults, keepalive pools and open sockets. */
+  readonly cosockets: Cosockets;
   /** Writes an error-log entry when `level` passes the configured threshold. */
   log(level: LogLevel, message: string, request?: RequestState, err?: unknown): void;
   /** The next request id (ids start at 1; 0 is a request-less run). */

@@ -1,6 +1,7 @@
 // The engine: a config compiled into generations (start, reload, close, exitWorker), and the
 // entry points adapters call — handle() for a request, session() for a framework route.
 
+import type { LookupFunction } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from '../clock.js';
 import { BadArgumentError, ConfigError, EngineClosedError, PhasekitError } from '../errors.js';
@@ -20,6 +21,8 @@ import { openRequest } from '../request/lifecycle.js';
 import { STEP_RESPOND, type CompiledLocation, type Generation, type RequestState } from '../request/state.js';
 import { createSharedDicts } from '../shared-dict/create.js';
 import { parseSize, type AnySharedDict } from '../shared-dict/index.js';
+import { Cosockets } from '../socket/index.js';
+import { cosocketDefaults } from './cosocket-config.js';
 import { compileHandler, compileSetHandler } from './compile.js';
 import { buildConfigSchema, formatPath, parseConfig, routeSchema, type EngineConfig, type HandlerSpec, type ParsedConfig, type RouteConfig, type SetFn } from './config.js';
 import type { EngineCore } from './engine-core.js';
@@ -42,6 +45,8 @@ export interface EngineOptions {
   extensions?: readonly EngineExtension[];
   /** Which worker this engine is (set by phasekit's createWorkers); default: worker 0 of 1. */
   worker?: WorkerInfo;
+  /** How cosockets resolve host names (nginx's `resolver`); default: the system's (`dns.lookup`). */
+  lookup?: LookupFunction;
 }
 
 export interface CloseOptions {
@@ -62,6 +67,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   /** Closes the connections of Redis-backed dicts. */
   readonly #closeDicts: () => Promise<void>;
+  /** Cosocket defaults, the keepalive pools (per engine, as nginx's are per worker) and open sockets. */
+  readonly cosockets: Cosockets;
   readonly #schema: ReturnType<typeof buildConfigSchema>;
   readonly #extensions: readonly EngineExtension[];
   #config: ParsedConfig;
@@ -97,6 +104,8 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     const created = createSharedDicts(this.#config.sharedDicts ?? {}, options.sharedDicts ?? {}, this.clock, (level, message) => this.log(level, message));
     this.sharedDicts = Object.freeze(created.dicts);
     this.#closeDicts = created.close;
+    this.cosockets = new Cosockets(this.clock, options.lookup);
+    this.cosockets.defaults = cosocketDefaults(this.#config);
     this.#host = {
       engine: this,
       logger: this.#logger,
@@ -183,6 +192,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       throw new EngineClosedError();
     }
     this.#config = parsed;
+    this.cosockets.defaults = cosocketDefaults(parsed);
     this.#logRank = levelRank(parsed.errorLogLevel ?? 'error');
     this.#runtimeTemplates = runtimes;
     this.#gen = next;
@@ -200,6 +210,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       await this.#lifecycleQueue;
       const gen = this.#gen;
       if (gen !== undefined) await retireGeneration(this, gen, { timeout: options.timeout, exitWorker: this.#config.exitWorker, keep: [] });
+      this.cosockets.closeAll();
       await this.#closeDicts();
     })();
     return this.#closing;

@@ -16,7 +16,8 @@ import { eof, exec, exit, flush, print, redirect, say, sendHeadersNow } from './
 import { Req } from './req.js';
 import { sslApi } from './ssl.js';
 import { timerApi, workerApi } from './timer.js';
-import type { BodyFilterArg, Ngx, NgxBalancer, NgxLocation, NgxReq, NgxResp, NgxSsl, NgxTimer, NgxWorker, Printable } from './types.js';
+import { ngxSocket, onAbort } from './socket.js';
+import type { BodyFilterArg, Ngx, NgxBalancer, NgxLocation, NgxReq, NgxResp, NgxSocket, NgxSsl, NgxTimer, NgxWorker, Printable } from './types.js';
 import { varProxy } from './var.js';
 import { guardWaitingDicts } from './shared-guard.js';
 
@@ -36,6 +37,7 @@ export class NgxRequest implements Ngx {
   #location: NgxLocation | undefined;
   #ssl: NgxSsl | undefined;
   #balancer: NgxBalancer | undefined;
+  #socket: NgxSocket | undefined;
 
   constructor(state: RequestState) {
     this.#s = state;
@@ -124,6 +126,14 @@ export class NgxRequest implements Ngx {
 
   get timer(): NgxTimer {
     return (this.#timer ??= timerApi(this.#s));
+  }
+
+  get socket(): NgxSocket {
+    return (this.#socket ??= ngxSocket(this.#s));
+  }
+
+  onAbort(handler: () => void): [true] | [undefined, string] {
+    return onAbort(this.#s, handler);
   }
 
   get worker(): NgxWorker {

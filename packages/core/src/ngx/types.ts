@@ -5,6 +5,7 @@ import type { NgxConstants } from './constants.js';
 import type { AnySharedDict } from '../shared-dict/index.js';
 import type { CaptureOptions, CaptureResult } from '../phases/subrequest.js';
 import type { TimerCallback, TimerHandle } from '../engine/timers.js';
+import type { ConnectOptions, Pending, RequestSocket, TcpCosocket, UdpCosocket } from '../socket/index.js';
 
 /** What ngx.say / ngx.print accept; arrays are flattened, as OpenResty does with Lua tables. */
 export type Printable = string | number | boolean | null | undefined | Uint8Array | readonly Printable[];
@@ -45,6 +46,11 @@ export interface NgxReq {
   getBodyFile(): string | undefined;
   /** The body will not be read (it is drained and dropped). */
   discardBody(): void;
+  /**
+   * ngx.req.socket: the request body as a read-only cosocket (rewrite, access, content), or with
+   * `raw` the client connection of an upgraded request (also writable). `[socket]` or `[null, reason]`.
+   */
+  socket(raw?: boolean): [RequestSocket] | [null, string];
   /** Replaces the request body (what subrequests and getBodyData see). */
   setBodyData(data: string | Uint8Array): void;
   /** Starts building a new request body with appendBody() and finishBody(). */
@@ -105,6 +111,14 @@ export interface NgxBalancer {
   setTimeouts(connect?: number, send?: number, read?: number): void;
 }
 
+/** ngx.socket: cosockets (rewrite, access, content, timers, sslCertificate, and log). */
+export interface NgxSocket {
+  tcp(): TcpCosocket;
+  udp(): UdpCosocket;
+  /** tcp() + connect(): `[socket]` or `[null, err]`. */
+  connect(host: string, port?: number, options?: ConnectOptions): [TcpCosocket] | [null, string] | Pending<[TcpCosocket] | [null, string]>;
+}
+
 export interface NgxWorker {
   id(): number;
   count(): number;
@@ -155,6 +169,12 @@ export interface Ngx extends NgxConstants {
   readonly ssl: NgxSsl;
   readonly balancer: NgxBalancer;
   readonly worker: NgxWorker;
+  readonly socket: NgxSocket;
+  /**
+   * Runs `handler` when the client closes the connection early (needs `checkClientAbort`): `[true]`,
+   * or `[undefined, "lua_check_client_abort is off" | "duplicate call"]`.
+   */
+  onAbort(handler: () => void): [true] | [undefined, string];
   readonly isSubrequest: boolean;
   getPhase(): string;
   log(level: number, ...values: Printable[]): void;

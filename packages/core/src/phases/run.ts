@@ -5,6 +5,7 @@ import { BodyTooLargeError } from '../http/exchange.js';
 import type { CompiledHandler } from '../engine/script-runtime.js';
 import { emit } from '../request/lifecycle.js';
 import type { RequestState } from '../request/state.js';
+import { watchClientAbort } from './client-abort.js';
 import { PHASE_FACTS, type Phase } from './facts.js';
 
 export type Pending = PromiseLike<unknown> | undefined;
@@ -19,6 +20,7 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
  */
 export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandler): Pending {
   s.phase = phase;
+  if (s.location.checkClientAbort === true) watchClientAbort(s, phase);
   if (s.tracePhases) emitPhase(s, 'phase:start');
   let result: unknown;
   try {
