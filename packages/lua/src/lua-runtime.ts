@@ -161,6 +161,8 @@ export class LuaRuntime implements ScriptRuntime {
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
+    // require "ngx" and package.loaded.ngx give the ngx table, as in lua-nginx-module
+    vm.run('local G, ngx = ... G.package.loaded.ngx = ngx', 'package.loaded', vm.sandbox, base.ngx);
     // Last: everything above may set globals; from here on a new global warns, as OpenResty's guard does.
     vm.run(GLOBAL_GUARD_LUA, '_G write guard', vm.sandbox, base.ngx);
   }

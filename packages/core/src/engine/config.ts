@@ -131,7 +131,7 @@ const locationShape = {
   defaultType: z.string().optional(),
   bodyFilterBuffer: z.object({ maxBytes: z.lazy(() => size) }).strict().optional(),
   /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
-  proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
+  proxyPass: z.string().regex(/^(https?:\/\/|\$)/, 'proxyPass is a URL (http://upstream-name, http://host:port, http://$host$uri) or a variable holding one ($upstream_url)').optional(),
   proxy: proxySchema.optional(),
   /** lua_check_client_abort for this location (default: the engine's). */
   checkClientAbort: z.boolean().optional(),
