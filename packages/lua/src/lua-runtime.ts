@@ -272,7 +272,7 @@ export class LuaRuntime implements ScriptRuntime {
   }
 
   /** Runs a handler of a phase that cannot wait: a plain protected call, no coroutine. */
-  #call(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
+  #call(chunk: LuaChunk, ngx: Ngx, args: readonly (string | undefined)[]): unknown {
     const outer = this.#current;
     this.#current = ngx;
     let r;

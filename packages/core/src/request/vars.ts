@@ -1,6 +1,7 @@
 // nginx variables for ngx.var: built-ins computed on read, declared ones stored per request.
 
 import { rawArg } from '../text/args.js';
+import { formatNumber } from '../text/number.js';
 import { UnknownVariableError } from '../errors.js';
 import { headerKey } from '../http/headers.js';
 import type { RequestState, Template } from './state.js';
@@ -155,6 +156,17 @@ export function interpolate(s: RequestState, template: Template): string {
   let out = '';
   for (const part of template) out += typeof part === 'string' ? part : (readVar(s, part.ref) ?? '');
   return out;
+}
+
+/** A set handler's arg: as interpolate, but a lone variable that is not found is undefined (nil in Lua). */
+export function interpolateArg(s: RequestState, template: Template): string | undefined {
+  const only = template.length === 1 ? template[0] : undefined;
+  return only !== undefined && typeof only !== 'string' ? readVar(s, only.ref) : interpolate(s, template);
+}
+
+/** What a set handler's result stores: a string as is, a number formatted, anything else "". */
+export function setResult(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? formatNumber(value) : '';
 }
 
 /** `"a $arg_x ${http_host}b"` → parts. `$$` is not special in nginx either. */
