@@ -131,3 +131,34 @@ describe('request bodies', () => {
     await engine.close();
   });
 });
+
+describe('variables across locations, exec and subrequests (nginx model)', () => {
+  it('a variable declared in one location exists in every location and keeps its value across exec', async () => {
+    const { engine, logs } = await engineWith({
+      errorLogLevel: 'warn',
+      locations: [
+        { match: '/a', vars: { x: 'from a' }, content: (ngx) => ngx.exec('/b') },
+        { match: '/b', content: (ngx) => ngx.say(`[${String(ngx.var.x)}] [${String(ngx.var.only_c)}]`) },
+        { match: '/c', vars: { only_c: 'c' }, content: (ngx) => ngx.say('c') },
+      ],
+    });
+    expect((await inject(engine, '/a')).body).toBe('[from a] []\n');
+    expect(logs.map((e) => e.message)).toContain('using uninitialized "only_c" variable');
+  });
+
+  it('capture vars are set before the child location runs its own vars; undeclared names fail', async () => {
+    const { engine, logs } = await engineWith({
+      locations: [
+        { match: '= /', vars: { dog: 'parent' }, content: async (ngx) => {
+          const child = await ngx.location.capture('/sub', { vars: { dog: 'hello' }, copy_all_vars: true });
+          const bad = await ngx.location.capture('/sub', { vars: { nobody: 'x' } }).then(() => 'ok', (e: Error) => e.message);
+          ngx.print(child.body, bad);
+        } },
+        { match: '/sub', vars: { cat: '$dog world' }, content: (ngx) => ngx.say(`${String(ngx.var.cat)} | ${String(ngx.var.dog)}`) },
+      ],
+    });
+    const res = await inject(engine, '/');
+    expect(logs.filter((e) => e.level === 'error')).toEqual([]);
+    expect(res.body).toBe('hello world | hello\nfailed to adjust the subrequest: -1');
+  });
+});

@@ -72,18 +72,17 @@ export function capture(parent: RequestState, uri: string, options: CaptureOptio
 
   const loc = found.location;
   for (const k of Object.keys(options.vars ?? {})) {
-    const key = k.toLowerCase();
-    if (!loc.vars.has(key) && !loc.set.some((x) => x.var.toLowerCase() === key)) {
-      return Promise.reject(new BadArgumentError(`variable "${k}" cannot be assigned a value (maybe you forgot to define it first?)`));
-    }
+    // nginx sets only variables the config declares; any other fails the subrequest
+    if (!parent.gen.declaredVars.has(k.toLowerCase())) return Promise.reject(new BadArgumentError('failed to adjust the subrequest: -1'));
   }
 
   return new Promise<CaptureResult>((resolve) => {
     const s = openRequest(parent.engine, parent.gen, { kind: 'subrequest', exchange, location: loc, uri: normalized, args: query, captures: found.captures, parent });
     if (options.ctx !== undefined) s.ctx = options.ctx;
-    if (options.share_all_vars && parent.vars !== undefined) s.vars = parent.vars;
-    else if (options.copy_all_vars && parent.vars !== undefined) for (const [k, v] of parent.vars) if (s.vars?.has(k) ?? true) (s.vars ??= new Map()).set(k, v);
-    for (const [k, v] of Object.entries(options.vars ?? {})) s.vars?.set(k.toLowerCase(), v);
+    // The child's own `vars` run at the start of its walk, after these (nginx's order).
+    if (options.share_all_vars) s.vars = parent.vars ??= new Map();
+    else if (options.copy_all_vars && parent.vars !== undefined) s.vars = new Map(parent.vars);
+    for (const [k, v] of Object.entries(options.vars ?? {})) (s.vars ??= new Map()).set(k.toLowerCase(), v);
     if (s.body === undefined && body !== undefined) {
       s.body = typeof body === 'string' ? Buffer.from(body) : body;
       s.bodyRead = true;

@@ -67,6 +67,11 @@ export interface Generation {
   exiting: boolean;
   /** The config's serverName ($server_name; "" when not set, as nginx without server_name). */
   readonly serverName: string;
+  /**
+   * Every variable a location declares (`vars`, `set`), lower-cased: as in nginx, each exists in
+   * every location of the config (it reads "" where nothing set it, and may be written).
+   */
+  readonly declaredVars: ReadonlySet<string>;
   /** Called when `requests` becomes empty while exiting. */
   drained: (() => void) | undefined;
 }
