@@ -32,7 +32,7 @@ import { installTimer } from './ngx/timer.js';
 import { installVar } from './ngx/var.js';
 import { installTime } from './ngx/time.js';
 import { installString } from './ngx/string.js';
-import { installRe } from './ngx/re.js';
+import { installRe } from './ngx/re/install.js';
 import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
 import { installLualib } from './lualib.js';

@@ -1,9 +1,9 @@
 // ngx.re and require "ngx.re" against results observed on nginx 1.22 + lua-nginx-module 0.10.23 (PCRE 8).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LuaVm } from '../vm/index.js';
-import type { NgxInstall } from './install.js';
-import { createNgxVm, LUA_DUMP } from './ngx-vm.test-support.js';
-import { installRe } from './re.js';
+import type { LuaVm } from '../../vm/index.js';
+import type { NgxInstall } from '../install.js';
+import { createNgxVm, LUA_DUMP } from '../ngx-vm.test-support.js';
+import { installRe } from './install.js';
 
 const PRELUDE = String.raw`
 local ngx, preload = ...
@@ -168,9 +168,12 @@ describe('ngx.re', () => {
       expect(e).toBe(`pcre_compile() failed: unmatched parentheses in "${'a'.repeat(200)})`.slice(0, 127));
     });
 
-    it('reports what JS RegExp cannot do as a compile error', () => {
-      expect(run('return ngx.re.match("(a(b))", "\\\\((?:[^()]|(?R))*\\\\)")')[1]).toMatch(/^pcre_compile\(\) failed: recursion .* not supported/);
-      expect(run('return ngx.re.match("aBC", "a(?i)bc")')[1]).toMatch(/^pcre_compile\(\) failed: \(\?i\) is only supported at the start/);
+    it('runs what PCRE runs: recursion, inline options, \\K, DFA longest match', () => {
+      expect(show('ngx.re.match("(a(b))", "\\\\((?:[^()]|(?R))*\\\\)")')).toBe('{0="(a(b))"}');
+      expect(show('ngx.re.match("aBC", "a(?i)bc"), ngx.re.match("ABC", "a(?i)bc")')).toBe('{0="aBC"}, nil');
+      expect(show('ngx.re.match("xabc", "x\\\\Ka(?=b)"), ngx.re.match("ab", "(?=a\\\\K)")')).toBe('{0="a"}, {0=""}');
+      expect(show('ngx.re.match("hello", "he|hel|hello", "d"), ngx.re.match("hello", "(h)(e)", "d")')).toBe('{0="hello"}, {0="he"}');
+      expect(show('ngx.re.match("abab", "(ab)\\\\1", "d")')).toBe('nil, "pcre_exec() failed: -16"');
     });
   });
 
