@@ -129,6 +129,7 @@ export class LuaRuntime implements ScriptRuntime {
     installShared(install, context.sharedDicts);
     installTimer(install);
     for (const extra of EXTRA_MODULES) extra(install);
+    installRe(install, { matchLimit: lua.regexMatchLimit, cacheMaxEntries: lua.regexCacheMaxEntries });
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
     installBalancer(install);
@@ -330,4 +331,4 @@ function chunkName(site: HandlerSite): string {
 }
 
 /** Request-independent API areas: time, strings and digests, regexes, cjson. */
-const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [installTime, installString, installRe, installCjson];
+const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [installTime, installString, installCjson];
