@@ -182,5 +182,9 @@ int pk_exec_all(pk_regex *re, const uint8_t *subject, size_t length, size_t star
   return count;
 }
 
+/* The cost of the last search and its budget, in the unit of phasekit_budget.h (for tests). */
+EXPORT(pk_search_spent) double pk_search_spent(void) { return (double)phasekit_search_spent; }
+EXPORT(pk_search_budget) double pk_search_budget(void) { return (double)phasekit_search_budget; }
+
 EXPORT(pk_batch_status) int pk_batch_status(void) { return batch_status; }
 EXPORT(pk_batch_next) size_t pk_batch_next(void) { return batch_next; }

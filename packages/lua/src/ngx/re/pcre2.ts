@@ -35,6 +35,8 @@ interface Exports {
   pk_exec(re: number, subject: number, length: number, start: number, options: number, dfa: number): number;
   pk_exec_all(re: number, subject: number, length: number, start: number, options: number, dfa: number, out: number, max: number): number;
   pk_batch_status(): number;
+  pk_search_spent(): number;
+  pk_search_budget(): number;
   pk_batch_next(): number;
 }
 
@@ -219,6 +221,11 @@ export class Pcre2 {
     }
     const count = x.pk_exec_all(re.ptr, this.#subject, this.#subjectLen, start, options >>> 0, dfa ? 1 : 0, this.#out, max);
     return { count, status: x.pk_batch_status(), next: x.pk_batch_next(), results: this.#int32(this.#out, count * stride) };
+  }
+
+  /** What the last search cost and was allowed, in 1/32 steps (see native/pcre2/phasekit_budget.h). */
+  lastSearchCost(): { spent: number; budget: number } {
+    return { spent: this.#x.pk_search_spent(), budget: this.#x.pk_search_budget() };
   }
 
   /** Memory figures for tests: the wasm memory size and the number of live compiled patterns. */
