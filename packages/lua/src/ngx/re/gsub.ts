@@ -56,7 +56,7 @@ export function parseTemplate(t: Uint8Array): Template | null {
 }
 
 /** How long one call may run before handing back to Lua. */
-const SLICE_MS = 20;
+export const SLICE_MS = 20;
 const BATCH = 256;
 
 interface Progress {
@@ -91,7 +91,7 @@ function applyBatch(regexes: Regexes, c: Compiled, subj: Uint8Array, template: T
   return 0;
 }
 
-export function createGsub(regexes: Regexes): LuaFunction {
+export function createGsub(regexes: Regexes, sliceMs = SLICE_MS): LuaFunction {
   return (call: LuaCall) => {
     const opts = call.string(3) ?? '';
     const global = call.boolean(5);
@@ -104,10 +104,10 @@ export function createGsub(regexes: Regexes): LuaFunction {
     regexes.engine.setSubject(subj);
     const started = performance.now();
     const first = p.pos === 0 && p.cp === 0;
-    while (!p.done && performance.now() - started < SLICE_MS) {
+    do {
       const rc = applyBatch(regexes, c, subj, template, global, p);
       if (rc < 0) return pushExecError(call, rc);
-    }
+    } while (!p.done && performance.now() - started < sliceMs);
     if (first && p.done && p.count === 0) {
       call.pushNil();
       return 1;

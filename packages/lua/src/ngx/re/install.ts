@@ -15,6 +15,8 @@ export interface ReInstallOptions {
   readonly matchLimit?: number;
   /** Compiled patterns kept for the "o" option (lua_regex_cache_max_entries); default 1024. */
   readonly cacheMaxEntries?: number;
+  /** How long one sub/gsub call into JS runs before handing back to Lua, ms (tests). */
+  readonly gsubSliceMs?: number;
 }
 
 /** What the installation exposes to tests. */
@@ -30,7 +32,7 @@ export function installRe(ctx: NgxInstall, options: ReInstallOptions = {}): ReIn
   };
   const regexes = new Regexes(settings);
   const exec = vm.createFunction(createExec(regexes), 'ngx.re');
-  const gsub = vm.createFunction(createGsub(regexes), 'ngx.re.gsub');
+  const gsub = vm.createFunction(createGsub(regexes, options.gsubSliceMs), 'ngx.re.gsub');
   // js_opt("match_limit", n) sets the limit; js_opt("cache_empty") → no "o" pattern was ever cached
   const opt = vm.createFunction((call) => {
     if (call.string(1) === 'match_limit') {

@@ -270,7 +270,49 @@ describe('ngx.re', () => {
     });
   });
 
+  describe('the match limit', () => {
+    const REDOS = '"^(\\\\w+\\\\s?)*$"';
+    it('stops the issue\'s ReDoS with pcre_exec() failed: -8 from every API', () => {
+      expect(show(`ngx.re.match(string.rep("a", 34) .. "!", ${REDOS}, "jo")`)).toBe('nil, "pcre_exec() failed: -8"');
+      expect(show(`ngx.re.find(string.rep("a", 34) .. "!", ${REDOS})`)).toBe('nil, nil, "pcre_exec() failed: -8"');
+      expect(show(`ngx.re.gsub(string.rep("a", 34) .. "!", ${REDOS}, "")`)).toBe('nil, nil, "pcre_exec() failed: -8"');
+      expect(show(`ngx.re.gmatch(string.rep("a", 34) .. "!", ${REDOS})()`)).toBe('nil, "pcre_exec() failed: -8"');
+      expect(show(`re.split(string.rep("a", 34) .. "!", ${REDOS})`)).toBe('nil, "pcre_exec() failed: -8"');
+    });
+
+    it('opt("match_limit", n) sets it for the VM; 0 is PCRE\'s default; bad values raise', () => {
+      const subject = 'string.rep("a", 16) .. "!"';
+      expect(show(`(function() re.opt("match_limit", 100) return ngx.re.match(${subject}, ${REDOS}) end)()`)).toBe('nil, "pcre_exec() failed: -8"');
+      expect(show(`(function() ngx.re.opt("match_limit", 0) return ngx.re.match(${subject}, ${REDOS}) end)()`)).toBe('nil');
+      expect(show('pcall(re.opt, "match_limit", -1)')).toMatch(/^false, ".*bad argument #2 to 'opt' \(non-negative integer expected, got -1\)"$/);
+      expect(show('pcall(re.opt, "match_limit", 1.5)')).toMatch(/non-negative integer expected, got 1.5/);
+      run('re.opt("match_limit", 1000000)');
+    });
+
+    it('opt("jit_stack_size") is refused once an "o" pattern is cached, as lua-resty-core does', () => {
+      run('ngx.re.find("a", "a", "o")');
+      expect(show('pcall(re.opt, "jit_stack_size", 65536)')).toBe('false, "changing jit stack size is not allowed when some regexs have already been compiled and cached"');
+    });
+  });
+
   it('keeps compiled "o" expressions in a cache owned by the installation', () => {
     expect(run('local n = 0 for i = 1, 3000 do if ngx.re.find("k" .. i, "k" .. i, "o") then n = n + 1 end end return n')).toEqual([3000]);
+  });
+});
+
+describe('ngx.re.gsub handing back to Lua between batches', () => {
+  let vm: LuaVm;
+  let ctx: NgxInstall;
+  beforeAll(async () => {
+    ({ vm, ctx } = await createNgxVm([]));
+    installRe(ctx, { gsubSliceMs: 0 });
+  });
+  afterAll(() => vm.close());
+
+  it('gives the same result as one call', () => {
+    const [out, n] = vm.run('local ngx = ... return ngx.re.gsub(string.rep("ab ", 2000), "(a)(b)", "$2$1")', 'test', ctx.ngx);
+    expect([out, n]).toEqual(['ba '.repeat(2000), 2000]);
+    expect(vm.run('local ngx = ... return ngx.re.gsub(string.rep("x", 600), "", "-")', 'test', ctx.ngx)).toEqual([`-${'x-'.repeat(600)}`, 601]);
+    expect(vm.run('local ngx = ... return ngx.re.sub("aaa", "a", "b")', 'test', ctx.ngx)).toEqual(['baa', 1]);
   });
 });
