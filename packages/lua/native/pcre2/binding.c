@@ -7,7 +7,8 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <stdlib.h>
-#include "pcre2.h"
+#include "config.h"
+#include "pcre2_internal.h" /* pcre2.h, and the match data's frames vector size */
 #include "phasekit_budget.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -21,12 +22,39 @@ unsigned long long phasekit_search_spent;
 unsigned long long phasekit_search_budget = ~0ull;
 int phasekit_search_over;
 
-/* A compiled pattern and the match data sized for its captures. */
+/* A compiled pattern and its number of offset pairs. */
 typedef struct {
   pcre2_code *code;
-  pcre2_match_data *data;
   uint32_t pairs; /* captures + 1 */
 } pk_regex;
+
+/*
+ * One match data for every pattern, as lua-nginx-module keeps one: it holds the ovector and
+ * PCRE2's backtracking frames (20 KiB at least, up to the heap limit), which a match data per
+ * cached pattern would each keep. Recreated when a pattern needs more pairs, and after a search
+ * that grew the frames past FRAMES_KEPT (so that their memory goes back to malloc).
+ */
+#define FRAMES_KEPT (256 * 1024)
+static pcre2_match_data *data;
+static uint32_t data_pairs;
+
+static int data_for(uint32_t pairs) {
+  if (data != NULL && data_pairs >= pairs) return 1;
+  pcre2_match_data_free(data);
+  data_pairs = pairs < 32 ? 32 : pairs;
+  data = pcre2_match_data_create(data_pairs, NULL);
+  if (data == NULL) data_pairs = 0;
+  return data != NULL;
+}
+
+static void trim_frames(void) {
+  if (data != NULL && data->heapframes_size > FRAMES_KEPT) {
+    uint32_t pairs = data_pairs;
+    pcre2_match_data_free(data);
+    data = NULL;
+    data_for(pairs);
+  }
+}
 
 static pcre2_match_context *match_context;
 static pcre2_compile_context *compile_context;
@@ -78,17 +106,14 @@ EXPORT(pk_compile) pk_regex *pk_compile(const uint8_t *pattern, size_t length, u
   uint32_t captures = 0;
   pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &captures);
   pk_regex *re = malloc(sizeof *re);
-  pcre2_match_data *data = pcre2_match_data_create(captures + 1, NULL);
-  if (re == NULL || data == NULL) {
+  if (re == NULL || !data_for(captures + 1)) {
     free(re);
-    pcre2_match_data_free(data);
     pcre2_code_free(code);
     compile_error = PCRE2_ERROR_NOMEMORY;
     compile_offset = 0;
     return NULL;
   }
   re->code = code;
-  re->data = data;
   re->pairs = captures + 1;
   return re;
 }
@@ -102,12 +127,14 @@ EXPORT(pk_error_message) int pk_error_message(int code, uint8_t *buf, size_t siz
 
 EXPORT(pk_regex_free) void pk_regex_free(pk_regex *re) {
   if (re == NULL) return;
-  pcre2_match_data_free(re->data);
   pcre2_code_free(re->code);
   free(re);
 }
 
-/* what: 0 capture count, 1 name count, 2 name entry size, 3 name table, 4 ovector. */
+/* The ovector of the last search (it moves when the match data is recreated). */
+EXPORT(pk_ovector) PCRE2_SIZE *pk_ovector(void) { return pcre2_get_ovector_pointer(data); }
+
+/* what: 0 capture count, 1 name count, 2 name entry size, 3 name table. */
 EXPORT(pk_info) uint32_t pk_info(pk_regex *re, int what) {
   uint32_t n = 0;
   PCRE2_SPTR table = NULL;
@@ -116,7 +143,6 @@ EXPORT(pk_info) uint32_t pk_info(pk_regex *re, int what) {
     case 1: pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &n); return n;
     case 2: pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &n); return n;
     case 3: pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table); return (uint32_t)(uintptr_t)table;
-    case 4: return (uint32_t)(uintptr_t)pcre2_get_ovector_pointer(re->data);
     default: return 0;
   }
 }
@@ -126,17 +152,21 @@ EXPORT(pk_info) uint32_t pk_info(pk_regex *re, int what) {
  * that DFA mode reports 1 when the longest match is in the first pair.
  */
 static int search(pk_regex *re, const uint8_t *subject, size_t length, size_t start, uint32_t options, int dfa) {
+  trim_frames(); /* the previous search's frames, if it needed many */
   phasekit_search_spent = 0;
   phasekit_search_over = 0;
   phasekit_search_budget = budget_for(length, start);
+  int rc;
   if (dfa) {
     pcre2_set_match_limit(match_context, DEFAULT_MATCH_LIMIT);
-    int rc = pcre2_dfa_match(re->code, subject, length, start, options, re->data, match_context,
-                             dfa_workspace, DFA_WORKSPACE);
-    return rc >= 0 ? 1 : rc;
+    rc = pcre2_dfa_match(re->code, subject, length, start, options, data, match_context, dfa_workspace,
+                         DFA_WORKSPACE);
+    if (rc >= 0) rc = 1;
+  } else {
+    pcre2_set_match_limit(match_context, match_limit);
+    rc = pcre2_match(re->code, subject, length, start, options, data, match_context);
   }
-  pcre2_set_match_limit(match_context, match_limit);
-  return pcre2_match(re->code, subject, length, start, options, re->data, match_context);
+  return rc;
 }
 
 EXPORT(pk_exec)
@@ -155,7 +185,6 @@ int pk_exec(pk_regex *re, const uint8_t *subject, size_t length, size_t start, u
 EXPORT(pk_exec_all)
 int pk_exec_all(pk_regex *re, const uint8_t *subject, size_t length, size_t start, uint32_t options, int dfa,
                 int32_t *out, int max) {
-  const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(re->data);
   unsigned long long spent = 0, budget = budget_for(length, start);
   int count = 0;
   PCRE2_SIZE pos = start;
@@ -163,6 +192,7 @@ int pk_exec_all(pk_regex *re, const uint8_t *subject, size_t length, size_t star
   while (count < max) {
     if (count > 0 && spent > budget) break;
     int rc = search(re, subject, length, pos, options, dfa);
+    const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(data);
     spent += phasekit_search_spent;
     if (rc < 0) {
       batch_status = rc == PCRE2_ERROR_NOMATCH ? 1 : rc;

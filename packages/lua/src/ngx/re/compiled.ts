@@ -29,7 +29,7 @@ export const DEFAULT_CACHE_MAX_ENTRIES = 1024;
 /** A whole search may take the match limit plus this many steps per subject byte. */
 export const STEPS_PER_BYTE = 16;
 /** Backtracking memory of one search (PCRE2's heap limit), KiB. */
-export const HEAP_LIMIT_KIB = 16 * 1024;
+export const HEAP_LIMIT_KIB = 8 * 1024;
 /** How many patterns without "o" stay compiled (least recently used first out). */
 const RECENT_ENTRIES = 16;
 

@@ -34,7 +34,7 @@ describe('pcre2.wasm', () => {
 
 describe('Pcre2', () => {
   const engine = new Pcre2();
-  const limits = (matchLimit: number, stepsPerByte = 16) => engine.setLimits({ matchLimit, heapLimitKib: 16 * 1024, stepsPerByte });
+  const limits = (matchLimit: number, stepsPerByte = 16) => engine.setLimits({ matchLimit, heapLimitKib: 8 * 1024, stepsPerByte });
 
   it('returns byte offsets; unset groups are -1', () => {
     limits(0);
@@ -112,6 +112,23 @@ describe('Pcre2', () => {
     const partial = engine.execAll(re, 0, 0, false, 2);
     expect([partial.count, partial.status, partial.next]).toEqual([2, 0, 2]);
     engine.free(re);
+  });
+
+  it('keeps backtracking memory bounded: a deep search fails at the heap limit, patterns hold no frames', () => {
+    const fresh = new Pcre2();
+    fresh.setLimits({ matchLimit: 0, heapLimitKib: 8 * 1024, stepsPerByte: 16 });
+    const start = fresh.stats().memoryBytes;
+    for (let i = 0; i < 2000; i++) {
+      const re = compile(fresh, `(a)${i}`);
+      fresh.setSubject(bytes(`a${i}`));
+      expect(fresh.exec(re, 0, 0, false)).toBe(2);
+      if (i % 2 === 0) fresh.free(re); // the others stay compiled, as in a cache
+    }
+    expect(fresh.stats().memoryBytes - start).toBeLessThan(2 * 1024 * 1024);
+    const deep = compile(fresh, '^(a|b)*$');
+    fresh.setSubject(bytes('a'.repeat(1_000_000)));
+    expect(fresh.exec(deep, 0, 0, false)).toBe(-63);
+    expect(fresh.stats().memoryBytes).toBeLessThan(3 * 8 * 1024 * 1024 + 4 * 1024 * 1024);
   });
 
   it('reports compile errors with PCRE2 codes and offsets', () => {

@@ -32,6 +32,7 @@ interface Exports {
   pk_error_message(code: number, buf: number, size: number): number;
   pk_regex_free(re: number): void;
   pk_info(re: number, what: number): number;
+  pk_ovector(): number;
   pk_exec(re: number, subject: number, length: number, start: number, options: number, dfa: number): number;
   pk_exec_all(re: number, subject: number, length: number, start: number, options: number, dfa: number, out: number, max: number): number;
   pk_batch_status(): number;
@@ -55,8 +56,6 @@ export interface Pcre2Regex {
   readonly captures: number;
   /** Named groups: [name, group number], in PCRE2's name-table order (sorted by name). */
   readonly names: readonly (readonly [string, number])[];
-  /** Where the ovector lives (2 offsets per group, -1 when unset). */
-  readonly ovector: number;
 }
 
 export interface CompileFailure {
@@ -134,7 +133,7 @@ export class Pcre2 {
     x.pk_free(p);
     if (ptr === 0) return { code: x.pk_compile_error(), offset: x.pk_compile_offset() };
     this.#compiled++;
-    return { ptr, captures: x.pk_info(ptr, 0), names: this.#names(ptr), ovector: x.pk_info(ptr, 4) };
+    return { ptr, captures: x.pk_info(ptr, 0), names: this.#names(ptr) };
   }
 
   /** Name table entries: 2 bytes of group number (big-endian), the name, NUL padding. */
@@ -202,7 +201,7 @@ export class Pcre2 {
 
   /** The ovector after a successful exec: from0, to0, from1, to1, ... (-1 unset). */
   offsets(re: Pcre2Regex): Int32Array {
-    return this.#int32(re.ovector, 2 * (re.captures + 1));
+    return this.#int32(this.#x.pk_ovector(), 2 * (re.captures + 1));
   }
 
   /** Up to `max` successive matches from `start` (after an empty match the next search starts a byte further). */

@@ -36,7 +36,7 @@ const ALLOWED_RC = new Set([-1, -47, -63]);
 describe('PCRE2 engine properties', () => {
   const engine = new Pcre2();
   const LIMIT = 20_000;
-  engine.setLimits({ matchLimit: LIMIT, heapLimitKib: 16 * 1024, stepsPerByte: 16 });
+  engine.setLimits({ matchLimit: LIMIT, heapLimitKib: 8 * 1024, stepsPerByte: 16 });
 
   it('any pattern it compiles, on any subject: a match, no match or the limit, within budget, offsets inside the subject', () => {
     fc.assert(
