@@ -1,17 +1,19 @@
 // `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`.
 
 import { watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PhasekitError } from '@phasekit/core';
-import { createEngine, usesLua, type EngineConfig } from './engine.js';
+import { readConfig } from './config-file.js';
+import { createEngine, type EngineConfig } from './engine.js';
 import { createServer } from './serve.js';
+import { createWorkers } from './workers.js';
 
-const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--watch]
+const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--workers N|auto] [--watch]
 
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)
+  --workers N|auto     serve from N worker threads sharing the port and the shared dicts
+                       (auto: one per CPU; needs Node.js >= 22.12 on Linux)
   --watch              reload when the config or a file beside it changes
   -h, --help           show this help
 
@@ -23,20 +25,6 @@ export class CliUsageError extends PhasekitError {
     super('PHASEKIT_ERR_BAD_ARGUMENT', `${message}\n${USAGE}`);
     this.name = 'CliUsageError';
   }
-}
-
-/** Reads a config: JSON, or an ES module whose default export is the config object. */
-export async function loadConfig(file: string): Promise<EngineConfig> {
-  const [name, query] = file.split('?') as [string, string | undefined];
-  const path = resolve(name);
-  const ext = extname(path);
-  if (ext === '.mjs' || ext === '.js') {
-    const url = pathToFileURL(path).href + (query === undefined ? '' : `?${query}`);
-    const mod = (await import(url)) as { default?: EngineConfig };
-    if (mod.default === undefined) throw new CliUsageError(`${file} has no default export`);
-    return mod.default;
-  }
-  return JSON.parse(await readFile(path, 'utf8')) as EngineConfig;
 }
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -51,7 +39,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { listen: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { listen: { type: 'string' }, workers: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     console.log(USAGE);
@@ -60,9 +48,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const [command, file] = positionals;
   if (command !== 'serve' || file === undefined) throw new CliUsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
   const listen = parseListen(values.listen ?? '127.0.0.1:8080');
-  const engine = await createEngine(await readConfig(file));
-  const server = await createServer(engine, listen);
-  console.log(`listening on ${server.url}`);
+  const server = values.workers === undefined ? await serveOne(file, listen) : await serveWorkers(file, listen, parseWorkers(values.workers));
   const stop = (signal: string) => {
     console.log(`${signal}: closing (in-flight requests finish)`);
     server.close().then(
@@ -75,17 +61,37 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  const reload = serialReloader(file, (config) => engine.reload(config));
+  const reload = serialReloader(file, (config) => server.reload(config));
   process.on('SIGHUP', () => reload('SIGHUP'));
   if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
 }
 
-/** Loads the config; luaFile paths and lua.packagePath are relative to the config file, as nginx's to its prefix. */
-async function readConfig(file: string): Promise<EngineConfig> {
-  const config = await loadConfig(file);
-  if (!usesLua(config)) return config;
-  return { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dirname(resolve(file)) } };
+/** What the CLI runs: one engine in this thread, or worker threads. */
+interface Served {
+  close(): Promise<void>;
+  reload(config: EngineConfig): Promise<void>;
+}
+
+async function serveOne(file: string, listen: { host: string; port: number }): Promise<Served> {
+  const engine = await createEngine(await readConfig(file));
+  const server = await createServer(engine, listen);
+  console.log(`listening on ${server.url}`);
+  return { close: () => server.close(), reload: (config) => engine.reload(config) };
+}
+
+async function serveWorkers(file: string, listen: { host: string; port: number }, workers: number | 'auto'): Promise<Served> {
+  const pool = await createWorkers(file, { ...listen, workers });
+  console.log(`listening on ${pool.url} (${pool.count} worker threads)`);
+  // Each worker reads the file again itself (a module's functions cannot be sent to a thread).
+  return { close: () => pool.close(), reload: () => pool.reload() };
+}
+
+export function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new CliUsageError(`bad --workers "${value}": expected a number of workers (1 or more) or "auto"`);
+  return n;
 }
 
 /** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */
@@ -95,8 +101,7 @@ function serialReloader(file: string, apply: (config: EngineConfig) => Promise<v
   const run = async (why: string): Promise<void> => {
     running = true;
     try {
-      // A fresh import each time: ES modules are cached by URL.
-      const config = await readConfig(file.endsWith('.json') ? file : `${file}?reload=${Date.now()}`);
+      const config = await readConfig(file, true);
       await apply(config);
       console.log(`${why}: reloaded`);
     } catch (err) {
