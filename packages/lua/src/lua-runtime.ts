@@ -33,7 +33,7 @@ import { installTimer } from './ngx/timer.js';
 import { installVar } from './ngx/var.js';
 import { installTime } from './ngx/time.js';
 import { installString } from './ngx/string.js';
-import { installRe } from './ngx/re.js';
+import { installRe } from './ngx/re/install.js';
 import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
 import { installLualib } from './lualib.js';
@@ -147,6 +147,7 @@ export class LuaRuntime implements ScriptRuntime {
     installSemaphore(install);
     installSocket(install);
     for (const extra of EXTRA_MODULES) extra(install);
+    installRe(install, { matchLimit: lua.regexMatchLimit, cacheMaxEntries: lua.regexCacheMaxEntries });
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
     installBalancer(install);
@@ -375,4 +376,4 @@ function chunkName(site: HandlerSite): string {
 }
 
 /** Request-independent API areas: time, strings and digests, regexes, cjson. */
-const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [installTime, installString, installRe, installCjson];
+const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [installTime, installString, installCjson];

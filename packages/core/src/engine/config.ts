@@ -208,6 +208,10 @@ const engineShape = {
         prefix: z.string().optional(),
         /** nginx's `env` directive: names os.getenv may read ("HOME"), or "NAME=value" to set one. */
         env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/s, 'an env entry is NAME or NAME=value')).optional(),
+        /** lua_regex_match_limit: ngx.re steps per start position (0: PCRE's default, 10,000,000). */
+        regexMatchLimit: z.number().int().min(0).max(4294967295).optional(),
+        /** lua_regex_cache_max_entries: patterns ngx.re keeps compiled for the "o" option (0: none). */
+        regexCacheMaxEntries: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),
