@@ -162,3 +162,40 @@ describe('variables across locations, exec and subrequests (nginx model)', () =>
     expect(res.body).toBe('hello world | hello\nfailed to adjust the subrequest: -1');
   });
 });
+
+describe('what a capture answers (nginx model)', () => {
+  it('exit(status) comes back without a page; exit(ERROR) after output keeps it; "@named" is a 404', async () => {
+    const { engine } = await engineWith({
+      locations: [
+        { match: '= /', content: async (ngx) => {
+          const [denied, partial, named] = await ngx.location.captureMulti([['/denied'], ['/partial'], ['@named']]);
+          ngx.say(`${denied?.status} [${denied?.body}] ${partial?.status} [${partial?.body}] ${named?.status}`);
+        } },
+        { match: '/denied', content: (ngx) => ngx.exit(403) },
+        { match: '/partial', content: (ngx) => { ngx.say('partial'); ngx.exit(ngx.ERROR); } },
+        { match: '@named', content: (ngx) => ngx.say('named') },
+      ],
+    });
+    expect((await inject(engine, '/')).body).toBe('403 [] 200 [partial\n] 404\n');
+  });
+
+  it('headers as the child left them: "Content-Type" by name, no Content-Length of phasekit\'s own', async () => {
+    const { engine } = await engineWith({
+      locations: [
+        { match: '= /', content: async (ngx) => ngx.say(JSON.stringify((await ngx.location.capture('/sub')).header)) },
+        { match: '/sub', content: (ngx) => { ngx.header['content-type'] = 'text/x-child'; ngx.header['X-Child'] = 'c'; ngx.say('body'); } },
+      ],
+    });
+    expect(JSON.parse((await inject(engine, '/')).body)).toEqual({ 'Content-Type': 'text/x-child', 'X-Child': 'c' });
+  });
+
+  it('a body of its own comes with its Content-Length request header', async () => {
+    const { engine } = await engineWith({
+      locations: [
+        { match: '= /', content: async (ngx) => ngx.print((await ngx.location.capture('/sub', { method: ngx.HTTP_POST, body: 'sub body' })).body) },
+        { match: '/sub', content: async (ngx) => { await ngx.req.readBody(); ngx.say(`${ngx.req.getBodyData()} ${ngx.var.http_content_length}`); } },
+      ],
+    });
+    expect((await inject(engine, '/')).body).toBe('sub body 8\n');
+  });
+});
