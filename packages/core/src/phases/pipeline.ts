@@ -70,7 +70,8 @@ export function runStep(s: RequestState): Pending {
         const args = set.args.map((t) => interpolateArg(s, t));
         s.setArgs = args;
         const pending = runHandler(s, 'set', (ngx) => {
-          writeVar(s, set.var, setResult(set.fn(ngx, ...args)));
+          const value = set.fn(ngx, ...args);
+          writeVar(s, set.var, set.verbatim === true ? value : setResult(value));
         });
         s.setArgs = undefined;
         if (pending !== undefined || s.failed) return pending;

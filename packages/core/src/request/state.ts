@@ -26,7 +26,8 @@ export interface CompiledLocation {
   readonly internal: boolean;
   /** Declared variables with their initial value templates (nginx `set $a 12;`). */
   readonly vars: ReadonlyMap<string, Template>;
-  readonly set: readonly { readonly var: string; readonly args: readonly Template[]; readonly fn: CompiledSetHandler }[];
+  /** Set handlers in order; `verbatim`: the result is stored as it is (undefined: no value), not as set_by_lua stores it. */
+  readonly set: readonly { readonly var: string; readonly args: readonly Template[]; readonly fn: CompiledSetHandler; readonly verbatim?: boolean }[];
   readonly rewrite: CompiledHandler | undefined;
   readonly access: CompiledHandler | undefined;
   readonly content: CompiledHandler | undefined;
