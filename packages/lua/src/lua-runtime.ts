@@ -162,6 +162,8 @@ export class LuaRuntime implements ScriptRuntime {
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
+    // require "ngx" and package.loaded.ngx give the ngx table, as in lua-nginx-module
+    vm.run('local G, ngx = ... G.package.loaded.ngx = ngx', 'package.loaded', vm.sandbox, base.ngx);
     // Last: everything above may set globals; from here on a new global warns, as OpenResty's guard does.
     vm.run(GLOBAL_GUARD_LUA, '_G write guard', vm.sandbox, base.ngx);
   }
@@ -273,7 +275,7 @@ export class LuaRuntime implements ScriptRuntime {
   }
 
   /** Runs a handler of a phase that cannot wait: a plain protected call, no coroutine. */
-  #call(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
+  #call(chunk: LuaChunk, ngx: Ngx, args: readonly (string | undefined)[]): unknown {
     const outer = this.#current;
     this.#current = ngx;
     let r;

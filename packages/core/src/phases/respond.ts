@@ -74,7 +74,11 @@ function sendWhole(s: RequestState, decided: Decision): Pending {
   const length = body === undefined ? 0 : chunkLength(body);
   // phasekit owns the framing: the length of what goes out, or chunked when a handler cleared it
   // (a HEAD response keeps the length a handler announced for its GET).
-  if (noBody) headers.drop('Content-Length');
+  if (noBody) {
+    headers.drop('Content-Length');
+    // ngx.exit(304) answers "Content-Length: 0", as nginx's special response does
+    if (status === 304 && !decided.output) headers.setOwn('content-length', 'Content-Length', '0');
+  }
   else if (!(s.method === 'HEAD' && headers.has('content-length')) && !headers.wasCleared('content-length')) {
     headers.setOwn('content-length', 'Content-Length', String(length));
   }

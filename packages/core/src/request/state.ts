@@ -200,7 +200,7 @@ export class RequestState {
   /** readBody found the body over clientMaxBodySize: the request answers 413. */
   bodyTooLarge: Error | undefined;
   arg: BodyFilterArg | undefined;
-  setArgs: readonly string[] | undefined;
+  setArgs: readonly (string | undefined)[] | undefined;
   /** Return value of the last handler (body_filter may return ngx.ERROR). */
   result: unknown;
 

@@ -51,6 +51,15 @@ export function pushArgs(call: LuaCall, parsed: ParsedArgs): number {
   return 2;
 }
 
+/**
+ * Pushes whether a get_headers call was cut short by `max`, as OpenResty's second value
+ * "truncated". `count` counts what the API limits (header lines for the request, names for the
+ * response); the full set is fetched only when the result is exactly at the limit.
+ */
+export function pushTruncated<R extends object>(call: LuaCall, got: R, max: number, all: () => R, count: (r: R) => number): void {
+  call.pushBoolean(max > 0 && count(got) >= max && count(all()) > max);
+}
+
 /** Pushes a record as alternating keys and values (arrays as repeated keys) for pairsToTable. */
 export function pushPairs(call: LuaCall, record: Readonly<Record<string, string | boolean | readonly (string | boolean)[]>>): number {
   let n = 0;
