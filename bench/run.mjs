@@ -78,7 +78,7 @@ async function start(kind) {
 /** Server CPU time (µs) since the previous call: GET /__cpu on the target (node and phasekit targets). */
 async function serverCpu(cpu) {
   if (!cpu) return NaN;
-  const res = await fetch(cpu);
+  const res = await globalThis.fetch(cpu);
   return Number(await res.text());
 }
 
