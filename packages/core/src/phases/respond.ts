@@ -6,6 +6,7 @@ import type { Chunk } from '../ngx/types.js';
 import { responseHeaders, type RequestState } from '../request/state.js';
 import { defaultPage } from '../text/status.js';
 import { decide } from './decide.js';
+import { applyErrorPageStatus, errorPageTurn } from './error-page.js';
 import { defaultHeaders, runBodyFilter, runHeaderFilter } from './filters.js';
 import type { Pending } from './run.js';
 
@@ -16,7 +17,12 @@ import type { Pending } from './run.js';
  */
 export function respond(s: RequestState): Pending {
   if (s.streaming) return finishStream(s);
-  const decided = decide(s);
+  let decided = decide(s);
+  if (decided?.page === true) {
+    const turn = errorPageTurn(s);
+    if (turn === 'exec') return undefined;
+    if (turn === 'again') decided = decide(s);
+  }
   s.out.length = 0;
   if (decided === undefined) {
     abortResponse(s);
@@ -44,6 +50,7 @@ export function respond(s: RequestState): Pending {
 function sendWhole(s: RequestState, page: Chunk | undefined, isPage: boolean): Pending {
   let body = page;
   const headers = responseHeaders(s);
+  applyErrorPageStatus(s);
   defaultHeaders(s, headers, isPage);
   s.headersSent = true;
   const replaced = runHeaderFilter(s, headers);
@@ -91,6 +98,7 @@ function finishStream(s: RequestState): Pending {
 export function sendHeaders(s: RequestState, keepLength = false): boolean {
   if (s.streaming) return true;
   if (s.status === 0) s.status = 200;
+  applyErrorPageStatus(s);
   s.headersSent = true;
   s.streaming = true;
   const headers = responseHeaders(s);
