@@ -1,0 +1,207 @@
+// nginx's own HTTP modules as an engine extension: the rewrite module (rules), add_header, static
+// files (root/alias/index/try_files), error_page, access_log, per-location client_max_body_size,
+// lua_need_request_body. nginx's variables are global: a name `set` anywhere exists everywhere.
+
+import { resolve } from 'node:path';
+import type { CompiledSetHandler, EngineExtension, ExtensionContext, ExtensionGeneration, HandlerFn, HandlerSpec, LocationCompile, Ngx } from '@phasekit/core';
+import { compileLogFormat, COMBINED, LogSinks, type LogLine } from './access-log.js';
+import { compileErrorPages } from './error-page.js';
+import { addHeadersFilter } from './headers.js';
+import { compileRules, runOps, type Op, type RunState } from './rules.js';
+import { nginxConfigSchema, type AccessLogInput, type NginxEngineKeys, type NginxLocationKeys, type RuleInput } from './schema.js';
+import { DEFAULT_TYPES, staticHandler, staticLocals, typeTable } from './static.js';
+import type { Locals } from './template.js';
+
+type LocationKeys = NginxLocationKeys & { match: string; proxyPass?: string; service?: string };
+
+/** Per request: the variables to carry over a `rewrite ... last`, and whether the server rules ran. */
+interface Carried {
+  vars: Map<string, string | undefined> | undefined;
+  serverRulesDone: boolean;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+function sizeOf(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)([kmg]?)$/i.exec(v) as RegExpExecArray;
+  return Number(m[1]) * (SIZE_UNITS[(m[2] as string).toLowerCase()] as number);
+}
+
+/** Every variable name a rule sets, in any location of any server. */
+function globalNames(config: Readonly<Record<string, unknown>>): string[] {
+  const names = new Set<string>();
+  const walk = (rules: readonly RuleInput[] | undefined) => {
+    for (const r of rules ?? []) {
+      if (r.set !== undefined) names.add(r.set.toLowerCase());
+      walk(r.then);
+    }
+  };
+  const servers = [config, ...((config.servers as Record<string, unknown>[] | undefined) ?? [])];
+  for (const s of servers) {
+    for (const loc of (s.locations as LocationKeys[] | undefined) ?? []) {
+      walk(loc.rules);
+      walk(loc.serverRules);
+    }
+  }
+  return [...names];
+}
+
+/** True when some rule may change the URI and search the locations again (then variables are carried over). */
+function mayJump(config: Readonly<Record<string, unknown>>): boolean {
+  return JSON.stringify([config.locations, config.servers]).includes('"rewrite":');
+}
+
+export class NginxExtension implements EngineExtension {
+  readonly name = 'nginx';
+  readonly configSchema = nginxConfigSchema;
+
+  generation(ctx: ExtensionContext): ExtensionGeneration {
+    const config = ctx.config as Readonly<Record<string, unknown>> & NginxEngineKeys;
+    const prefix = resolve((config.lua as { prefix?: string } | undefined)?.prefix ?? process.cwd());
+    const sinks = new LogSinks(prefix);
+    const formats = new Map<string, LogLine>([['combined', compileLogFormat(COMBINED)]]);
+    for (const [name, f] of Object.entries(config.logFormats ?? {})) formats.set(name, compileLogFormat(f));
+    const types = typeTable(config.types ?? DEFAULT_TYPES);
+    const globals = globalNames(config);
+    const carry = mayJump(config) && globals.length > 0;
+    const carried = new WeakMap<Ngx, Carried>();
+    return {
+      compileLocation: (loc) => {
+        compileLocation(loc, { ctx, prefix, sinks, formats, types, globals, carry, carried, defaultLog: config.accessLog });
+      },
+      stop: () => sinks.close(),
+    };
+  }
+}
+
+interface Shared {
+  readonly ctx: ExtensionContext;
+  readonly prefix: string;
+  readonly sinks: LogSinks;
+  readonly formats: ReadonlyMap<string, LogLine>;
+  readonly types: ReadonlyMap<string, string>;
+  readonly globals: readonly string[];
+  readonly carry: boolean;
+  readonly carried: WeakMap<Ngx, Carried>;
+  readonly defaultLog: AccessLogInput | undefined;
+}
+
+function compileLocation(loc: LocationCompile, sh: Shared): void {
+  const cfg = loc.config as unknown as LocationKeys;
+  for (const name of sh.globals) if (!loc.vars.has(name) && !loc.set.some((x) => x.var.toLowerCase() === name)) loc.vars.set(name, ['']);
+  const root = cfg.root === undefined ? undefined : resolve(sh.prefix, cfg.root);
+  const alias = cfg.alias === undefined ? undefined : resolve(sh.prefix, cfg.alias) + (cfg.alias.endsWith('/') ? '/' : '');
+  const locals: Locals = root !== undefined || alias !== undefined ? staticLocals({ root, alias, match: cfg.match }) : new Map();
+  const compiler = {
+    locals,
+    compileSet: (spec: HandlerSpec, path: string): CompiledSetHandler => sh.ctx.compileSet(spec, { phase: 'set', location: loc.name, path }),
+    issue: (path: string, message: string) => loc.issue(path, message),
+  };
+  const serverOps = compileRules(cfg.serverRules ?? [], `${loc.path}.serverRules`, compiler);
+  let ops = compileRules(cfg.rules ?? [], `${loc.path}.rules`, compiler);
+  if (serverOps.length === 0) {
+    // Leading set / set_by_lua rules run in the set step (set_by_lua in its own phase), as core's `set` does.
+    let n = 0;
+    while (n < ops.length && (ops[n]?.kind === 'set' || ops[n]?.kind === 'setLua')) n++;
+    for (const op of ops.slice(0, n)) loc.set.push(setEntry(op));
+    ops = ops.slice(n);
+  }
+  if (sh.carry) loc.set.unshift(restoreEntry(sh));
+  const limit = cfg.clientMaxBodySize === undefined ? undefined : sizeOf(cfg.clientMaxBodySize);
+  if (serverOps.length > 0 || ops.length > 0 || (limit !== undefined && limit > 0) || cfg.needRequestBody === true) {
+    loc.rewrite = rewriteHandler(sh, serverOps, ops, limit, cfg.needRequestBody === true, loc.rewrite);
+  }
+  if (loc.content === undefined && cfg.proxyPass === undefined && cfg.service === undefined && (root !== undefined || alias !== undefined)) {
+    loc.content = staticHandler({
+      match: cfg.match,
+      root,
+      alias,
+      index: cfg.index ?? ['index.html'],
+      tryFiles: cfg.tryFiles,
+      types: sh.types,
+      logNotFound: cfg.logNotFound !== false,
+      log: (ngx, message) => sh.ctx.log('error', message, ngx),
+    });
+  }
+  if (cfg.addHeaders !== undefined && cfg.addHeaders.length > 0) loc.headerFilter = addHeadersFilter(cfg.addHeaders, locals, loc.headerFilter);
+  const logs = cfg.accessLog ?? sh.defaultLog;
+  if (logs !== undefined && logs !== false && logs.length > 0) loc.log = accessLogHandler(sh, logs, loc, loc.log);
+  if (cfg.errorPages !== undefined && cfg.errorPages.length > 0) {
+    try {
+      loc.errorPage = compileErrorPages(cfg.errorPages);
+    } catch (err) {
+      loc.issue(`${loc.path}.errorPages`, (err as Error).message);
+    }
+  }
+}
+
+/** A leading set rule as a set-step entry: `set $x ...` computes its template, set_by_lua runs its code. */
+function setEntry(op: Op): LocationCompile['set'][number] {
+  if (op.kind === 'set') return { var: op.name, args: [], fn: (ngx) => op.value(ngx) };
+  const o = op as Extract<Op, { kind: 'setLua' }>;
+  return { var: o.name, args: [], fn: (ngx) => o.fn(ngx, ...o.args.map((a) => a(ngx))) };
+}
+
+/** First in the set step: variables carried over a `rewrite ... last` get their values back (nginx keeps them). */
+function restoreEntry(sh: Shared): LocationCompile['set'][number] {
+  const first = sh.globals[0] as string;
+  return {
+    var: first,
+    args: [],
+    fn: (ngx) => {
+      const c = sh.carried.get(ngx);
+      const saved = c?.vars;
+      if (c === undefined || saved === undefined) return ngx.var[first] as string | undefined;
+      c.vars = undefined;
+      for (const [name, value] of saved) if (name !== first) ngx.var[name] = value;
+      return saved.get(first);
+    },
+  };
+}
+
+function rewriteHandler(sh: Shared, serverOps: readonly Op[], ops: readonly Op[], limit: number | undefined, readBody: boolean, inner: HandlerFn | undefined): HandlerFn {
+  return (ngx) => {
+    if (limit !== undefined && limit > 0) {
+      const length = Number(ngx.var.http_content_length ?? 0);
+      if (length > limit) {
+        sh.ctx.log('error', `client intended to send too large body: ${length} bytes`, ngx);
+        return ngx.exit(413);
+      }
+    }
+    const st: RunState = { captures: undefined, uriChanged: false };
+    const c = sh.carried.get(ngx);
+    if (serverOps.length > 0 && c?.serverRulesDone !== true) {
+      const out = runOps(serverOps, ngx, st);
+      if (out === 'ended') return;
+      if (st.uriChanged) return jump(sh, ngx);
+    }
+    if (c !== undefined) c.serverRulesDone = false;
+    const out = runOps(ops, ngx, st);
+    if (out === 'ended') return;
+    if (out === 'jump' || (out === 'next' && st.uriChanged)) return jump(sh, ngx);
+    if (readBody) return ngx.req.readBody().then(() => inner?.(ngx));
+    return inner?.(ngx);
+  };
+}
+
+/** Searches the locations again for the changed URI (nginx's `last`), the variables carried along. */
+function jump(sh: Shared, ngx: Ngx): void {
+  const c: Carried = sh.carried.get(ngx) ?? { vars: undefined, serverRulesDone: false };
+  c.serverRulesDone = true;
+  if (sh.carry) c.vars = new Map(sh.globals.map((n) => [n, ngx.var[n] === undefined || ngx.var[n] === null ? undefined : String(ngx.var[n])]));
+  sh.carried.set(ngx, c);
+  ngx.req.setUri(String(ngx.var.uri), true);
+}
+
+function accessLogHandler(sh: Shared, logs: readonly { path: string; format?: string | undefined }[], loc: LocationCompile, inner: HandlerFn | undefined): HandlerFn {
+  const writers = logs.map((l) => {
+    const format = sh.formats.get(l.format ?? 'combined');
+    if (format === undefined) loc.issue(`${loc.path}.accessLog`, `unknown log format "${l.format}"`);
+    return { format: format ?? (() => ''), write: sh.sinks.writer(l.path) };
+  });
+  return (ngx) => {
+    for (const w of writers) w.write(w.format(ngx));
+    return inner?.(ngx);
+  };
+}
