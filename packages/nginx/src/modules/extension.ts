@@ -10,7 +10,7 @@ import { addHeadersFilter } from './headers.js';
 import { compileRules, runOps, type Op, type RunState } from './rules.js';
 import { nginxConfigSchema, type AccessLogInput, type NginxEngineKeys, type NginxLocationKeys, type RuleInput } from './schema.js';
 import { DEFAULT_TYPES, staticHandler, staticLocals, typeTable } from './static.js';
-import type { Locals } from './template.js';
+import { engineTemplate, type Locals } from './template.js';
 
 type LocationKeys = NginxLocationKeys & { match: string; proxyPass?: string; service?: string };
 
@@ -139,8 +139,9 @@ function compileLocation(loc: LocationCompile, sh: Shared): void {
 /** A leading set rule as a set-step entry: `set $x ...` computes its template, set_by_lua runs its code. */
 function setEntry(op: Op): LocationCompile['set'][number] {
   if (op.kind === 'set') return { var: op.name, args: [], fn: (ngx) => op.value(ngx) };
+  // The engine expands the arguments (ngx.arg in the handler) as for core's own set handlers.
   const o = op as Extract<Op, { kind: 'setLua' }>;
-  return { var: o.name, args: [], fn: (ngx) => o.fn(ngx, ...o.args.map((a) => a(ngx))) };
+  return { var: o.name, args: o.rawArgs.map(engineTemplate), fn: o.fn };
 }
 
 /** First in the set step: variables carried over a `rewrite ... last` get their values back (nginx keeps them). */

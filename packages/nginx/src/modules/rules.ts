@@ -8,7 +8,7 @@ import { compileTemplate, pcre, type Captures, type Expand, type Locals } from '
 
 export type Op =
   | { readonly kind: 'set'; readonly name: string; readonly value: Expand }
-  | { readonly kind: 'setLua'; readonly name: string; readonly fn: CompiledSetHandler; readonly args: readonly Expand[] }
+  | { readonly kind: 'setLua'; readonly name: string; readonly fn: CompiledSetHandler; readonly args: readonly Expand[]; readonly rawArgs: readonly string[] }
   | { readonly kind: 'rewrite'; readonly re: RegExp; readonly replacement: Expand; readonly url: boolean; readonly flag: RuleInput['flag'] }
   | { readonly kind: 'return'; readonly code: number; readonly text: Expand | undefined }
   | { readonly kind: 'if'; readonly cond: Condition; readonly then: readonly Op[] }
@@ -41,7 +41,7 @@ function compileRule(r: RuleInput, path: string, c: RuleCompiler): Op {
     const name = r.set.toLowerCase();
     if (r.value !== undefined) return { kind: 'set', name, value: t(r.value) };
     const spec = (r.lua !== undefined ? { lua: r.lua } : { luaFile: r.luaFile as string }) as HandlerSpec;
-    return { kind: 'setLua', name, fn: c.compileSet(spec, path), args: (r.args ?? []).map(t) };
+    return { kind: 'setLua', name, fn: c.compileSet(spec, path), args: (r.args ?? []).map(t), rawArgs: r.args ?? [] };
   }
   if (r.rewrite !== undefined) {
     let re: RegExp;
