@@ -28,7 +28,9 @@ interface Recording {
 
 const PARALLEL = 8;
 
-const areas = await Promise.all(listAreas().map(async (area) => ({ area, cases: await loadArea(area) })));
+/** OPENRESTY_AREAS=vars,nginx-conf runs only those areas (the whole suite otherwise). */
+const only = (process.env.OPENRESTY_AREAS ?? '').split(',').filter((a) => a !== '');
+const areas = await Promise.all(listAreas().filter((a) => only.length === 0 || only.includes(a)).map(async (area) => ({ area, cases: await loadArea(area) })));
 const recordings = new Map<string, Recording>();
 for (const { area } of areas) {
   const file = `${RECORDINGS_DIR}/${area}.json`;
@@ -191,7 +193,7 @@ describe('the suite itself', () => {
     expect(names.length).toBe(new Set(names).size);
   });
 
-  it('every known difference names a case and gives a one-line reason', () => {
+  it.skipIf(only.length > 0)('every known difference names a case and gives a one-line reason', () => {
     const names = new Set(areas.flatMap(({ cases }) => cases.map((c) => c.name)));
     for (const [name, reason] of Object.entries(known)) {
       expect(names.has(name), `known-differences.json: no case named ${JSON.stringify(name)}`).toBe(true);

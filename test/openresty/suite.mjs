@@ -1,7 +1,7 @@
 // The differential suite's shared parts: where things live, loading and checking case files,
 // filling the port placeholders, and turning nginx's error log into comparable lines.
 
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -72,11 +72,18 @@ export function fillPlaceholders(value, ports) {
   return value;
 }
 
-/** Writes a case's `files` (path under the prefix → text) into `prefix`. */
+/** When case files were last modified: fixed, so Last-Modified and ETag are the same on both sides. */
+export const FILES_MTIME = new Date('2020-01-02T03:04:05Z');
+
+/** Writes a case's `files` (path under the prefix → text; a path ending in "/" is a folder) into `prefix`. */
 export function writeCaseFiles(testCase, prefix) {
   for (const [path, text] of Object.entries(testCase.files ?? {})) {
-    mkdirSync(dirname(`${prefix}/${path}`), { recursive: true, mode: 0o755 });
-    writeFileSync(`${prefix}/${path}`, text, { mode: 0o644 });
+    const full = `${prefix}/${path}`;
+    mkdirSync(path.endsWith('/') ? full : dirname(full), { recursive: true, mode: 0o755 });
+    if (!path.endsWith('/')) {
+      writeFileSync(full, text, { mode: 0o644 });
+      utimesSync(full, FILES_MTIME, FILES_MTIME);
+    }
   }
 }
 

@@ -52,7 +52,7 @@ export async function runProxy(s: RequestState): Promise<void> {
   const options = proxy.options;
   const body = await requestBody(s);
   if (s.exitCode !== undefined) return;
-  const path = upstreamPath(s, href, proxy.withPath);
+  const path = upstreamPath(s, href, proxy.withPath, proxy.dynamic);
   const headers = requestHeaders(s, host, proxy.setHeaders, options.xForwardedFor === true);
   const { next, readMs, connectMs } = proxy;
   const retryOff = next.has('off');
@@ -256,13 +256,15 @@ async function requestBody(s: RequestState): Promise<Uint8Array | undefined> {
 }
 
 /**
- * nginx's rule: a proxyPass with a path part replaces the matched location prefix with it;
- * without one, the request URI goes as the client sent it (or as rewritten).
+ * nginx's rule: a proxyPass with a path part replaces the matched location prefix with it (with
+ * variables in proxyPass, that path is the whole URI sent); without one, the request URI goes as
+ * the client sent it (or as rewritten).
  */
-function upstreamPath(s: RequestState, href: string, withPath: boolean): string {
+function upstreamPath(s: RequestState, href: string, withPath: boolean, dynamic: boolean): string {
   const args = s.args === '' ? '' : `?${s.args}`;
   if (!withPath) return s.uri === s.initialUri ? s.requestUri : `${encodeURI(s.uri)}${args}`;
   const target = new URL(href);
+  if (dynamic) return `${target.pathname}${target.search}`;
   const match = s.location.match;
   const prefix = match.kind === 'prefix' || match.kind === 'prefixStop' || match.kind === 'exact' ? match.value : '';
   const rest = prefix !== '' && s.uri.startsWith(prefix) ? s.uri.slice(prefix.length) : s.uri.slice(1);

@@ -83,7 +83,8 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
     ngx,
     process.pid,
     NGX_LUA_VERSION,
-    ctx.prefix,
+    // nginx's prefix ends with a slash: ngx.config.prefix() .. "logs/x.log" names a file in it.
+    ctx.prefix.endsWith('/') ? ctx.prefix : `${ctx.prefix}/`,
     vm.createFunction((call) => {
       call.pushBoolean(ctx.maybeRequest()?.worker.exiting() ?? false);
       return 1;

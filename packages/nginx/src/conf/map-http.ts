@@ -6,6 +6,7 @@ import { applyInherited, type MapState } from './map-location.js';
 import { luaPhaseOf, luaSpec } from './map-lua.js';
 import { mapServer, type MappedServer } from './map-server.js';
 import { mapUpstream } from './map-upstream.js';
+import { NGINX_TYPES } from '../modules/static.js';
 import type { Directive } from './parser.js';
 import { OwnLists, type Scope } from './scope.js';
 
@@ -141,7 +142,8 @@ function mapHttp(http: Directive, prefix: string, state: MapState, out: MappedHt
   if (Object.keys(dicts).length > 0) top.sharedDicts = dicts;
   if (Object.keys(upstreams).length > 0) top.upstreams = upstreams;
   if (Object.keys(logFormats).length > 0) top.logFormats = logFormats;
-  if (Object.keys(state.types).length > 0) top.types = state.types;
+  // Responses are typed by the URI's extension from these (nginx's three when no `types` block is given).
+  top.types = Object.keys(state.types).length > 0 ? state.types : NGINX_TYPES;
   if (scope.accessLog !== undefined) top.accessLog = scope.accessLog;
   // The engine reads bodies up to the largest limit; locations with a smaller one check it themselves.
   const sizes = [scope.clientMaxBodySize, ...state.bodySizes].filter((s): s is string => s !== undefined);

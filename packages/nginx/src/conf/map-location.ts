@@ -135,6 +135,12 @@ export function applyInherited(d: Directive, scope: Scope, own: OwnLists, state:
     case 'log_not_found':
       scope.logNotFound = onOff(d, args[0] as string);
       return true;
+    case 'absolute_redirect':
+      scope.absoluteRedirect = onOff(d, args[0] as string);
+      return true;
+    case 'port_in_redirect':
+      scope.portInRedirect = onOff(d, args[0] as string);
+      return true;
     case 'proxy_set_header': {
       const list = own.list('proxySetHeaders', scope.proxy.setHeaders, (v) => (scope.proxy.setHeaders = v));
       list.push([args[0] as string, args[1] as string]);
@@ -301,6 +307,8 @@ export function finishLocation(loc: MappedLocation, scope: Scope, serverRules: R
   if (scope.clientMaxBodySize !== undefined) loc.clientMaxBodySize = scope.clientMaxBodySize;
   if (scope.needRequestBody === true) loc.needRequestBody = true;
   if (scope.logNotFound === false) loc.logNotFound = false;
+  if (scope.absoluteRedirect === false) loc.absoluteRedirect = false;
+  if (scope.portInRedirect === false) loc.portInRedirect = false;
   if (loc.proxyPass !== undefined) {
     const p = scope.proxy;
     const proxy: Record<string, unknown> = {};

@@ -28,6 +28,8 @@ export interface Scope {
   needRequestBody?: boolean;
   codeCache?: boolean;
   logNotFound?: boolean;
+  absoluteRedirect?: boolean;
+  portInRedirect?: boolean;
   proxy: ProxySettings;
   handlers: Partial<Record<InheritedPhase, HandlerSpec>>;
 }

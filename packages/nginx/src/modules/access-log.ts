@@ -1,7 +1,7 @@
 // access_log and log_format: one line per request in the log phase, in nginx's formats
 // (`combined` built in), to a file (appended), stdout or stderr.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Ngx } from '@phasekit/core';
 
@@ -46,32 +46,47 @@ export function compileLogFormat(format: string): LogLine {
   };
 }
 
-/** Where lines go: one stream per file, shared by the locations of a generation. */
+/**
+ * Where lines go: one append-mode descriptor per file, shared by the locations of a generation.
+ * A line is written when the request's log phase runs, as nginx writes it (unbuffered).
+ */
 export class LogSinks {
   readonly #prefix: string;
-  readonly #files = new Map<string, WriteStream>();
+  readonly #files = new Map<string, number>();
 
   constructor(prefix: string) {
     this.#prefix = prefix;
   }
 
-  /** A writer for `path`: `stdout`, `stderr` (or /dev/stdout, /dev/stderr), or a file under the prefix. */
+  /**
+   * A writer for `path`: `stdout`, `stderr` (or /dev/stdout, /dev/stderr), or a file under the
+   * prefix, opened (created) now as nginx opens its logs at start; throws when it cannot be.
+   */
   writer(path: string): (line: string) => void {
     if (path === 'stdout' || path === '/dev/stdout') return (line) => void process.stdout.write(`${line}\n`);
     if (path === 'stderr' || path === '/dev/stderr') return (line) => void process.stderr.write(`${line}\n`);
     const full = resolve(this.#prefix, path);
-    let stream = this.#files.get(full);
-    if (stream === undefined) {
-      stream = createWriteStream(full, { flags: 'a' });
-      stream.on('error', (err) => process.stderr.write(`access_log ${full}: ${err.message}\n`));
-      this.#files.set(full, stream);
+    let fd = this.#files.get(full);
+    if (fd === undefined) {
+      try {
+        fd = openSync(full, 'a');
+      } catch (err) {
+        throw new Error(`open() "${full}" failed (${(err as Error).message})`, { cause: err });
+      }
+      this.#files.set(full, fd);
     }
-    const s = stream;
-    return (line) => void s.write(`${line}\n`);
+    const out = fd;
+    return (line) => {
+      try {
+        writeSync(out, `${line}\n`);
+      } catch (err) {
+        process.stderr.write(`access_log "${full}": ${(err as Error).message}\n`);
+      }
+    };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.#files.values()].map((s) => new Promise<void>((r) => s.end(() => r()))));
+  close(): void {
+    for (const fd of this.#files.values()) closeSync(fd);
     this.#files.clear();
   }
 }

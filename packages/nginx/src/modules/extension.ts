@@ -6,13 +6,13 @@ import { resolve } from 'node:path';
 import type { CompiledSetHandler, EngineExtension, ExtensionContext, ExtensionGeneration, HandlerFn, HandlerSpec, LocationCompile, Ngx } from '@phasekit/core';
 import { compileLogFormat, COMBINED, LogSinks, type LogLine } from './access-log.js';
 import { compileErrorPages } from './error-page.js';
-import { addHeadersFilter } from './headers.js';
-import { compileRules, runOps, type Op, type RunState } from './rules.js';
+import { headerFilter } from './headers.js';
+import { compileRules, redirectUrl, runOps, type Op, type RunState } from './rules.js';
 import { nginxConfigSchema, type AccessLogInput, type NginxEngineKeys, type NginxLocationKeys, type RuleInput } from './schema.js';
-import { DEFAULT_TYPES, staticHandler, staticLocals, typeTable } from './static.js';
-import { engineTemplate, type Locals } from './template.js';
+import { NGINX_TYPES, staticHandler, staticLocals, typeTable } from './static.js';
+import { engineTemplate, pcre, type Locals } from './template.js';
 
-type LocationKeys = NginxLocationKeys & { match: string; proxyPass?: string; service?: string };
+type LocationKeys = NginxLocationKeys & { match: string; proxyPass?: string; service?: string; defaultType?: string };
 
 /** Per request: the variables to carry over a `rewrite ... last`, and whether the server rules ran. */
 interface Carried {
@@ -62,13 +62,16 @@ export class NginxExtension implements EngineExtension {
     const sinks = new LogSinks(prefix);
     const formats = new Map<string, LogLine>([['combined', compileLogFormat(COMBINED)]]);
     for (const [name, f] of Object.entries(config.logFormats ?? {})) formats.set(name, compileLogFormat(f));
-    const types = typeTable(config.types ?? DEFAULT_TYPES);
+    const types = typeTable(config.types ?? NGINX_TYPES);
+    // Only a config that names its types has every response typed by the URI's extension (nginx.conf maps do).
+    const typeAll = config.types !== undefined;
+    const defaultType = (config.defaultType as string | undefined) ?? 'text/plain';
     const globals = globalNames(config);
     const carry = mayJump(config) && globals.length > 0;
     const carried = new WeakMap<Ngx, Carried>();
     return {
       compileLocation: (loc) => {
-        compileLocation(loc, { ctx, prefix, sinks, formats, types, globals, carry, carried, defaultLog: config.accessLog });
+        compileLocation(loc, { ctx, prefix, sinks, formats, types, typeAll, defaultType, globals, carry, carried, defaultLog: config.accessLog });
       },
       stop: () => sinks.close(),
     };
@@ -81,6 +84,8 @@ interface Shared {
   readonly sinks: LogSinks;
   readonly formats: ReadonlyMap<string, LogLine>;
   readonly types: ReadonlyMap<string, string>;
+  readonly typeAll: boolean;
+  readonly defaultType: string;
   readonly globals: readonly string[];
   readonly carry: boolean;
   readonly carried: WeakMap<Ngx, Carried>;
@@ -90,11 +95,14 @@ interface Shared {
 function compileLocation(loc: LocationCompile, sh: Shared): void {
   const cfg = loc.config as unknown as LocationKeys;
   for (const name of sh.globals) if (!loc.vars.has(name) && !loc.set.some((x) => x.var.toLowerCase() === name)) loc.vars.set(name, ['']);
+  serverNameCaptures(loc, sh.ctx.config);
   const root = cfg.root === undefined ? undefined : resolve(sh.prefix, cfg.root);
   const alias = cfg.alias === undefined ? undefined : resolve(sh.prefix, cfg.alias) + (cfg.alias.endsWith('/') ? '/' : '');
   const locals: Locals = root !== undefined || alias !== undefined ? staticLocals({ root, alias, match: cfg.match }) : new Map();
+  const toUrl = redirectUrl({ absolute: cfg.absoluteRedirect, port: cfg.portInRedirect });
   const compiler = {
     locals,
+    redirectUrl: toUrl,
     compileSet: (spec: HandlerSpec, path: string): CompiledSetHandler => sh.ctx.compileSet(spec, { phase: 'set', location: loc.name, path }),
     issue: (path: string, message: string) => loc.issue(path, message),
   };
@@ -112,7 +120,8 @@ function compileLocation(loc: LocationCompile, sh: Shared): void {
   if (serverOps.length > 0 || ops.length > 0 || (limit !== undefined && limit > 0) || cfg.needRequestBody === true) {
     loc.rewrite = rewriteHandler(sh, serverOps, ops, limit, cfg.needRequestBody === true, loc.rewrite);
   }
-  if (loc.content === undefined && cfg.proxyPass === undefined && cfg.service === undefined && (root !== undefined || alias !== undefined)) {
+  const servesFiles = loc.content === undefined && cfg.proxyPass === undefined && cfg.service === undefined && (root !== undefined || alias !== undefined);
+  if (servesFiles) {
     loc.content = staticHandler({
       match: cfg.match,
       root,
@@ -121,10 +130,14 @@ function compileLocation(loc: LocationCompile, sh: Shared): void {
       tryFiles: cfg.tryFiles,
       types: sh.types,
       logNotFound: cfg.logNotFound !== false,
+      redirectUrl: toUrl,
       log: (ngx, message) => sh.ctx.log('error', message, ngx),
     });
   }
-  if (cfg.addHeaders !== undefined && cfg.addHeaders.length > 0) loc.headerFilter = addHeadersFilter(cfg.addHeaders, locals, loc.headerFilter);
+  loc.headerFilter = headerFilter(
+    { types: sh.typeAll ? { table: sh.types, defaultType: cfg.defaultType ?? sh.defaultType } : undefined, staticFile: servesFiles, addHeaders: cfg.addHeaders, locals },
+    loc.headerFilter,
+  );
   const logs = cfg.accessLog ?? sh.defaultLog;
   if (logs !== undefined && logs !== false && logs.length > 0) loc.log = accessLogHandler(sh, logs, loc, loc.log);
   if (cfg.errorPages !== undefined && cfg.errorPages.length > 0) {
@@ -134,6 +147,30 @@ function compileLocation(loc: LocationCompile, sh: Shared): void {
       loc.issue(`${loc.path}.errorPages`, (err as Error).message);
     }
   }
+}
+
+/** The server (top level or `servers[i]`) a location belongs to, from its path. */
+function serverOf(loc: LocationCompile, config: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  const m = /^servers\[(\d+)\]/.exec(loc.path);
+  return m === null ? config : ((config.servers as Record<string, unknown>[])[Number(m[1])] ?? config);
+}
+
+/** Named captures of the server's `~regex` names are variables (`server_name ~^(?<sub>.+)\.example\.com$` gives $sub). */
+function serverNameCaptures(loc: LocationCompile, config: Readonly<Record<string, unknown>>): void {
+  const names = serverOf(loc, config).serverName;
+  const regexes = (typeof names === 'string' ? [names] : ((names as string[] | undefined) ?? [])).filter((n) => n.startsWith('~')).map((n) => pcre(n.slice(1), true));
+  const groups = new Set<string>();
+  for (const re of regexes) for (const m of re.source.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)) groups.add(m[1] as string);
+  if (groups.size === 0) return;
+  const captured = (ngx: Ngx, name: string) => {
+    const host = String(ngx.var.host ?? '');
+    for (const re of regexes) {
+      const m = re.exec(host);
+      if (m !== null) return m.groups?.[name];
+    }
+    return undefined;
+  };
+  loc.set.unshift(...[...groups].map((name) => ({ var: name, args: [], fn: (ngx: Ngx) => captured(ngx, name) })));
 }
 
 /** A leading set rule as a set-step entry: `set $x ...` computes its template, set_by_lua runs its code. */
@@ -199,7 +236,13 @@ function accessLogHandler(sh: Shared, logs: readonly { path: string; format?: st
   const writers = logs.map((l) => {
     const format = sh.formats.get(l.format ?? 'combined');
     if (format === undefined) loc.issue(`${loc.path}.accessLog`, `unknown log format "${l.format}"`);
-    return { format: format ?? (() => ''), write: sh.sinks.writer(l.path) };
+    let write: (line: string) => void = () => undefined;
+    try {
+      write = sh.sinks.writer(l.path);
+    } catch (err) {
+      loc.issue(`${loc.path}.accessLog`, (err as Error).message);
+    }
+    return { format: format ?? (() => ''), write };
   });
   return (ngx) => {
     for (const w of writers) w.write(w.format(ngx));

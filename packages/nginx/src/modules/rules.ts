@@ -9,13 +9,17 @@ import { compileTemplate, pcre, type Captures, type Expand, type Locals } from '
 export type Op =
   | { readonly kind: 'set'; readonly name: string; readonly value: Expand }
   | { readonly kind: 'setLua'; readonly name: string; readonly fn: CompiledSetHandler; readonly args: readonly Expand[]; readonly rawArgs: readonly string[] }
-  | { readonly kind: 'rewrite'; readonly re: RegExp; readonly replacement: Expand; readonly url: boolean; readonly flag: RuleInput['flag'] }
-  | { readonly kind: 'return'; readonly code: number; readonly text: Expand | undefined }
+  | { readonly kind: 'rewrite'; readonly re: RegExp; readonly replacement: Expand; readonly url: boolean; readonly flag: RuleInput['flag']; readonly redirectUrl: RedirectUrl }
+  | { readonly kind: 'return'; readonly code: number; readonly text: Expand | undefined; readonly redirectUrl: RedirectUrl }
   | { readonly kind: 'if'; readonly cond: Condition; readonly then: readonly Op[] }
   | { readonly kind: 'break' };
 
+/** A redirect's Location for a path: absolute as nginx makes it (absolute_redirect, port_in_redirect). */
+export type RedirectUrl = (ngx: Ngx, path: string) => string;
+
 export interface RuleCompiler {
   readonly locals: Locals;
+  readonly redirectUrl: RedirectUrl;
   /** Compiles set_by_lua's code (`path` names it in errors). */
   compileSet(spec: HandlerSpec, path: string): CompiledSetHandler;
   /** Reports a bad rule at `path`. */
@@ -51,9 +55,9 @@ function compileRule(r: RuleInput, path: string, c: RuleCompiler): Op {
       throw new Error(`pcre_compile() failed: ${(err as Error).message} in "${r.rewrite}"`, { cause: err });
     }
     const replacement = r.replacement as string;
-    return { kind: 'rewrite', re, replacement: t(replacement), url: /^(https?:\/\/|\$scheme)/.test(replacement), flag: r.flag };
+    return { kind: 'rewrite', re, replacement: t(replacement), url: /^(https?:\/\/|\$scheme)/.test(replacement), flag: r.flag, redirectUrl: c.redirectUrl };
   }
-  if (r.return !== undefined) return { kind: 'return', code: r.return, text: r.text === undefined ? undefined : t(r.text) };
+  if (r.return !== undefined) return { kind: 'return', code: r.return, text: r.text === undefined ? undefined : t(r.text), redirectUrl: c.redirectUrl };
   if (r.if !== undefined) return { kind: 'if', cond: compileCondition(r.if, c.locals), then: compileRules(r.then ?? [], `${path}.then`, c) };
   return { kind: 'break' };
 }
@@ -86,7 +90,7 @@ export function runOps(ops: readonly Op[], ngx: Ngx, st: RunState): Outcome {
         break;
       }
       case 'return':
-        answer(op.code, op.text?.(ngx, st.captures), ngx);
+        answer(op, op.text?.(ngx, st.captures), ngx);
         return 'ended';
       case 'if': {
         const r = op.cond(ngx, st.captures);
@@ -119,7 +123,7 @@ function rewrite(op: Extract<Op, { kind: 'rewrite' }>, ngx: Ngx, st: RunState): 
   }
   if (op.url || op.flag === 'redirect' || op.flag === 'permanent') {
     const location = args === '' ? path : `${path}?${args}`;
-    ngx.redirect(op.url ? location : absoluteUrl(ngx, location), op.flag === 'permanent' ? 301 : 302);
+    ngx.redirect(op.url ? location : op.redirectUrl(ngx, location), op.flag === 'permanent' ? 301 : 302);
     return 'ended';
   }
   ngx.req.setUri(path);
@@ -131,9 +135,10 @@ function rewrite(op: Extract<Op, { kind: 'rewrite' }>, ngx: Ngx, st: RunState): 
 }
 
 /** `return code [text|URL]`. */
-function answer(code: number, text: string | undefined, ngx: Ngx): void {
+function answer(op: Extract<Op, { kind: 'return' }>, text: string | undefined, ngx: Ngx): void {
+  const code = op.code;
   if (text !== undefined && REDIRECTS.has(code)) {
-    ngx.redirect(text.startsWith('/') ? absoluteUrl(ngx, text) : text, code);
+    ngx.redirect(text.startsWith('/') ? op.redirectUrl(ngx, text) : text, code);
     return;
   }
   if (text !== undefined && code >= 200 && code !== 204 && code !== 444) {
@@ -143,11 +148,18 @@ function answer(code: number, text: string | undefined, ngx: Ngx): void {
   ngx.exit(code);
 }
 
-/** A path made absolute as nginx makes a relative Location: scheme, the Host's name, the port unless it is the scheme's own. */
-export function absoluteUrl(ngx: Ngx, path: string): string {
-  const scheme = String(ngx.var.scheme ?? 'http');
-  const port = String(ngx.var.server_port ?? '');
-  const host = String(ngx.var.host ?? '');
-  const defaultPort = scheme === 'https' ? '443' : '80';
-  return `${scheme}://${host}${port === defaultPort || port === '' ? '' : `:${port}`}${path}`;
+/**
+ * A Location for a path as nginx makes it: absolute (scheme, the Host's name, the port unless it
+ * is the scheme's own or port_in_redirect is off), or the path as it is with absolute_redirect off.
+ */
+export function redirectUrl(options: { absolute?: boolean | undefined; port?: boolean | undefined } = {}): RedirectUrl {
+  if (options.absolute === false) return (_ngx, path) => path;
+  const withPort = options.port !== false;
+  return (ngx, path) => {
+    const scheme = String(ngx.var.scheme ?? 'http');
+    const port = String(ngx.var.server_port ?? '');
+    const host = String(ngx.var.host ?? '');
+    const defaultPort = scheme === 'https' ? '443' : '80';
+    return `${scheme}://${host}${!withPort || port === defaultPort || port === '' ? '' : `:${port}`}${path}`;
+  };
 }

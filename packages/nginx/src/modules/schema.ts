@@ -85,6 +85,10 @@ export const nginxConfigSchema = {
     needRequestBody: z.boolean().optional(),
     /** log_not_found: log a missing static file (default true). */
     logNotFound: z.boolean().optional(),
+    /** absolute_redirect: a redirect to a path gets scheme and host (default true). */
+    absoluteRedirect: z.boolean().optional(),
+    /** port_in_redirect: that absolute Location names the port (default true). */
+    portInRedirect: z.boolean().optional(),
   },
 } as const;
 
@@ -106,6 +110,8 @@ export interface NginxLocationKeys {
   clientMaxBodySize?: string | number;
   needRequestBody?: boolean;
   logNotFound?: boolean;
+  absoluteRedirect?: boolean;
+  portInRedirect?: boolean;
 }
 
 /** The top-level keys this extension adds. */

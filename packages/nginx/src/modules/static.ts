@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { statSync, type Stats } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { HandlerFn, Ngx } from '@phasekit/core';
-import { absoluteUrl } from './rules.js';
+import type { RedirectUrl } from './rules.js';
 import { compileTemplate, type Expand, type Locals } from './template.js';
 
 export interface StaticOptions {
@@ -20,31 +20,15 @@ export interface StaticOptions {
   readonly tryFiles: readonly string[] | undefined;
   readonly types: ReadonlyMap<string, string>;
   readonly logNotFound: boolean;
+  readonly redirectUrl: RedirectUrl;
   readonly log: (ngx: Ngx, message: string) => void;
 }
 
-/** nginx's mime.types, the common part (a `types { }` block in the config replaces it). */
-export const DEFAULT_TYPES: Readonly<Record<string, string[]>> = {
-  'text/html': ['html', 'htm', 'shtml'],
-  'text/css': ['css'],
-  'text/xml': ['xml'],
-  'text/plain': ['txt'],
+/** nginx's types when the config has no `types` block (and includes no mime.types). */
+export const NGINX_TYPES: Readonly<Record<string, string[]>> = {
+  'text/html': ['html'],
   'image/gif': ['gif'],
-  'image/jpeg': ['jpeg', 'jpg'],
-  'image/png': ['png'],
-  'image/svg+xml': ['svg', 'svgz'],
-  'image/webp': ['webp'],
-  'image/x-icon': ['ico'],
-  'application/javascript': ['js'],
-  'application/json': ['json'],
-  'application/pdf': ['pdf'],
-  'application/wasm': ['wasm'],
-  'application/zip': ['zip'],
-  'application/octet-stream': ['bin', 'exe', 'dll', 'iso', 'img'],
-  'font/woff': ['woff'],
-  'font/woff2': ['woff2'],
-  'audio/mpeg': ['mp3'],
-  'video/mp4': ['mp4'],
+  'image/jpeg': ['jpg'],
 };
 
 /** type → extensions, as `types { }` gives them, into extension → type. */
@@ -120,7 +104,7 @@ async function serve(o: StaticOptions, ngx: Ngx, uri: string): Promise<void> {
   }
   if (st.isDirectory()) {
     const args = String(ngx.var.args ?? '');
-    return ngx.redirect(absoluteUrl(ngx, `${uri}/${args === '' ? '' : `?${args}`}`), 301);
+    return ngx.redirect(o.redirectUrl(ngx, `${uri}/${args === '' ? '' : `?${args}`}`), 301);
   }
   if (method === 'POST') return ngx.exit(405);
   const etag = etagOf(st);
@@ -129,13 +113,13 @@ async function serve(o: StaticOptions, ngx: Ngx, uri: string): Promise<void> {
   if (type !== undefined) ngx.header['Content-Type'] = type;
   ngx.header['Last-Modified'] = lastModified;
   ngx.header.ETag = etag;
-  ngx.header['Accept-Ranges'] = 'bytes';
   const inm = ngx.var.http_if_none_match;
   const ims = ngx.var.http_if_modified_since;
   if ((inm !== undefined && inm !== null && (inm === etag || inm === '*')) || (inm === undefined && ims === lastModified)) {
     ngx.header['Content-Type'] = undefined;
     return ngx.exit(304);
   }
+  ngx.header['Accept-Ranges'] = 'bytes';
   ngx.header['Content-Length'] = st.size;
   if (method === 'HEAD') return ngx.exit(200);
   ngx.print(await readFile(path));
