@@ -27,8 +27,10 @@ export function runHeaderFilter(s: RequestState, headers: ResponseHeaders): Chun
   const filter = s.location.headerFilter;
   if (filter === undefined) return undefined;
   s.exitCode = undefined;
+  // A request that failed earlier still sends its 500 page through the filter; only the filter's own failure aborts.
+  const failedBefore = s.failed;
   nested(s, 'headerFilter', filter);
-  if (s.failed) return null;
+  if (s.failed && !failedBefore) return null;
   const code = s.exitCode as number | undefined;
   if (code === undefined || code < 200) return undefined;
   // ngx.exit in header_filter replaces the response: nginx's page, or an empty body.
@@ -49,9 +51,10 @@ export function runBodyFilter(s: RequestState, chunk: Chunk, eof: boolean): Body
   const filter = s.location.bodyFilter;
   if (filter === undefined || s.status === 204 || s.status === 304) return arg;
   s.arg = arg;
+  const failedBefore = s.failed;
   nested(s, 'bodyFilter', filter);
   s.arg = undefined;
-  if (s.failed || s.result === NGX_CONSTANTS.ERROR) return null;
+  if ((s.failed && !failedBefore) || s.result === NGX_CONSTANTS.ERROR) return null;
   if (arg.chunk === null || arg.chunk === undefined) arg.chunk = '';
   return arg;
 }
