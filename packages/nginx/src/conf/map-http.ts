@@ -23,7 +23,7 @@ export interface MappedHttp {
 
 export function mapMain(directives: readonly Directive[], prefix: string): MappedHttp {
   const ignored = new Map<string, IgnoredDirective>();
-  const state: MapState = { ignored, bodySizes: [], types: {} };
+  const state: MapState = { ignored, bodySizes: [], types: {}, httpSsl: {} };
   const out: MappedHttp = { top: {}, servers: [], errorLog: undefined, workers: undefined, ignored: [] };
   const env: string[] = [];
   let http: Directive | undefined;
@@ -32,7 +32,8 @@ export function mapMain(directives: readonly Directive[], prefix: string): Mappe
     const args = argv(d);
     switch (d.name) {
       case 'events':
-        for (const e of d.block ?? []) checkDirective(e, 'events', ignored) && fail(e, `"${e.name}" directive is not allowed here`);
+        // Everything nginx allows in events is ignored; anything else is an error.
+        for (const e of d.block ?? []) if (checkDirective(e, 'events', ignored)) fail(e, `"${e.name}" directive is not allowed here`);
         break;
       case 'http':
         if (http !== undefined) fail(d, '"http" directive is duplicate');
@@ -77,8 +78,6 @@ function mapHttp(http: Directive, prefix: string, state: MapState, out: MappedHt
   const logFormats: Record<string, string> = {};
   const servers: Directive[] = [];
   let sslCertificate: HandlerSpec | undefined;
-  let cert: string | undefined;
-  let key: string | undefined;
   for (const d of http.block ?? []) {
     if (!checkDirective(d, 'http', state.ignored)) continue;
     if (applyInherited(d, scope, own, state)) continue;
@@ -117,10 +116,10 @@ function mapHttp(http: Directive, prefix: string, state: MapState, out: MappedHt
         out.errorLog = errorLog(d, args);
         break;
       case 'ssl_certificate':
-        cert = args[0];
+        state.httpSsl.certificate = args[0];
         break;
       case 'ssl_certificate_key':
-        key = args[0];
+        state.httpSsl.certificateKey = args[0];
         break;
       default: {
         const phase = luaPhaseOf(d.name);
@@ -135,7 +134,6 @@ function mapHttp(http: Directive, prefix: string, state: MapState, out: MappedHt
   }
   for (const s of servers) {
     const server = mapServer(s, scope, state);
-    if (server.ssl === undefined && cert !== undefined && key !== undefined) server.ssl = { certificate: cert, certificateKey: key };
     server.sslCertificate ??= sslCertificate;
     out.servers.push(server);
   }

@@ -18,6 +18,8 @@ export interface MapState {
   readonly bodySizes: string[];
   /** MIME types from `types` blocks. */
   readonly types: Record<string, string[]>;
+  /** ssl_certificate and ssl_certificate_key of the http level (servers inherit them). */
+  readonly httpSsl: { certificate?: string; certificateKey?: string };
 }
 
 const PHASE_KEYS: Readonly<Record<string, InheritedPhase | 'content'>> = {

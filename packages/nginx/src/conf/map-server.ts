@@ -55,8 +55,8 @@ export function mapServer(d: Directive, http: Scope, state: MapState): MappedSer
   const server: MappedServer = { serverName: [], listen: [], locations: [] };
   const serverRules: RuleInput[] = [];
   const locations: Directive[] = [];
-  let cert: string | undefined;
-  let key: string | undefined;
+  let cert = state.httpSsl.certificate;
+  let key = state.httpSsl.certificateKey;
   for (const c of d.block ?? []) {
     if (!checkDirective(c, 'server', state.ignored)) continue;
     const rule = ruleOf(c, 'server', state);
