@@ -1,71 +1,89 @@
-// `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`.
+// `phasekit serve <config.json|config.mjs|nginx.conf>`, `phasekit check <config>`, `phasekit run`.
 
 import { watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PhasekitError } from '@phasekit/core';
-import { createEngine, usesLua, type EngineConfig } from './engine.js';
-import { createServer } from './serve.js';
+import type { Logger } from '@phasekit/core';
+import { runCheck } from './cli-check.js';
+import { CliUsageError, readConfig, type LoadedConfig } from './cli-config.js';
+import { listenersOf, type Listener } from './cli-listen.js';
+import { fileLogger } from './cli-logger.js';
+import { Output, printIgnored } from './cli-output.js';
+import { runLua } from './cli-run.js';
+import { createEngine, type EngineConfig } from './engine.js';
+import { createServer, type PhasekitServer } from './serve.js';
 
-const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--watch]
+export { CliUsageError, loadConfig } from './cli-config.js';
 
-  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)
+const USAGE = `usage: phasekit serve <config.json|config.mjs|nginx.conf> [--listen HOST:PORT] [--watch] [--quiet] [-p PREFIX]
+       phasekit check <config.json|config.mjs|nginx.conf> [-p PREFIX]
+       phasekit run [-e CODE | script.lua [args...]] [--shdict 'NAME SIZE']... [-I DIR]...
+
+serve   serves the config with node:http (https for an nginx.conf "listen ... ssl")
+  --listen HOST:PORT   address to listen on (default: the config's listen addresses, else 127.0.0.1:8080)
   --watch              reload when the config or a file beside it changes
+  -q, --quiet          print nothing but errors
+  -p, --prefix DIR     nginx's -p: where relative paths resolve (default: the config's folder)
+check   validates and compiles everything (nginx -t), prints what would be served; exit code 0 or 1
+run     runs Lua as OpenResty's resty does, in a timer context; ngx.say prints to stdout
+  -e CODE              the code to run (else a script file)
+  --shdict 'NAME SIZE' a shared dict (repeatable)
+  -I DIR               adds DIR/?.lua and DIR/?/init.lua to package.path (repeatable)
   -h, --help           show this help
 
-SIGHUP reloads (config re-read, init and initWorker run again, shared dicts kept);
-SIGTERM and SIGINT close gracefully.`;
+A file not named .json, .mjs or .js is read as an nginx.conf. SIGHUP reloads (config re-read,
+init and initWorker run again, shared dicts kept); SIGTERM and SIGINT close gracefully.`;
 
-export class CliUsageError extends PhasekitError {
-  constructor(message: string) {
-    super('PHASEKIT_ERR_BAD_ARGUMENT', `${message}\n${USAGE}`);
-    this.name = 'CliUsageError';
-  }
-}
-
-/** Reads a config: JSON, or an ES module whose default export is the config object. */
-export async function loadConfig(file: string): Promise<EngineConfig> {
-  const [name, query] = file.split('?') as [string, string | undefined];
-  const path = resolve(name);
-  const ext = extname(path);
-  if (ext === '.mjs' || ext === '.js') {
-    const url = pathToFileURL(path).href + (query === undefined ? '' : `?${query}`);
-    const mod = (await import(url)) as { default?: EngineConfig };
-    if (mod.default === undefined) throw new CliUsageError(`${file} has no default export`);
-    return mod.default;
-  }
-  return JSON.parse(await readFile(path, 'utf8')) as EngineConfig;
-}
+const usageError = (message: string) => new CliUsageError(message, USAGE);
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
   const port = Number(m?.[3]);
-  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`bad --listen "${value}": expected HOST:PORT`);
+  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`bad --listen "${value}": expected HOST:PORT`);
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
 /** Runs the CLI; resolves with an exit code for commands that end, never for `serve`. */
 export async function main(argv: readonly string[]): Promise<number | undefined> {
+  const command = argv[0];
+  if (command === 'run') return runLua(argv.slice(1), usageError);
+  if (command === 'check') return runCheck(argv.slice(1), usageError);
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { listen: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      listen: { type: 'string' },
+      watch: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      prefix: { type: 'string', short: 'p' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const [command, file] = positionals;
-  if (command !== 'serve' || file === undefined) throw new CliUsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
-  const listen = parseListen(values.listen ?? '127.0.0.1:8080');
-  const engine = await createEngine(await readConfig(file));
-  const server = await createServer(engine, listen);
-  console.log(`listening on ${server.url}`);
+  const file = positionals[1];
+  if (command !== 'serve' || file === undefined) throw usageError(command === undefined ? 'no command given' : command === 'serve' ? 'no config file given' : `unknown command "${command}"`);
+  const out = new Output({ quiet: values.quiet === true });
+  const loaded = await readConfig(file, values.prefix);
+  const listeners: Listener[] =
+    values.listen !== undefined ? [{ ...parseListen(values.listen), tls: undefined, names: [] }] : listenersOf(loaded.config, loaded.prefix);
+  if (listeners.length === 0) listeners.push({ host: '127.0.0.1', port: 8080, tls: undefined, names: [] });
+  const logger = errorLogger(loaded);
+  const engine = await createEngine(loaded.config, logger === undefined ? {} : { logger });
+  const servers: PhasekitServer[] = [];
+  try {
+    for (const l of listeners) servers.push(await createServer(engine, { host: l.host, port: l.port, ...(l.tls === undefined ? {} : { tls: l.tls }) }));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    await engine.close();
+    throw err;
+  }
+  banner(out, loaded, listeners, servers);
   const stop = (signal: string) => {
-    console.log(`${signal}: closing (in-flight requests finish)`);
-    server.close().then(
+    out.info(`${signal}: closing (in-flight requests finish)`);
+    Promise.all(servers.map((s) => s.close())).then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);
@@ -75,32 +93,47 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  const reload = serialReloader(file, (config) => engine.reload(config));
+  const reload = serialReloader(out, file, values.prefix, (config) => engine.reload(config));
   process.on('SIGHUP', () => reload('SIGHUP'));
   if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
 }
 
-/** Loads the config; luaFile paths and lua.packagePath are relative to the config file, as nginx's to its prefix. */
-async function readConfig(file: string): Promise<EngineConfig> {
-  const config = await loadConfig(file);
-  if (!usesLua(config)) return config;
-  return { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dirname(resolve(file)) } };
+/** An nginx.conf's error_log: a file (under the prefix) or stderr. */
+function errorLogger(loaded: LoadedConfig): Logger | undefined {
+  const path = loaded.nginx?.errorLog?.path;
+  if (path === undefined || path === 'stderr' || path === '/dev/stderr') return undefined;
+  return fileLogger(resolve(loaded.prefix, path));
+}
+
+function banner(out: Output, loaded: LoadedConfig, listeners: readonly Listener[], servers: readonly PhasekitServer[]): void {
+  const kind = loaded.nginx !== undefined ? 'nginx.conf' : loaded.file.endsWith('.json') ? 'JSON config' : 'config module';
+  out.info(`${out.style('phasekit', 'bold')} serving ${loaded.file} ${out.style(`(${kind})`, 'dim')}`);
+  servers.forEach((s, i) => {
+    const names = listeners[i]?.names.filter((n) => n !== '') ?? [];
+    out.info(`listening on ${out.style(s.url, 'green')}${names.length > 0 ? out.style(`  servers: ${[...new Set(names)].join(', ')}`, 'dim') : ''}`);
+  });
+  const dicts = Object.entries(loaded.config.sharedDicts ?? {});
+  if (dicts.length > 0) out.info(`shared dicts: ${dicts.map(([n, size]) => `${n} ${size}`).join(', ')}`);
+  const workers = loaded.nginx?.workers;
+  out.info(`workers: 1${workers !== undefined && workers !== 1 ? out.style(`  (worker_processes ${workers} is not applied: phasekit serves from one process)`, 'yellow') : ''}`);
+  if (loaded.nginx !== undefined) printIgnored(out, loaded.nginx.ignored);
+  out.info(out.style('SIGHUP reloads, SIGTERM or SIGINT stops', 'dim'));
 }
 
 /** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */
-function serialReloader(file: string, apply: (config: EngineConfig) => Promise<void>): (why: string) => void {
+function serialReloader(out: Output, file: string, prefix: string | undefined, apply: (config: EngineConfig) => Promise<void>): (why: string) => void {
   let running = false;
   let again = false;
   const run = async (why: string): Promise<void> => {
     running = true;
     try {
       // A fresh import each time: ES modules are cached by URL.
-      const config = await readConfig(file.endsWith('.json') ? file : `${file}?reload=${Date.now()}`);
-      await apply(config);
-      console.log(`${why}: reloaded`);
+      const fresh = file.endsWith('.mjs') || file.endsWith('.js') ? `${file}?reload=${Date.now()}` : file;
+      await apply((await readConfig(fresh, prefix)).config);
+      out.info(`${why}: reloaded`);
     } catch (err) {
-      console.error(`${why}: reload failed, still serving the previous config: ${(err as Error).message}`);
+      out.error(`${why}: reload failed, still serving the previous config: ${(err as Error).message}`);
     } finally {
       running = false;
       if (again) {
@@ -124,3 +157,4 @@ function watchFiles(dir: string, onChange: () => void): void {
   });
   watcher.on('error', (err) => console.error(`--watch: ${err.message}`));
 }
+

@@ -86,6 +86,7 @@ export function listenString(l: ListenAddress): string {
 function serverKeys(s: MappedServer): Record<string, unknown> {
   const out: Record<string, unknown> = { listen: s.listen.map(listenString), locations: s.locations };
   if (s.serverName.length > 0) out.serverName = s.serverName;
+  if (s.ssl !== undefined) out.ssl = s.ssl;
   return out;
 }
 
