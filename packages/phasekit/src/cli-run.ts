@@ -61,6 +61,12 @@ export async function runLua(argv: readonly string[], usage: (m: string) => CliU
     allowPositionals: true,
     options: { e: { type: 'string', short: 'e' }, shdict: { type: 'string', multiple: true }, I: { type: 'string', short: 'I', multiple: true } },
   });
+  const sharedDicts: Record<string, string> = { [OUT]: '64m' };
+  for (const d of values.shdict ?? []) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s+(\d+[kKmMgG]?)\s*$/.exec(d);
+    if (m === null) throw usage(`run: bad --shdict "${d}": expected 'NAME SIZE'`);
+    sharedDicts[m[1] as string] = m[2] as string;
+  }
   let code = values.e;
   let script = 'phasekit-run';
   let args = positionals;
@@ -70,12 +76,6 @@ export async function runLua(argv: readonly string[], usage: (m: string) => CliU
     code = await readFile(file, 'utf8');
     script = file;
     args = rest;
-  }
-  const sharedDicts: Record<string, string> = { [OUT]: '64m' };
-  for (const d of values.shdict ?? []) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s+(\d+[kKmMgG]?)\s*$/.exec(d);
-    if (m === null) throw usage(`run: bad --shdict "${d}": expected 'NAME SIZE'`);
-    sharedDicts[m[1] as string] = m[2] as string;
   }
   const dirs = (values.I ?? []).map((d) => resolve(d));
   const packagePath = [...dirs.flatMap((d) => [`${d}/?.lua`, `${d}/?/init.lua`]), ''].join(';') + ';';
