@@ -197,7 +197,7 @@ http {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('syntax is ok');
     expect(r.stdout).toMatch(/^server 1 api\.test {2}listen 127\.0\.0\.1:8181$/m);
-    expect(r.stdout).toMatch(/^ {2}location \/api +access, proxy_pass http:\/\/backend$/m);
+    expect(r.stdout).toMatch(/^ {2}location \/api +access, proxy_pass http:\/\/backend, /m);
     expect(r.stdout).toMatch(/^ {2}location = \/old +set\/rewrite rules \(1\), return 301$/m);
     expect(r.stdout).toMatch(/^ {2}location \/files +static site \(try_files\)$/m);
     expect(r.stdout).toMatch(/^ {2}location @fallback +internal, content, log$/m);
@@ -205,6 +205,15 @@ http {
     expect(r.stdout).toContain('shared dicts: cache 10m');
     expect(r.stdout).toContain('plugins: lua runtime, nginx modules, haproxy contexts');
     expect(r.stdout).toContain(`${join(dir, 'nginx.conf')}: test is successful`);
+  });
+
+  it('passes on the example application of docs/nginx-conf.md', async () => {
+    const r = await run(['check', 'examples/nginx-conf/nginx.conf']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}location = \/hello +content, error_page, access_log logs\/access.log$/m);
+    expect(r.stdout).toMatch(/^ {2}location \/api\/ +set\/rewrite rules \(1\), access, proxy_pass http:\/\/backend, /m);
+    expect(r.stdout).toMatch(/^ {2}worker_connections +examples\/nginx-conf\/nginx\.conf:4 +event loop$/m);
   });
 
   it('compiles the Lua: a syntax error fails the test, exit 1', async () => {
