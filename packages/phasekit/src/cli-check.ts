@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { CliUsageError } from './cli-config.js';
 import { readConfig } from './cli-config.js';
 import { listenersOf } from './cli-listen.js';
-import { Output, printIgnored } from './cli-output.js';
+import { describeDicts, Output, printIgnored } from './cli-output.js';
 import { createEngine, usesLua, type EngineConfig, type LocationConfig } from './engine.js';
 
 const PHASES: readonly [keyof LocationConfig, string][] = [
@@ -52,8 +52,8 @@ function describe(out: Output, config: EngineConfig, prefix: string): void {
   for (const [name, u] of Object.entries(config.upstreams ?? {})) {
     out.info(`upstream ${name}: ${(u.servers ?? []).length} server(s)${u.method !== undefined ? `, ${u.method}` : ''}${u.balancer !== undefined ? ', balancer handler' : ''}`);
   }
-  const dicts = Object.entries(config.sharedDicts ?? {});
-  if (dicts.length > 0) out.info(`shared dicts: ${dicts.map(([n, size]) => `${n} ${size}`).join(', ')}`);
+  const dicts = config.sharedDicts ?? {};
+  if (Object.keys(dicts).length > 0) out.info(`shared dicts: ${describeDicts(dicts)}`);
   const lifecycle = (['init', 'initWorker', 'exitWorker', 'sslCertificate'] as const).filter((k) => config[k] !== undefined);
   if (lifecycle.length > 0) out.info(`lifecycle handlers: ${lifecycle.join(', ')}`);
 }

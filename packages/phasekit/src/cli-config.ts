@@ -1,11 +1,10 @@
 // What `phasekit serve|check` read: a JSON config, an ES module's default export, or an OpenResty
 // nginx.conf (any other name), with what the CLI needs beside the engine config.
 
-import { readFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { PhasekitError } from '@phasekit/core';
 import { loadNginxConf, type NginxConf } from '@phasekit/nginx';
+import { isNginxConf, loadConfig } from './config-file.js';
 import { usesLua, type EngineConfig } from './engine.js';
 
 export interface LoadedConfig {
@@ -23,26 +22,6 @@ export class CliUsageError extends PhasekitError {
     super('PHASEKIT_ERR_BAD_ARGUMENT', `${message}\n${usage}`);
     this.name = 'CliUsageError';
   }
-}
-
-/** True for a file read as an nginx.conf: neither .json nor .mjs/.js. */
-export function isNginxConf(file: string): boolean {
-  const ext = extname(file.split('?')[0] as string);
-  return ext !== '.json' && ext !== '.mjs' && ext !== '.js';
-}
-
-/** Reads a config: JSON, or an ES module whose default export is the config object. */
-export async function loadConfig(file: string): Promise<EngineConfig> {
-  const [name, query] = file.split('?') as [string, string | undefined];
-  const path = resolve(name);
-  const ext = extname(path);
-  if (ext === '.mjs' || ext === '.js') {
-    const url = pathToFileURL(path).href + (query === undefined ? '' : `?${query}`);
-    const mod = (await import(url)) as { default?: EngineConfig };
-    if (mod.default === undefined) throw new PhasekitError('PHASEKIT_ERR_BAD_ARGUMENT', `${file} has no default export`);
-    return mod.default;
-  }
-  return JSON.parse(await readFile(path, 'utf8')) as EngineConfig;
 }
 
 /**

@@ -49,3 +49,16 @@ export function printIgnored(o: Output, ignored: readonly IgnoredDirective[]): v
   o.info(o.style(`ignored directives (${ignored.length}), accepted without effect:`, 'yellow'));
   for (const d of ignored) o.info(`  ${d.name.padEnd(28)} ${o.style(`${placeOf(d)}  ${d.note}`, 'dim')}`);
 }
+
+/** `dogs 1m, sessions 10m (redis://cache:6379/0)`: the shared dicts of a config. */
+export function describeDicts(dicts: Readonly<Record<string, unknown>>): string {
+  return Object.entries(dicts)
+    .map(([name, d]) => {
+      if (typeof d !== 'object' || d === null) return `${name} ${String(d)}`;
+      const { size, store } = d as { size?: unknown; store?: unknown };
+      // A Redis URL's password stays out of the output.
+      const where = typeof store === 'string' ? ` (${store.replace(/\/\/[^@/]*@/, '//')})` : '';
+      return `${name} ${String(size)}${where}`;
+    })
+    .join(', ');
+}

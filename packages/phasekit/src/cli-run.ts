@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { SharedDict } from '@phasekit/core';
 import type { CliUsageError } from './cli-config.js';
 import { createEngine } from './engine.js';
 
@@ -44,7 +45,7 @@ ngx.print = function(...) return write(false, ...) end
 ngx.flush = function() return 1 end
 ngx.eof = function() return 1 end
 ngx.exit = function(status) out:set("exit", status) error("__phasekit_run_exit", 0) end
-arg = ${argTable}
+rawset(_G, "arg", ${argTable})
 local f, err = load(${longString(code)}, ${longString(chunkName)}, "t", _ENV)
 if not f then error(err, 0) end
 local ok, e = xpcall(f, function(m)
@@ -80,7 +81,8 @@ export async function runLua(argv: readonly string[], usage: (m: string) => CliU
   const dirs = (values.I ?? []).map((d) => resolve(d));
   const packagePath = [...dirs.flatMap((d) => [`${d}/?.lua`, `${d}/?/init.lua`]), ''].join(';') + ';';
   const engine = await createEngine({ sharedDicts, lua: { prefix: process.cwd(), packagePath }, errorLogLevel: 'warn', locations: [] });
-  const dict = engine.sharedDicts[OUT];
+  // A dict made from a size lives in this process: its calls answer at once.
+  const dict = engine.sharedDicts[OUT] as SharedDict | undefined;
   const drain = () => {
     for (let [v] = dict?.lpop('o') ?? []; v !== undefined; [v] = dict?.lpop('o') ?? []) process.stdout.write(typeof v === 'string' ? v : String(v));
   };

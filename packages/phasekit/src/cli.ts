@@ -3,24 +3,25 @@
 import { watch } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Logger } from '@phasekit/core';
 import { runCheck } from './cli-check.js';
-import { CliUsageError, readConfig, type LoadedConfig } from './cli-config.js';
+import { CliUsageError, readConfig } from './cli-config.js';
 import { listenersOf, type Listener } from './cli-listen.js';
-import { fileLogger } from './cli-logger.js';
-import { Output, printIgnored } from './cli-output.js';
+import { Output } from './cli-output.js';
 import { runLua } from './cli-run.js';
-import { createEngine, type EngineConfig } from './engine.js';
-import { createServer, type PhasekitServer } from './serve.js';
+import { planWorkers, serveOne, serveWorkers, type Served } from './cli-serve.js';
+import type { EngineConfig } from './engine.js';
 
-export { CliUsageError, loadConfig } from './cli-config.js';
+export { CliUsageError } from './cli-config.js';
+export { loadConfig } from './config-file.js';
 
-const USAGE = `usage: phasekit serve <config.json|config.mjs|nginx.conf> [--listen HOST:PORT] [--watch] [--quiet] [-p PREFIX]
-       phasekit check <config.json|config.mjs|nginx.conf> [-p PREFIX]
+const USAGE = `usage: phasekit serve <config.json|config.mjs|nginx.conf> [--listen HOST:PORT] [--workers N|auto] [--watch] [--quiet] [-p PREFIX]
+       phasekit check <config.json|config.mjs|nginx.conf> [-p PREFIX] [--quiet]
        phasekit run [-e CODE | script.lua [args...]] [--shdict 'NAME SIZE']... [-I DIR]...
 
 serve   serves the config with node:http (https for an nginx.conf "listen ... ssl")
   --listen HOST:PORT   address to listen on (default: the config's listen addresses, else 127.0.0.1:8080)
+  --workers N|auto     serve from N worker threads sharing the port and the shared dicts (default:
+                       an nginx.conf's worker_processes; needs Node.js >= 22.12 on Linux)
   --watch              reload when the config or a file beside it changes
   -q, --quiet          print nothing but errors
   -p, --prefix DIR     nginx's -p: where relative paths resolve (default: the config's folder)
@@ -43,6 +44,13 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
+export function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw usageError(`bad --workers "${value}": expected a number of workers (1 or more) or "auto"`);
+  return n;
+}
+
 /** Runs the CLI; resolves with an exit code for commands that end, never for `serve`. */
 export async function main(argv: readonly string[]): Promise<number | undefined> {
   const command = argv[0];
@@ -53,6 +61,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     allowPositionals: true,
     options: {
       listen: { type: 'string' },
+      workers: { type: 'string' },
       watch: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       prefix: { type: 'string', short: 'p' },
@@ -65,25 +74,19 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   }
   const file = positionals[1];
   if (command !== 'serve' || file === undefined) throw usageError(command === undefined ? 'no command given' : command === 'serve' ? 'no config file given' : `unknown command "${command}"`);
+  const cliWorkers = values.workers === undefined ? undefined : parseWorkers(values.workers);
   const out = new Output({ quiet: values.quiet === true });
   const loaded = await readConfig(file, values.prefix);
   const listeners: Listener[] =
     values.listen !== undefined ? [{ ...parseListen(values.listen), tls: undefined, names: [] }] : listenersOf(loaded.config, loaded.prefix);
   if (listeners.length === 0) listeners.push({ host: '127.0.0.1', port: 8080, tls: undefined, names: [] });
-  const logger = errorLogger(loaded);
-  const engine = await createEngine(loaded.config, logger === undefined ? {} : { logger });
-  const servers: PhasekitServer[] = [];
-  try {
-    for (const l of listeners) servers.push(await createServer(engine, { host: l.host, port: l.port, ...(l.tls === undefined ? {} : { tls: l.tls }) }));
-  } catch (err) {
-    await Promise.all(servers.map((s) => s.close()));
-    await engine.close();
-    throw err;
-  }
-  banner(out, loaded, listeners, servers);
+  const plan = planWorkers(cliWorkers, loaded, listeners);
+  if (plan.explicit && listeners.length > 1) throw usageError(`--workers serves one address; the config listens on ${listeners.length}: give --listen`);
+  const [first] = listeners as [Listener];
+  const served: Served = plan.count === 1 ? await serveOne(out, loaded, listeners, plan) : await serveWorkers(out, loaded, first, plan.count);
   const stop = (signal: string) => {
     out.info(`${signal}: closing (in-flight requests finish)`);
-    Promise.all(servers.map((s) => s.close())).then(
+    served.close().then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);
@@ -93,32 +96,10 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  const reload = serialReloader(out, file, values.prefix, (config) => engine.reload(config));
+  const reload = serialReloader(out, file, values.prefix, (config) => served.reload(config));
   process.on('SIGHUP', () => reload('SIGHUP'));
   if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
-}
-
-/** An nginx.conf's error_log: a file (under the prefix) or stderr. */
-function errorLogger(loaded: LoadedConfig): Logger | undefined {
-  const path = loaded.nginx?.errorLog?.path;
-  if (path === undefined || path === 'stderr' || path === '/dev/stderr') return undefined;
-  return fileLogger(resolve(loaded.prefix, path));
-}
-
-function banner(out: Output, loaded: LoadedConfig, listeners: readonly Listener[], servers: readonly PhasekitServer[]): void {
-  const kind = loaded.nginx !== undefined ? 'nginx.conf' : loaded.file.endsWith('.json') ? 'JSON config' : 'config module';
-  out.info(`${out.style('phasekit', 'bold')} serving ${loaded.file} ${out.style(`(${kind})`, 'dim')}`);
-  servers.forEach((s, i) => {
-    const names = listeners[i]?.names.filter((n) => n !== '') ?? [];
-    out.info(`listening on ${out.style(s.url, 'green')}${names.length > 0 ? out.style(`  servers: ${[...new Set(names)].join(', ')}`, 'dim') : ''}`);
-  });
-  const dicts = Object.entries(loaded.config.sharedDicts ?? {});
-  if (dicts.length > 0) out.info(`shared dicts: ${dicts.map(([n, size]) => `${n} ${size}`).join(', ')}`);
-  const workers = loaded.nginx?.workers;
-  out.info(`workers: 1${workers !== undefined && workers !== 1 ? out.style(`  (worker_processes ${workers} is not applied: phasekit serves from one process)`, 'yellow') : ''}`);
-  if (loaded.nginx !== undefined) printIgnored(out, loaded.nginx.ignored);
-  out.info(out.style('SIGHUP reloads, SIGTERM or SIGINT stops', 'dim'));
 }
 
 /** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */
@@ -157,4 +138,3 @@ function watchFiles(dir: string, onChange: () => void): void {
   });
   watcher.on('error', (err) => console.error(`--watch: ${err.message}`));
 }
-

@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Engine } from '@phasekit/core';
-import { createHandler, createSNICallback } from '@phasekit/node-http';
+import { createHandler, createSNICallback, createUpgradeHandler } from '@phasekit/node-http';
 
 /** A certificate for TLS, and the server names (nginx's server_name) it answers for. */
 export interface ServeCertificate {
@@ -22,13 +22,18 @@ export interface ServeOptions {
   port?: number;
   /** Serve HTTPS with these certificates (the first for a handshake no name matches). */
   tls?: readonly ServeCertificate[];
+  /**
+   * Listen with SO_REUSEPORT, so several servers (worker threads) share the port and the kernel
+   * spreads connections across them. Node.js >= 22.12 on Linux; see createWorkers.
+   */
+  reusePort?: boolean;
 }
 
 export interface PhasekitServer {
   readonly server: Server;
   readonly url: string;
-  /** Stops accepting, lets in-flight requests finish, then closes the engine. */
-  close(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (at most `timeout` ms, if given), then closes the engine. */
+  close(options?: { timeout?: number }): Promise<void>;
 }
 
 /** Reads PEM files for `ServeOptions.tls`. */
@@ -68,9 +73,13 @@ export async function createServer(engine: Engine, options: ServeOptions = {}): 
   const first = tls?.[0];
   const server: Server =
     first === undefined ? createHttpServer(handler) : (createHttpsServer({ cert: first.cert, key: first.key, SNICallback: sniCallback(engine, tls ?? []) }, handler) as unknown as Server);
+  // Upgrade requests (WebSocket handshakes) reach the engine too: ngx.req.socket(true) takes the connection.
+  server.on('upgrade', createUpgradeHandler(engine));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+    // `reusePort` is a Node.js 22.12 listen option (@types/node 20 does not know it yet).
+    const listen = { port: options.port ?? 8080, host: options.host ?? '127.0.0.1', ...(options.reusePort === true ? { reusePort: true } : {}) };
+    server.listen(listen, () => {
       server.off('error', reject);
       resolve();
     });
@@ -81,11 +90,11 @@ export async function createServer(engine: Engine, options: ServeOptions = {}): 
   return {
     server,
     url: `${first === undefined ? 'http' : 'https'}://${host}:${addr.port}`,
-    close() {
+    close(closeOptions = {}) {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await engine.close();
+        await engine.close(closeOptions);
         await closed;
       })();
       return closing;

@@ -95,6 +95,7 @@ function compileLocations(list: readonly LocationConfig[], at: string, config: P
       bodyFilterBuffer: loc.bodyFilterBuffer === undefined ? undefined : { maxBytes: parseSize(loc.bodyFilterBuffer.maxBytes) },
       proxy: loc.proxyPass === undefined ? undefined : compileProxy(loc.proxyPass, loc.proxy),
       errorPage: compiling.errorPage,
+      checkClientAbort: loc.checkClientAbort ?? config.checkClientAbort ?? false,
     });
   });
   return table;

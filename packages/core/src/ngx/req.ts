@@ -10,9 +10,11 @@ import { wireHeaderName, wireHeaderValue } from '../http/headers.js';
 import { checkApi } from '../phases/api-rules.js';
 import { PHASE_CONTEXT_NAME } from '../phases/facts.js';
 import type { RequestState } from '../request/state.js';
+import type { RequestSocket } from '../socket/index.js';
 import { argsRecord, encodeArgs, parseArgs, type Args, type ArgsInput } from '../text/args.js';
 import { METHOD_BY_CODE } from './constants.js';
 import { UNSAFE_URI_BYTE } from './output.js';
+import { requestSocket } from './socket.js';
 import type { HeaderValue, NgxReq } from './types.js';
 
 export class Req implements NgxReq {
@@ -109,7 +111,7 @@ export class Req implements NgxReq {
   readBody(): Promise<void> {
     const s = this.#s;
     checkApi('ngx.req.read_body', s.phase);
-    if (s.bodyRead) return Promise.resolve();
+    if (s.bodyRead || s.bodySocket !== undefined) return Promise.resolve();
     const read = s.exchange.readBody(s.engine.clientMaxBodySize).catch((err: unknown) => {
       // Remembered on the request, so the 413 holds whatever runtime carries the error up.
       if (err instanceof BodyTooLargeError) s.bodyTooLarge = err;
@@ -149,6 +151,10 @@ export class Req implements NgxReq {
   getBodyFile(): string | undefined {
     checkApi('ngx.req.get_body_data', this.#s.phase);
     return this.#s.bodyFile;
+  }
+
+  socket(raw = false): [RequestSocket] | [null, string] {
+    return requestSocket(this.#s, raw);
   }
 
   discardBody(): void {

@@ -66,9 +66,6 @@ const WRITABLE: Record<string, (s: RequestState, v: string) => void> = {
   args: (s, v) => {
     s.args = v;
   },
-  query_string: (s, v) => {
-    s.args = v;
-  },
 };
 
 /** Reads `$name` (names are case-insensitive, as in nginx). */
@@ -87,7 +84,8 @@ export function readVar(s: RequestState, rawName: string): string | undefined {
   }
   const caps = s.captures;
   if (caps !== undefined) {
-    if (/^[0-9]$/.test(name)) return caps[Number(name)];
+    // $1..$9; $0 (the whole match) is not a variable in nginx
+    if (/^[1-9]$/.test(name)) return caps[Number(name)];
     const named = caps.groups?.[rawName];
     if (named !== undefined) return named;
   }

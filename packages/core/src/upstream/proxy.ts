@@ -193,7 +193,7 @@ async function relay(s: RequestState, res: Dispatcher.ResponseData): Promise<voi
       body.on('data', (chunk: Buffer) => {
         if (s.eofSent) return;
         s.out.push(chunk);
-        const drained = flushOutput(s, true);
+        const drained = flushOutput(s, true, false);
         if (drained !== undefined) {
           body.pause();
           drained.then(() => body.resume(), reject);
@@ -217,7 +217,7 @@ async function relay(s: RequestState, res: Dispatcher.ResponseData): Promise<voi
  * check and its 500 are the response's (see respond in pipeline.ts).
  */
 async function bufferBody(s: RequestState, res: Dispatcher.ResponseData, maxBytes: number): Promise<void> {
-  responseHeaders(s).delete('Content-Length');
+  responseHeaders(s).drop('Content-Length');
   let size = 0;
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {

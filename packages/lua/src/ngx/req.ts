@@ -52,7 +52,9 @@ function req.set_uri_args(args)
     local n, out = flatten(args)
     return fns.set_uri_args(n, table.unpack(out, 1, n))
   end
-  if type(args) ~= "string" then
+  if type(args) == "number" then
+    args = math.type(args) == "float" and string.format("%.14g", args) or tostring(args)
+  elseif type(args) ~= "string" then
     error("bad argument #1 to 'set_uri_args' (string or table expected, got " .. type(args) .. ")", 2)
   end
   return fns.set_uri_args(-1, args)

@@ -21,6 +21,8 @@ export interface RequestInstall extends NgxInstall {
   readonly prefix: string;
   /** Runs a Lua function as a handler for `ngx` (a timer callback): synchronously, or a promise if it waits. */
   runFunction(fn: LuaRef, ngx: Ngx, args: readonly LuaValue[]): unknown;
+  /** `fn` runs when a request that ran Lua code is done (to release what was kept for it). */
+  onRequestDone(fn: (ngx: Ngx) => void): void;
 }
 
 /**

@@ -42,7 +42,6 @@ export function mapMain(directives: readonly Directive[], prefix: string): Mappe
       case 'worker_processes':
         if (args[0] !== 'auto' && !/^\d+$/.test(args[0] as string)) fail(d, `invalid value "${args[0]}" in "worker_processes" directive`);
         out.workers = args[0] === 'auto' ? 'auto' : Number(args[0]);
-        ignored.set('worker_processes', { name: 'worker_processes', file: d.file, line: d.line, note: 'phasekit serves from one process (the workers option is not in this build)' });
         break;
       case 'error_log':
         out.errorLog = errorLog(d, args);

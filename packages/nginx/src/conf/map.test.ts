@@ -44,7 +44,6 @@ describe('ignored directives', () => {
   it('are accepted and listed once, at their first place', () => {
     const conf = map(`sendfile on;\nsendfile off;\n${server('  tcp_nopush on;\n  location / { sendfile on; }')}`, 'worker_processes 4;\nevents { worker_connections 64; }\npid x.pid;');
     expect(conf.ignored.map((d) => [d.name, d.line])).toEqual([
-      ['worker_processes', 1],
       ['worker_connections', 2],
       ['pid', 3],
       ['sendfile', 5],
