@@ -163,6 +163,15 @@ export default [
     requests: [{ method: 'POST', path: '/', body: 'a=1&b=2' }],
   },
   {
+    name: 'conf: lua_check_client_abort',
+    conf: server(`    location = /on {
+      lua_check_client_abort on;
+      content_by_lua_block { local ok, err = ngx.on_abort(function() end) ngx.say(ok, " ", err) }
+    }
+    location = /off { content_by_lua_block { local ok, err = ngx.on_abort(function() end) ngx.say(ok, " ", err) } }`),
+    requests: [{ path: '/on' }, { path: '/off' }],
+  },
+  {
     name: 'conf: lua_max_pending_timers',
     conf: server('    location = / { content_by_lua_block { local ok1 = ngx.timer.at(10, function() end) local ok2, err = ngx.timer.at(10, function() end) ngx.say(ok1 ~= nil, " ", ok2, " ", err) } }', '  lua_max_pending_timers 1;'),
     requests: [{}],

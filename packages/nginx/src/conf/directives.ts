@@ -48,6 +48,7 @@ export const MAPPED: Readonly<Record<string, DirectiveSpec>> = {
   lua_max_pending_timers: { contexts: http, args: [1, 1] },
   lua_max_running_timers: { contexts: http, args: [1, 1] },
   lua_need_request_body: { contexts: hsl, args: [1, 1] },
+  lua_check_client_abort: { contexts: hsl, args: [1, 1] },
   ...luaTrio('init', http),
   ...luaTrio('init_worker', http),
   ...luaTrio('exit_worker', http),
@@ -111,7 +112,7 @@ export const IGNORED: Readonly<Record<string, string>> = Object.fromEntries([
   ...['types_hash_max_size', 'types_hash_bucket_size', 'server_names_hash_bucket_size', 'server_names_hash_max_size', 'variables_hash_max_size', 'variables_hash_bucket_size', 'map_hash_max_size', 'map_hash_bucket_size', 'proxy_headers_hash_max_size', 'proxy_headers_hash_bucket_size'].map((d) => [d, 'hash table sizes']),
   ...['server_tokens', 'log_subrequest', 'open_log_file_cache', 'server_name_in_redirect', 'charset_types', 'underscores_in_headers', 'ignore_invalid_headers', 'merge_slashes', 'msie_padding', 'msie_refresh', 'ssl_protocols', 'ssl_ciphers', 'ssl_prefer_server_ciphers', 'ssl_session_cache', 'ssl_session_timeout', 'ssl_session_tickets', 'ssl_dhparam', 'ssl_ecdh_curve', 'http2', 'gzip_vary', 'gzip_types', 'gzip_proxied', 'gzip_comp_level', 'gzip_min_length', 'gzip_disable', 'gzip_http_version', 'gzip_buffers'].map((d) => [d, 'no effect on what phasekit answers']),
   ...['lua_package_cpath'].map((d) => [d, 'C modules cannot load in the WebAssembly Lua VM']),
-  ...['lua_socket_log_errors', 'lua_socket_buffer_size', 'lua_socket_pool_size', 'lua_socket_keepalive_timeout', 'lua_socket_connect_timeout', 'lua_socket_send_timeout', 'lua_socket_read_timeout', 'lua_socket_send_lowat', 'lua_regex_cache_max_entries', 'lua_regex_match_limit', 'lua_http10_buffering', 'lua_transform_underscores_in_response_headers', 'lua_use_default_type', 'lua_malloc_trim', 'lua_sa_restart', 'lua_load_resty_core', 'lua_check_client_abort', 'lua_capture_error_log', 'lua_thread_cache_max_entries', 'lua_worker_thread_vm_pool_size'].map((d) => [d, 'lua-nginx-module tuning phasekit does not need']),
+  ...['lua_socket_log_errors', 'lua_socket_buffer_size', 'lua_socket_pool_size', 'lua_socket_keepalive_timeout', 'lua_socket_connect_timeout', 'lua_socket_send_timeout', 'lua_socket_read_timeout', 'lua_socket_send_lowat', 'lua_regex_cache_max_entries', 'lua_regex_match_limit', 'lua_http10_buffering', 'lua_transform_underscores_in_response_headers', 'lua_use_default_type', 'lua_malloc_trim', 'lua_sa_restart', 'lua_load_resty_core', 'lua_capture_error_log', 'lua_thread_cache_max_entries', 'lua_worker_thread_vm_pool_size'].map((d) => [d, 'lua-nginx-module tuning phasekit does not need']),
 ]);
 
 /** Well-known nginx directives that change what is answered and that phasekit does not implement. */

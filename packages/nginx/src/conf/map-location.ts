@@ -134,6 +134,9 @@ export function applyInherited(d: Directive, scope: Scope, own: OwnLists, state:
     case 'lua_need_request_body':
       scope.needRequestBody = onOff(d, args[0] as string);
       return true;
+    case 'lua_check_client_abort':
+      scope.checkClientAbort = onOff(d, args[0] as string);
+      return true;
     case 'log_not_found':
       scope.logNotFound = onOff(d, args[0] as string);
       return true;
@@ -308,6 +311,7 @@ export function finishLocation(loc: MappedLocation, scope: Scope, serverRules: R
   if (scope.accessLog !== undefined) loc.accessLog = scope.accessLog;
   if (scope.clientMaxBodySize !== undefined) loc.clientMaxBodySize = scope.clientMaxBodySize;
   if (scope.needRequestBody === true) loc.needRequestBody = true;
+  if (scope.checkClientAbort === true) loc.checkClientAbort = true;
   if (scope.logNotFound === false) loc.logNotFound = false;
   if (scope.absoluteRedirect === false) loc.absoluteRedirect = false;
   if (scope.portInRedirect === false) loc.portInRedirect = false;

@@ -26,6 +26,7 @@ export interface Scope {
   clientMaxBodySize?: string;
   clientBodyBufferSize?: string;
   needRequestBody?: boolean;
+  checkClientAbort?: boolean;
   codeCache?: boolean;
   logNotFound?: boolean;
   absoluteRedirect?: boolean;
