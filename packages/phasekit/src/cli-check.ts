@@ -29,6 +29,7 @@ export async function runCheck(argv: readonly string[], usage: (m: string) => Cl
     await engine.close();
     describe(out, loaded.config, loaded.prefix);
     out.info(`plugins: ${usesLua(loaded.config) ? 'lua runtime, ' : ''}nginx modules, haproxy contexts (built in)`);
+    if (loaded.nginx?.workers !== undefined) out.info(`workers: ${loaded.nginx.workers} (worker_processes; serve starts worker threads where it can)`);
     if (loaded.nginx !== undefined) printIgnored(out, loaded.nginx.ignored);
     out.out(`${file}: test is successful`);
     return 0;
