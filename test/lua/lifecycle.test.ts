@@ -84,7 +84,7 @@ describe('Lua lifecycle', () => {
       lua: { prefix: '/srv/app' },
       locations: [{ match: '/', content: { lua: 'ngx.say(ngx.worker.id(), " ", ngx.worker.count(), " ", type(ngx.worker.pid()), " ", tostring(ngx.worker.exiting()), " ", ngx.config.prefix(), " ", ngx.config.ngx_lua_version, " ", ngx.config.subsystem)' } }],
     });
-    expect((await inject(engine, '/')).body).toBe('0 1 number false /srv/app 10023 http\n');
+    expect((await inject(engine, '/')).body).toBe('0 1 number false /srv/app/ 10023 http\n');
     await engine.close();
   });
 });

@@ -62,6 +62,29 @@ function matchText(match) {
   return quote(match);
 }
 
+/** The main level every nginx.conf of the suite starts with: modules, one process, the prefix's pid and error log. */
+function mainLevel(prefix, modules) {
+  return [
+    ...modules.map((m) => `load_module ${m};`),
+    'daemon off;',
+    'master_process on;',
+    'worker_processes 1;',
+    `pid ${prefix}/nginx.pid;`,
+    `error_log ${prefix}/error.log info;`,
+    'events { worker_connections 256; }',
+  ];
+}
+
+/** The temp paths under the prefix, so that nginx writes nothing elsewhere. */
+function tempPaths(prefix) {
+  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${prefix}/${t};`);
+}
+
+/** A raw conf case: its text is the http block's content (servers, locations, lua_* directives). */
+function rawConf(conf, { prefix, modules }) {
+  return [...mainLevel(prefix, modules), 'http {', '  server_tokens off;', ...tempPaths(prefix), conf, '}', ''].join('\n');
+}
+
 /**
  * The nginx.conf of one case (placeholders already filled).
  * options: `port` (listen), `prefix` (temp dir: pid, logs, temp paths), `dir` (the suite's folder,
@@ -70,6 +93,7 @@ function matchText(match) {
  * after the case's own path; phasekit ships its own versions of them).
  */
 export function nginxConf(testCase, { port, prefix, dir, modules = [], lualib = [] }) {
+  if (testCase.conf !== undefined) return rawConf(testCase.conf, { prefix, modules });
   const out = [];
   for (const m of modules) out.push(`load_module ${m};`);
   out.push(

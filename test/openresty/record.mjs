@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxConf } from './nginx-conf.mjs';
 import { sendRequest } from './raw-http.mjs';
-import { closedPort, fillPlaceholders, listAreas, loadArea, normalizeNginxLog, RECORDINGS_DIR, stripMachinePaths, SUITE_DIR } from './suite.mjs';
+import { closedPort, fillPlaceholders, listAreas, loadArea, normalizeNginxLog, RECORDINGS_DIR, stripMachinePaths, SUITE_DIR, writeCaseFiles } from './suite.mjs';
 
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 const PARALLEL = Number(process.env.RECORD_PARALLEL ?? 6);
@@ -86,6 +86,7 @@ async function recordCase(testCase, info) {
   // Workers may run as another user (root starts them as nobody): they must reach the prefix.
   chmodSync(prefix, 0o755);
   const logFile = `${prefix}/error.log`;
+  writeCaseFiles(c, prefix);
   writeFileSync(`${prefix}/nginx.conf`, nginxConf(c, { port, prefix, dir: SUITE_DIR, modules: info.modules, lualib: LUALIB }));
   let stderr = '';
   const child = spawn(NGINX, ['-p', prefix, '-c', `${prefix}/nginx.conf`], { stdio: ['ignore', 'ignore', 'pipe'] });

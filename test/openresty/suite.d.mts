@@ -42,6 +42,10 @@ export interface CaseUpstream {
 
 export interface TestCase {
   name: string;
+  /** A raw nginx.conf case: the http block's content, read by nginx and by phasekit (loadNginxConf). */
+  conf?: string;
+  /** Files written under the prefix before the start (path → text), e.g. `html/a.txt`. */
+  files?: Record<string, string>;
   sharedDicts?: Record<string, string>;
   init?: string;
   initWorker?: string;
@@ -49,7 +53,7 @@ export interface TestCase {
   upstreams?: Record<string, CaseUpstream>;
   clientBodyBufferSize?: string;
   clientMaxBodySize?: string;
-  locations: CaseLocation[];
+  locations?: CaseLocation[];
   requests: CaseRequest[];
   /** Record and compare the error-log lines (warn and above) of each request. */
   log?: boolean;
@@ -63,6 +67,7 @@ export function checkCase(c: TestCase, area: string): void;
 export function loadArea(area: string): Promise<TestCase[]>;
 export function fillPlaceholders<T>(value: T, ports: { port: number; deadPort: number }): T;
 export function closedPort(): Promise<number>;
+export function writeCaseFiles(testCase: TestCase, prefix: string): void;
 export const KEPT_LEVELS: Set<string>;
 export function stripMachinePaths(text: string, prefix?: string): string;
 export function normalizeNginxLog(text: string, prefix?: string): string[];

@@ -1,7 +1,8 @@
 // The differential suite's shared parts: where things live, loading and checking case files,
 // filling the port placeholders, and turning nginx's error log into comparable lines.
 
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -18,7 +19,7 @@ export function listAreas() {
     .sort();
 }
 
-const CASE_KEYS = new Set(['name', 'sharedDicts', 'init', 'initWorker', 'lua', 'upstreams', 'clientBodyBufferSize', 'clientMaxBodySize', 'locations', 'requests', 'log']);
+const CASE_KEYS = new Set(['name', 'conf', 'files', 'sharedDicts', 'init', 'initWorker', 'lua', 'upstreams', 'clientBodyBufferSize', 'clientMaxBodySize', 'locations', 'requests', 'log']);
 const LOCATION_KEYS = new Set(['match', 'vars', 'set', 'rewrite', 'access', 'content', 'headerFilter', 'bodyFilter', 'log', 'internal', 'proxyPass', 'defaultType']);
 const REQUEST_KEYS = new Set(['method', 'path', 'headers', 'body', 'http', 'raw']);
 
@@ -27,9 +28,18 @@ export function checkCase(c, area) {
   const where = `${area}: case ${JSON.stringify(c.name)}`;
   if (typeof c.name !== 'string' || c.name === '') throw new Error(`${area}: a case without a name`);
   for (const k of Object.keys(c)) if (!CASE_KEYS.has(k)) throw new Error(`${where}: unknown key "${k}"`);
-  if (!Array.isArray(c.locations)) throw new Error(`${where}: no locations`);
+  if (c.conf !== undefined) {
+    // A raw nginx.conf case: the http block's content, as both sides read it.
+    if (typeof c.conf !== 'string') throw new Error(`${where}: conf is the http block's text`);
+    for (const k of ['sharedDicts', 'init', 'initWorker', 'lua', 'upstreams', 'clientBodyBufferSize', 'clientMaxBodySize', 'locations']) {
+      if (c[k] !== undefined) throw new Error(`${where}: a conf case gives "${k}" in its conf`);
+    }
+  } else if (!Array.isArray(c.locations)) throw new Error(`${where}: no locations`);
+  if (c.files !== undefined && (typeof c.files !== 'object' || Object.keys(c.files).some((f) => f.startsWith('/') || f.includes('..')))) {
+    throw new Error(`${where}: files maps paths under the prefix to their text`);
+  }
   if (!Array.isArray(c.requests) || c.requests.length === 0) throw new Error(`${where}: no requests`);
-  for (const loc of c.locations) for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) throw new Error(`${where}: unknown location key "${k}"`);
+  for (const loc of c.locations ?? []) for (const k of Object.keys(loc)) if (!LOCATION_KEYS.has(k)) throw new Error(`${where}: unknown location key "${k}"`);
   for (const r of c.requests) for (const k of Object.keys(r)) if (!REQUEST_KEYS.has(k)) throw new Error(`${where}: unknown request key "${k}"`);
 }
 
@@ -60,6 +70,21 @@ export function fillPlaceholders(value, ports) {
     return out;
   }
   return value;
+}
+
+/** When case files were last modified: fixed, so Last-Modified and ETag are the same on both sides. */
+export const FILES_MTIME = new Date('2020-01-02T03:04:05Z');
+
+/** Writes a case's `files` (path under the prefix → text; a path ending in "/" is a folder) into `prefix`. */
+export function writeCaseFiles(testCase, prefix) {
+  for (const [path, text] of Object.entries(testCase.files ?? {})) {
+    const full = `${prefix}/${path}`;
+    mkdirSync(path.endsWith('/') ? full : dirname(full), { recursive: true, mode: 0o755 });
+    if (!path.endsWith('/')) {
+      writeFileSync(full, text, { mode: 0o644 });
+      utimesSync(full, FILES_MTIME, FILES_MTIME);
+    }
+  }
 }
 
 /** A port nothing listens on right now (bound, then closed). */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'lua', 'haproxy', 'node-http', 'testing', 'fastify', 'express', 'phasekit'];
+const PACKAGES = ['core', 'lua', 'haproxy', 'nginx', 'node-http', 'testing', 'fastify', 'express', 'phasekit'];
 const PNPM = ['--yes', 'pnpm@9.15.9'];
 const scratch = mkdtempSync(join(tmpdir(), 'phasekit-pack-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -50,6 +50,7 @@ describe('packed packages', () => {
         "import { createEngine as coreEngine, PHASE_FACTS } from '@phasekit/core';",
         "import { luaRuntime } from '@phasekit/lua';",
         "import { HaproxyExtension } from '@phasekit/haproxy';",
+        "import { mapNginxConf } from '@phasekit/nginx';",
         "import { createHandler } from '@phasekit/node-http';",
         "import { runPhase } from '@phasekit/testing';",
         "import { phasekit as fastifyPlugin } from '@phasekit/fastify';",
@@ -59,7 +60,7 @@ describe('packed packages', () => {
         'const res = await inject(engine, "/");',
         'const lua = await coreEngine({ locations: [{ match: "/", content: { lua: "ngx.say(1 + 1)" } }] }, { runtimes: [luaRuntime()], extensions: [new HaproxyExtension()] });',
         'const one = await runPhase("content", { lua: "ngx.say(ngx.var.uri, require(\\"bit\\").band(7, 3))" });',
-        'console.log(JSON.stringify([res.body, (await inject(lua, "/")).body, one.body, typeof createHandler, typeof fastifyPlugin, typeof expressMiddleware, PHASE_FACTS.rewrite.yields]));',
+        'console.log(JSON.stringify([res.body, (await inject(lua, "/")).body, one.body, typeof createHandler, typeof fastifyPlugin, typeof expressMiddleware, PHASE_FACTS.rewrite.yields, mapNginxConf("events {} http { server { location / { return 204; } } }").config.locations.length]));',
         'await engine.close();',
         'await lua.close();',
       ].join('\n'),
@@ -70,6 +71,6 @@ describe('packed packages', () => {
     );
     run(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project);
     const out = run(process.execPath, ['out/check.js'], project).trim();
-    expect(JSON.parse(out)).toEqual(['ts\n', '2\n', '/3\n', 'function', 'function', 'function', true]);
+    expect(JSON.parse(out)).toEqual(['ts\n', '2\n', '/3\n', 'function', 'function', 'function', true, 1]);
   });
 });

@@ -1,7 +1,7 @@
 // Public API of @phasekit/core.
 
 export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine/engine.js';
-export type { EngineExtension, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
+export type { EngineExtension, ErrorPageTarget, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
 export { requestControl, setTerminator } from './request/control.js';
 export { BINARY_VARS, NGINX_VERSION } from './request/server-vars.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './engine/timers.js';

@@ -1,57 +1,92 @@
-// `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`.
+// `phasekit serve <config.json|config.mjs|nginx.conf>`, `phasekit check <config>`, `phasekit run`.
 
 import { watch } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PhasekitError } from '@phasekit/core';
-import { readConfig } from './config-file.js';
-import { createEngine, type EngineConfig } from './engine.js';
-import { createServer } from './serve.js';
-import { createWorkers } from './workers.js';
+import { runCheck } from './cli-check.js';
+import { CliUsageError, readConfig } from './cli-config.js';
+import { listenersOf, type Listener } from './cli-listen.js';
+import { Output } from './cli-output.js';
+import { runLua } from './cli-run.js';
+import { planWorkers, serveOne, serveWorkers, type Served } from './cli-serve.js';
+import type { EngineConfig } from './engine.js';
 
-const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--workers N|auto] [--watch]
+export { CliUsageError } from './cli-config.js';
+export { loadConfig } from './config-file.js';
 
-  --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)
-  --workers N|auto     serve from N worker threads sharing the port and the shared dicts
-                       (auto: one per CPU; needs Node.js >= 22.12 on Linux)
+const USAGE = `usage: phasekit serve <config.json|config.mjs|nginx.conf> [--listen HOST:PORT] [--workers N|auto] [--watch] [--quiet] [-p PREFIX]
+       phasekit check <config.json|config.mjs|nginx.conf> [-p PREFIX] [--quiet]
+       phasekit run [-e CODE | script.lua [args...]] [--shdict 'NAME SIZE']... [-I DIR]...
+
+serve   serves the config with node:http (https for an nginx.conf "listen ... ssl")
+  --listen HOST:PORT   address to listen on (default: the config's listen addresses, else 127.0.0.1:8080)
+  --workers N|auto     serve from N worker threads sharing the port and the shared dicts (default:
+                       an nginx.conf's worker_processes; needs Node.js >= 22.12 on Linux)
   --watch              reload when the config or a file beside it changes
+  -q, --quiet          print nothing but errors
+  -p, --prefix DIR     nginx's -p: where relative paths resolve (default: the config's folder)
+check   validates and compiles everything (nginx -t), prints what would be served; exit code 0 or 1
+run     runs Lua as OpenResty's resty does, in a timer context; ngx.say prints to stdout
+  -e CODE              the code to run (else a script file)
+  --shdict 'NAME SIZE' a shared dict (repeatable)
+  -I DIR               adds DIR/?.lua and DIR/?/init.lua to package.path (repeatable)
   -h, --help           show this help
 
-SIGHUP reloads (config re-read, init and initWorker run again, shared dicts kept);
-SIGTERM and SIGINT close gracefully.`;
+A file not named .json, .mjs or .js is read as an nginx.conf. SIGHUP reloads (config re-read,
+init and initWorker run again, shared dicts kept); SIGTERM and SIGINT close gracefully.`;
 
-export class CliUsageError extends PhasekitError {
-  constructor(message: string) {
-    super('PHASEKIT_ERR_BAD_ARGUMENT', `${message}\n${USAGE}`);
-    this.name = 'CliUsageError';
-  }
-}
+const usageError = (message: string) => new CliUsageError(message, USAGE);
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
   const port = Number(m?.[3]);
-  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`bad --listen "${value}": expected HOST:PORT`);
+  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`bad --listen "${value}": expected HOST:PORT`);
   return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+export function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw usageError(`bad --workers "${value}": expected a number of workers (1 or more) or "auto"`);
+  return n;
 }
 
 /** Runs the CLI; resolves with an exit code for commands that end, never for `serve`. */
 export async function main(argv: readonly string[]): Promise<number | undefined> {
+  const command = argv[0];
+  if (command === 'run') return runLua(argv.slice(1), usageError);
+  if (command === 'check') return runCheck(argv.slice(1), usageError);
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { listen: { type: 'string' }, workers: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      listen: { type: 'string' },
+      workers: { type: 'string' },
+      watch: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      prefix: { type: 'string', short: 'p' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const [command, file] = positionals;
-  if (command !== 'serve' || file === undefined) throw new CliUsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
-  const listen = parseListen(values.listen ?? '127.0.0.1:8080');
-  const server = values.workers === undefined ? await serveOne(file, listen) : await serveWorkers(file, listen, parseWorkers(values.workers));
+  const file = positionals[1];
+  if (command !== 'serve' || file === undefined) throw usageError(command === undefined ? 'no command given' : command === 'serve' ? 'no config file given' : `unknown command "${command}"`);
+  const cliWorkers = values.workers === undefined ? undefined : parseWorkers(values.workers);
+  const out = new Output({ quiet: values.quiet === true });
+  const loaded = await readConfig(file, values.prefix);
+  const listeners: Listener[] =
+    values.listen !== undefined ? [{ ...parseListen(values.listen), tls: undefined, names: [] }] : listenersOf(loaded.config, loaded.prefix);
+  if (listeners.length === 0) listeners.push({ host: '127.0.0.1', port: 8080, tls: undefined, names: [] });
+  const plan = planWorkers(cliWorkers, loaded, listeners);
+  if (plan.explicit && listeners.length > 1) throw usageError(`--workers serves one address; the config listens on ${listeners.length}: give --listen`);
+  const [first] = listeners as [Listener];
+  const served: Served = plan.count === 1 ? await serveOne(out, loaded, listeners, plan) : await serveWorkers(out, loaded, first, plan.count);
   const stop = (signal: string) => {
-    console.log(`${signal}: closing (in-flight requests finish)`);
-    server.close().then(
+    out.info(`${signal}: closing (in-flight requests finish)`);
+    served.close().then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);
@@ -61,51 +96,25 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  const reload = serialReloader(file, (config) => server.reload(config));
+  const reload = serialReloader(out, file, values.prefix, (config) => served.reload(config));
   process.on('SIGHUP', () => reload('SIGHUP'));
   if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
 }
 
-/** What the CLI runs: one engine in this thread, or worker threads. */
-interface Served {
-  close(): Promise<void>;
-  reload(config: EngineConfig): Promise<void>;
-}
-
-async function serveOne(file: string, listen: { host: string; port: number }): Promise<Served> {
-  const engine = await createEngine(await readConfig(file));
-  const server = await createServer(engine, listen);
-  console.log(`listening on ${server.url}`);
-  return { close: () => server.close(), reload: (config) => engine.reload(config) };
-}
-
-async function serveWorkers(file: string, listen: { host: string; port: number }, workers: number | 'auto'): Promise<Served> {
-  const pool = await createWorkers(file, { ...listen, workers });
-  console.log(`listening on ${pool.url} (${pool.count} worker threads)`);
-  // Each worker reads the file again itself (a module's functions cannot be sent to a thread).
-  return { close: () => pool.close(), reload: () => pool.reload() };
-}
-
-export function parseWorkers(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new CliUsageError(`bad --workers "${value}": expected a number of workers (1 or more) or "auto"`);
-  return n;
-}
-
 /** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */
-function serialReloader(file: string, apply: (config: EngineConfig) => Promise<void>): (why: string) => void {
+function serialReloader(out: Output, file: string, prefix: string | undefined, apply: (config: EngineConfig) => Promise<void>): (why: string) => void {
   let running = false;
   let again = false;
   const run = async (why: string): Promise<void> => {
     running = true;
     try {
-      const config = await readConfig(file, true);
-      await apply(config);
-      console.log(`${why}: reloaded`);
+      // A fresh import each time: ES modules are cached by URL.
+      const fresh = file.endsWith('.mjs') || file.endsWith('.js') ? `${file}?reload=${Date.now()}` : file;
+      await apply((await readConfig(fresh, prefix)).config);
+      out.info(`${why}: reloaded`);
     } catch (err) {
-      console.error(`${why}: reload failed, still serving the previous config: ${(err as Error).message}`);
+      out.error(`${why}: reload failed, still serving the previous config: ${(err as Error).message}`);
     } finally {
       running = false;
       if (again) {

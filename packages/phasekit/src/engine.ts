@@ -1,5 +1,6 @@
 // The engine as the `phasekit` package gives it: the Lua runtime added when the config has Lua
-// handlers, and HAProxy's Lua contexts (luaLoad, actions, services, sample expressions) built in.
+// handlers; HAProxy's Lua contexts (luaLoad, actions, services, sample expressions) and nginx's
+// own modules (rules, addHeaders, static files, errorPages, accessLog) built in.
 
 import {
   Engine as CoreEngine,
@@ -9,15 +10,20 @@ import {
 } from '@phasekit/core';
 import { HaproxyExtension, type ActionFn, type ActionRuleset, type ConverterFn, type FetchFn, type HaproxyLocationKeys, type HaproxyRegistrations, type ServiceFn, type TaskFn } from '@phasekit/haproxy';
 import { luaRuntime } from '@phasekit/lua';
+import { NginxExtension, type NginxEngineKeys, type NginxLocationKeys, type RuleInput } from '@phasekit/nginx';
 
-/** A location, with HAProxy's keys (actions, service, setHeaders). */
-export type LocationConfig = CoreLocationConfig & HaproxyLocationKeys;
+/** A location, with HAProxy's keys (actions, service, setHeaders) and nginx's (rules, addHeaders, root, errorPages, accessLog, ...). */
+export type LocationConfig = CoreLocationConfig & HaproxyLocationKeys & NginxLocationKeys;
+
+type CoreServer = NonNullable<CoreEngineConfig['servers']>[number];
 
 /** The engine config, with HAProxy's keys (`luaLoad`, and per location actions, service, setHeaders). */
-export type EngineConfig = Omit<CoreEngineConfig, 'locations'> & {
+export type EngineConfig = Omit<CoreEngineConfig, 'locations' | 'servers'> & NginxEngineKeys & {
   /** HAProxy's lua-load: Lua files run once per start and reload (relative to lua.prefix), with `core` for registrations. */
   luaLoad?: string[];
   locations: LocationConfig[];
+  /** More virtual hosts (the top level is the first server). */
+  servers?: (Omit<CoreServer, 'locations'> & { locations: LocationConfig[] })[];
 };
 
 export interface EngineOptions extends CoreEngineOptions {
@@ -34,7 +40,9 @@ export function usesLua(config: EngineConfig): boolean {
   if (config.lua !== undefined || (config.luaLoad ?? []).length > 0) return true;
   if ([config.init, config.initWorker, config.exitWorker, config.sslCertificate].some(isLua)) return true;
   if (Object.values(config.upstreams ?? {}).some((u) => isLua(u.balancer))) return true;
-  return config.locations.some((loc) => Object.values(loc).some(isLua) || (loc.set ?? []).some(isLua));
+  const luaRule = (rules: readonly RuleInput[] | undefined): boolean => (rules ?? []).some((r) => r.lua !== undefined || r.luaFile !== undefined || luaRule(r.then));
+  const locations = [...config.locations, ...(config.servers ?? []).flatMap((s) => s.locations)];
+  return locations.some((loc) => Object.values(loc).some(isLua) || (loc.set ?? []).some(isLua) || luaRule(loc.rules) || luaRule(loc.serverRules));
 }
 
 /**
@@ -49,7 +57,7 @@ export class Engine extends CoreEngine {
     const { haproxy, ...rest } = options;
     const hx = new HaproxyExtension(haproxy);
     const runtimes = rest.runtimes ?? (usesLua(config) ? [luaRuntime()] : undefined);
-    super(config as CoreEngineConfig, { ...rest, ...(runtimes === undefined ? {} : { runtimes }), extensions: [hx, ...(rest.extensions ?? [])] });
+    super(config as CoreEngineConfig, { ...rest, ...(runtimes === undefined ? {} : { runtimes }), extensions: [hx, new NginxExtension(), ...(rest.extensions ?? [])] });
     this.#haproxy = hx;
   }
 

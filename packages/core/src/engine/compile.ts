@@ -3,6 +3,7 @@
 
 import { ConfigError, NoRuntimeError, type ConfigIssue } from '../errors.js';
 import { LocationTable, parseMatch, type ParsedMatch } from '../http/location.js';
+import { VirtualHosts } from '../http/virtual-hosts.js';
 import type { CompiledLocation } from '../request/state.js';
 import { parseTemplate } from '../request/vars.js';
 import { parseSize } from '../shared-dict/index.js';
@@ -29,33 +30,52 @@ export function compileSetHandler(spec: SetSpec, runtimes: readonly ScriptRuntim
 type LocationConfig = ParsedConfig['locations'][number];
 const HANDLER_KEYS = ['rewrite', 'access', 'content', 'headerFilter', 'bodyFilter', 'log'] as const;
 
-/** Compiles every location; extensions see each one and may wrap its handlers. Throws ConfigError with every issue. */
-/** The variables the config's locations declare (`vars` and `set` targets), lower-cased. */
+/** The variables the config's locations declare (`vars` and `set` targets, in every server), lower-cased. */
 export function declaredVariables(config: ParsedConfig): Set<string> {
   const names = new Set<string>();
-  for (const loc of config.locations) {
-    for (const name of Object.keys(loc.vars ?? {})) names.add(name.toLowerCase());
-    for (const set of loc.set ?? []) names.add(set.var.toLowerCase());
+  for (const list of [config.locations, ...(config.servers ?? []).map((server) => server.locations)]) {
+    for (const loc of list) {
+      for (const name of Object.keys(loc.vars ?? {})) names.add(name.toLowerCase());
+      for (const set of loc.set ?? []) names.add(set.var.toLowerCase());
+    }
   }
   return names;
 }
 
-export function compileLocations(config: ParsedConfig, runtimes: readonly ScriptRuntime[], extensions: readonly ExtensionGeneration[]): LocationTable<CompiledLocation> {
+/**
+ * Compiles every server's locations (the top level is the first server); extensions see each
+ * location and may wrap its handlers. Throws ConfigError with every issue.
+ */
+export function compileServers(config: ParsedConfig, runtimes: readonly ScriptRuntime[], extensions: readonly ExtensionGeneration[]): VirtualHosts<CompiledLocation> {
+  const issues: ConfigIssue[] = [];
+  const names = (n: string | string[] | undefined) => (n === undefined ? [] : typeof n === 'string' ? [n] : n);
+  const servers = [
+    { names: names(config.serverName), listen: config.listen ?? [], locations: compileLocations(config.locations, 'locations', config, runtimes, extensions, issues) },
+    ...(config.servers ?? []).map((server, i) => ({
+      names: names(server.serverName),
+      listen: server.listen ?? [],
+      locations: compileLocations(server.locations, `servers[${i}].locations`, config, runtimes, extensions, issues),
+    })),
+  ];
+  if (issues.length > 0) throw new ConfigError(issues);
+  return new VirtualHosts(servers);
+}
+
+function compileLocations(list: readonly LocationConfig[], at: string, config: ParsedConfig, runtimes: readonly ScriptRuntime[], extensions: readonly ExtensionGeneration[], issues: ConfigIssue[]): LocationTable<CompiledLocation> {
   const table = new LocationTable<CompiledLocation>();
   const engineType = config.defaultType ?? 'text/plain';
-  const issues: ConfigIssue[] = [];
-  config.locations.forEach((loc: LocationConfig, i) => {
+  list.forEach((loc: LocationConfig, i) => {
     const match = parseMatch(loc.match) as ParsedMatch;
-    const site = (phase: Phase, key: string): HandlerSite => ({ phase, location: loc.match, path: `locations[${i}].${key}` });
+    const site = (phase: Phase, key: string): HandlerSite => ({ phase, location: loc.match, path: `${at}[${i}].${key}` });
     const compiling: LocationCompile = {
-      path: `locations[${i}]`,
+      path: `${at}[${i}]`,
       name: loc.match,
       config: loc,
       vars: new Map(Object.entries(loc.vars ?? {}).map(([k, v]) => [k.toLowerCase(), parseTemplate(v)] as const)),
       set: (loc.set ?? []).map((spec, j) => ({
         var: spec.var,
         args: (spec.args ?? []).map(parseTemplate),
-        fn: compileSetHandler(spec, runtimes, { phase: 'set', location: loc.match, path: `locations[${i}].set[${j}]` }),
+        fn: compileSetHandler(spec, runtimes, { phase: 'set', location: loc.match, path: `${at}[${i}].set[${j}]` }),
       })),
       rewrite: undefined,
       access: undefined,
@@ -63,6 +83,7 @@ export function compileLocations(config: ParsedConfig, runtimes: readonly Script
       headerFilter: undefined,
       bodyFilter: undefined,
       log: undefined,
+      errorPage: undefined,
       issue: (path, message) => issues.push({ path, message }),
     };
     for (const key of HANDLER_KEYS) {
@@ -85,10 +106,10 @@ export function compileLocations(config: ParsedConfig, runtimes: readonly Script
       defaultType: loc.defaultType ?? engineType,
       bodyFilterBuffer: loc.bodyFilterBuffer === undefined ? undefined : { maxBytes: parseSize(loc.bodyFilterBuffer.maxBytes) },
       proxy: loc.proxyPass === undefined ? undefined : compileProxy(loc.proxyPass, loc.proxy),
+      errorPage: compiling.errorPage,
       checkClientAbort: loc.checkClientAbort ?? config.checkClientAbort ?? false,
     });
   });
-  if (issues.length > 0) throw new ConfigError(issues);
   return table;
 }
 

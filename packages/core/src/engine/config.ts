@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { parseMatch } from '../http/location.js';
+import { checkServerName, parseListenEntry } from '../http/virtual-hosts.js';
 import type { Ngx } from '../ngx/types.js';
 
 /** A TypeScript handler: receives the request's `ngx`; may be async where the phase allows waiting. */
@@ -197,6 +198,24 @@ export type SharedDictConfig = z.input<typeof sharedDictSchema>;
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/** A server's names and addresses (the top level is the first server; `servers` adds virtual hosts). */
+const serverShape = {
+  /** nginx's server_name: exact, `*.wild`, `wild.*` or `~regex` names; the first is $server_name. */
+  serverName: z.union([z.string(), z.array(z.string())]).superRefine((v, ctx) => {
+    for (const name of typeof v === 'string' ? [v] : v) {
+      const problem = checkServerName(name);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }
+  }).optional(),
+  /** nginx's listen: `[host:]port [ssl] [default_server]`; a request is served by a server listening where it came. */
+  listen: z.array(z.string().superRefine((v, ctx) => {
+    const parsed = parseListenEntry(v);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  })).optional(),
+  /** Certificate and key files (PEM) `phasekit serve` uses for `ssl` listen addresses. */
+  ssl: z.object({ certificate: z.string().min(1), certificateKey: z.string().min(1) }).strict().optional(),
+};
+
 /** The engine's top-level keys (extensions add their own, see buildConfigSchema). */
 const engineShape = {
     sharedDicts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dict name is letters, digits and "_"'), z.union([size, sharedDictSchema])).optional(),
@@ -221,8 +240,7 @@ const engineShape = {
     exitWorker: handlerSpecSchema.optional(),
     sslCertificate: handlerSpecSchema.optional(),
     defaultType: z.string().optional(),
-    /** nginx's server_name (its first name): what $server_name reads. */
-    serverName: z.string().optional(),
+    ...serverShape,
     errorLogLevel: z.enum(LOG_LEVELS).optional(),
     clientMaxBodySize: size.optional(),
     clientBodyBufferSize: size.optional(),
@@ -267,7 +285,8 @@ export function buildConfigSchema(extensions: readonly SchemaExtension[] = []) {
     contentKeys.push(...(ext.contentKeys ?? []));
   }
   const locations = extensions.length === 0 ? locationSchema : locationSchemaWith(locationExtra, contentKeys);
-  return z.object({ ...engineShape, ...engineExtra, locations: z.array(locations) }).strict();
+  const servers = z.array(z.object({ ...serverShape, locations: z.array(locations) }).strict());
+  return z.object({ ...engineShape, ...engineExtra, locations: z.array(locations), servers: servers.optional() }).strict();
 }
 
 export const engineConfigSchema = buildConfigSchema();

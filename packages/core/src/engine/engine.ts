@@ -6,7 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from '../clock.js';
 import { BadArgumentError, ConfigError, EngineClosedError, PhasekitError } from '../errors.js';
 import type { EngineEvents } from '../events.js';
-import { answerPage, type HttpExchange } from '../http/exchange.js';
+import { answerPage, requestHost, type HttpExchange } from '../http/exchange.js';
 import { normalizeUri } from '../http/location.js';
 import { levelRank, stderrLogger, type Logger } from '../log.js';
 import type { LogLevel } from '../ngx/constants.js';
@@ -231,9 +231,10 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       answerPage(exchange, 400);
       return true;
     }
-    const found = gen.locations.find(uri);
+    const server = gen.servers.size === 1 ? gen.servers.first : gen.servers.select(requestHost(exchange), exchange.localAddress, exchange.localPort);
+    const found = server.locations.find(uri);
     if (found === undefined) return false;
-    const s = openRequest(this, gen, { kind: 'main', exchange, location: found.location, uri, args: q === -1 ? '' : url.slice(q + 1), captures: found.captures });
+    const s = openRequest(this, gen, { kind: 'main', exchange, location: found.location, uri, args: q === -1 ? '' : url.slice(q + 1), captures: found.captures, server });
     if (found.location.internal) {
       s.exitCode = 404;
       s.step = STEP_RESPOND;

@@ -34,6 +34,8 @@ export interface ExtensionContext {
   log(level: LogLevel, message: string, ngx?: Ngx, err?: unknown): void;
   /** Compiles a handler spec (a function, `{ lua }`, `{ luaFile }`) with the generation's runtimes. */
   compile(spec: unknown, site: HandlerSite): CompiledHandler;
+  /** Compiles a set-handler spec (`{ lua }`, `{ luaFile }`, a function): it computes one variable from its arguments. */
+  compileSet(spec: unknown, site: HandlerSite): CompiledSetHandler;
   /**
    * Opens a request-less `ngx` in `phase` (a background task's, in the timer phase). `close()`
    * releases what the runtimes kept for it; call it when the work is over.
@@ -64,12 +66,32 @@ export interface LocationCompile {
   headerFilter: CompiledHandler | undefined;
   bodyFilter: CompiledHandler | undefined;
   log: CompiledHandler | undefined;
+  /**
+   * nginx's error_page: asked when the request is about to answer with an engine page for
+   * `status` (a 404 from ngx.exit, a 500 after a failure, ...); a target redirects it there.
+   */
+  errorPage: ((status: number) => ErrorPageTarget | undefined) | undefined;
   /** Reports a config problem at `path` (the engine does not start; every issue is listed). */
   issue(path: string, message: string): void;
 }
 
+/**
+ * Where error_page sends a request: an internal redirect to `uri` (a path, with `args`) or to a
+ * named location, or a redirect to a URL. `status`: the answer's status (default: the original
+ * one; `"target"`: whatever the target answers).
+ */
+export type ErrorPageTarget =
+  | { readonly kind: 'uri'; readonly uri: string; readonly args: string; readonly status: number | 'target' | undefined }
+  | { readonly kind: 'named'; readonly name: string; readonly status: number | 'target' | undefined }
+  | { readonly kind: 'url'; readonly url: string; readonly status: number };
+
 /** An extension's hooks for one generation. */
 export interface ExtensionGeneration {
+  /**
+   * Variables the extension's config declares (as nginx's `set` rules do): like core's `vars`
+   * they exist in every location, read "" until set, and keep their values across exec.
+   */
+  readonly variables?: readonly string[];
   /** Sees (and may wrap) every location's handlers, in config order. */
   compileLocation?(location: LocationCompile): void;
   /** After the config's `init` handler, still in the init phase. */

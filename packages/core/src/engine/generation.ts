@@ -10,8 +10,8 @@ import { openDetached, runDetached } from '../phases/lifecycle.js';
 import { closeRequest } from '../request/lifecycle.js';
 import type { Generation, RequestState } from '../request/state.js';
 import { closeUpstreams, startHealthChecks } from '../upstream/upstreams.js';
-import { compileHandler, compileLocations, compileUpstreams, declaredVariables } from './compile.js';
-import type { HandlerSpec, ParsedConfig } from './config.js';
+import { compileHandler, compileServers, compileSetHandler, compileUpstreams, declaredVariables } from './compile.js';
+import type { HandlerSpec, ParsedConfig, SetSpec } from './config.js';
 import type { EngineCore } from './engine-core.js';
 import type { EngineExtension, ExtensionContext, ExtensionGeneration } from './extension.js';
 import type { CompiledHandler, HandlerSite, ScriptRuntime } from './script-runtime.js';
@@ -48,6 +48,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
     sharedDicts: engine.sharedDicts,
     log: (level: LogLevel, message, ngx, err) => engine.log(level, message, ngx === undefined ? undefined : host.requestOf(ngx), err),
     compile: (spec, at) => compileHandler(spec as HandlerSpec, runtimes, at),
+    compileSet: (spec, at) => compileSetHandler((typeof spec === 'function' ? { var: 'value', handler: spec } : { var: 'value', ...(spec as object) }) as SetSpec, runtimes, at),
     detached: (phase) => {
       const s = openDetached(engine, live(), phase);
       return { ngx: s.ngx, close: () => closeRequest(s) };
@@ -60,7 +61,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
   let gen: Generation | undefined;
   try {
     for (const ext of extensions) extGens.push(await ext.generation(extContext));
-    const locations = compileLocations(config, runtimes, extGens);
+    const servers = compileServers(config, runtimes, extGens);
     const sslCertificate = config.sslCertificate === undefined ? undefined : compileHandler(config.sslCertificate, runtimes, site('sslCertificate', 'sslCertificate'));
     const upstreams = compileUpstreams(config, runtimes);
     timers = new Timers(
@@ -87,7 +88,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
     gen = {
       id: host.nextGenerationId(),
       runtimes,
-      locations,
+      servers,
       timers,
       sslCertificate,
       upstreams,
@@ -97,8 +98,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
       requests: new Set(),
       exiting: false,
       drained: undefined,
-      serverName: config.serverName ?? '',
-      declaredVars: declaredVariables(config),
+      declaredVars: new Set([...declaredVariables(config), ...extGens.flatMap((g) => g.variables ?? []).map((n) => n.toLowerCase())]),
     };
     slot.gen = gen;
     if (config.init) await runLifecycle(engine, gen, 'init', compileHandler(config.init, runtimes, site('init', 'init')));

@@ -82,6 +82,14 @@ export class BodyTooLargeError extends BrandedError {
   }
 }
 
+/** The Host of a request as nginx matches server names: lower case, without the port ("" when absent). */
+export function requestHost(exchange: HttpExchange): string {
+  const raw = exchange.headers.host;
+  const h = (Array.isArray(raw) ? raw[0] : raw) ?? '';
+  const end = h.startsWith('[') ? h.indexOf(']') + 1 : h.lastIndexOf(':');
+  return (end > 0 ? h.slice(0, end) : h).replace(/\.$/, '').toLowerCase();
+}
+
 /**
  * Answers with nginx's page for `status` (400 for a bad path, 404 for no location, 503 when
  * the engine is closed): the one way every adapter sends an engine-made page.

@@ -32,8 +32,10 @@ export function runHeaderFilter(s: RequestState, headers: ResponseHeaders): Chun
   const filter = s.location.headerFilter;
   if (filter === undefined) return undefined;
   s.exitCode = undefined;
+  // A request that failed earlier still sends its 500 page through the filter; only the filter's own failure aborts.
+  const failedBefore = s.failed;
   nested(s, 'headerFilter', filter);
-  if (s.failed) return null;
+  if (s.failed && !failedBefore) return null;
   const code = s.exitCode as number | undefined;
   // ngx.exit(ngx.ERROR) (or 444, 408, 499) closes the connection, as nginx does.
   if (code === NGX_CONSTANTS.ERROR || (code !== undefined && CLOSE_STATUSES.has(code))) return null;
@@ -56,9 +58,10 @@ export function runBodyFilter(s: RequestState, chunk: Chunk, eof: boolean): Body
   const filter = s.location.bodyFilter;
   if (filter === undefined || s.status === 204 || s.status === 304) return arg;
   s.arg = arg;
+  const failedBefore = s.failed;
   nested(s, 'bodyFilter', filter);
   s.arg = undefined;
-  if (s.failed || s.result === NGX_CONSTANTS.ERROR) return null;
+  if ((s.failed && !failedBefore) || s.result === NGX_CONSTANTS.ERROR) return null;
   const out = chunkOf(arg.chunk as unknown);
   if (out === undefined) {
     s.failed = true;

@@ -40,4 +40,5 @@ const DETACHED_LOCATION: CompiledLocation = {
   defaultType: 'text/plain',
   bodyFilterBuffer: undefined,
   proxy: undefined,
+  errorPage: undefined,
 };

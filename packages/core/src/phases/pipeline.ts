@@ -103,6 +103,11 @@ function next(s: RequestState, step: number): number {
 /** Decides the next step from what the last handler did: fail, exec, exit, or go on; closes the request after its last step. */
 export function settle(s: RequestState): void {
   const step = s.step;
+  if (step === STEP_RESPOND && s.exec !== undefined) {
+    // error_page sent the request to another location instead of answering.
+    internalRedirect(s);
+    return;
+  }
   if (step >= STEP_RESPOND) {
     s.step = next(s, step);
     if (s.step === STEP_DONE) closeRequest(s);
@@ -144,7 +149,7 @@ function internalRedirect(s: RequestState): void {
     redirectFailed(s, new RedirectCycleError(target.uri));
     return;
   }
-  const table = s.gen.locations;
+  const table = s.server.locations;
   if (target.named) {
     const loc = table.named(target.uri);
     if (loc === undefined) {

@@ -7,6 +7,7 @@ import { responseHeaders, type RequestState } from '../request/state.js';
 import { chunkLength, joinChunks } from '../text/format.js';
 import { defaultPage } from '../text/status.js';
 import { decide, type Decision } from './decide.js';
+import { applyErrorPageStatus, errorPageTurn } from './error-page.js';
 import { defaultHeaders, filterOutput, runHeaderFilter } from './filters.js';
 import type { Pending } from './run.js';
 
@@ -17,7 +18,12 @@ import type { Pending } from './run.js';
  */
 export function respond(s: RequestState): Pending {
   if (s.streaming) return finishStream(s);
-  const decided = decide(s);
+  let decided = decide(s);
+  if (decided?.page === true) {
+    const turn = errorPageTurn(s);
+    if (turn === 'exec') return undefined;
+    if (turn === 'again') decided = decide(s);
+  }
   if (decided === undefined) {
     s.out.length = 0;
     abortResponse(s);
@@ -49,6 +55,7 @@ export function respond(s: RequestState): Pending {
 
 function sendWhole(s: RequestState, decided: Decision): Pending {
   const headers = responseHeaders(s);
+  applyErrorPageStatus(s);
   defaultHeaders(s, headers, decided.page, decided.output);
   s.headersSent = true;
   const replaced = runHeaderFilter(s, headers);
@@ -115,6 +122,7 @@ function finishStream(s: RequestState): Pending {
 export function sendHeaders(s: RequestState, keepLength = s.location.bodyFilter === undefined): boolean {
   if (s.streaming) return true;
   if (s.status === 0) s.status = 200;
+  applyErrorPageStatus(s);
   s.headersSent = true;
   s.streaming = true;
   const headers = responseHeaders(s);

@@ -104,6 +104,7 @@ export function bareLocation(name: string, vars: Record<string, string>): Compil
     defaultType: 'text/plain',
     bodyFilterBuffer: undefined,
     proxy: undefined,
+    errorPage: undefined,
   };
 }
 

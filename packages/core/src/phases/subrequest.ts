@@ -69,7 +69,7 @@ export function capture(parent: RequestState, uri: string, options: CaptureOptio
   if (method === undefined) return Promise.reject(new BadArgumentError(`unsupported HTTP method: ${String(options.method)}`));
   const body = options.body ?? (options.always_forward_body || method === 'POST' || method === 'PUT' ? parent.body : undefined);
 
-  const found = parent.gen.locations.find(normalized);
+  const found = parent.server.locations.find(normalized);
   const result = new CapturedResponse();
   const exchange = subExchange(parent, method, query === '' ? normalized : `${normalized}?${query}`, options.body, body, result);
   if (found === undefined) return Promise.resolve(result.toResult(404, {}));

@@ -21,6 +21,8 @@ export interface OpenSpec {
   readonly captures?: RegExpExecArray | undefined;
   /** A subrequest's parent. */
   readonly parent?: RequestState;
+  /** The virtual host (default: a subrequest's parent's, else the first server). */
+  readonly server?: RequestState['server'];
   /** The phase a detached or single run starts in. */
   readonly phase?: Phase;
 }
@@ -29,7 +31,7 @@ export interface OpenSpec {
 export function openRequest(engine: EngineCore, gen: Generation, spec: OpenSpec): RequestState {
   const { kind, parent } = spec;
   const id = kind === 'detached' ? 0 : parent !== undefined ? parent.id : engine.nextRequestId();
-  const s = new RequestState(engine, gen, spec.exchange, kind, id, spec.location, spec.uri, spec.args, spec.captures);
+  const s = new RequestState(engine, gen, spec.exchange, kind, id, spec.location, spec.uri, spec.args, spec.captures, spec.server ?? parent?.server);
   const facts = REQUEST_KINDS[kind];
   if (parent !== undefined) {
     s.parent = parent;

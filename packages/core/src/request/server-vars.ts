@@ -87,7 +87,7 @@ function requestLength(s: RequestState): number {
 export function serverVars(requestHeader: (s: RequestState, name: string) => string | undefined): Record<string, Getter> {
   return {
     binary_remote_addr: (s) => binaryAddress(s.exchange.remoteAddress),
-    server_name: (s) => s.gen.serverName,
+    server_name: (s) => s.server.name,
     hostname: () => hostname(),
     time_local: (s) => timeLocal(s.engine.clock.now()),
     time_iso8601: (s) => timeIso8601(s.engine.clock.now()),

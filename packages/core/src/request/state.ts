@@ -10,7 +10,8 @@ import type { EngineCore } from '../engine/engine-core.js';
 import type { HandlerError } from '../errors.js';
 import type { ExtensionGeneration } from '../engine/extension.js';
 import type { ScriptRuntime } from '../engine/script-runtime.js';
-import type { LocationTable } from '../http/location.js';
+import type { VirtualHosts, VirtualServer } from '../http/virtual-hosts.js';
+import type { ErrorPageTarget } from '../engine/extension.js';
 import type { Timers } from '../engine/timers.js';
 import type { BalancerState, UpstreamLog } from '../upstream/proxy.js';
 import type { CompiledUpstream, ProxyTarget } from '../upstream/upstreams.js';
@@ -39,6 +40,8 @@ export interface CompiledLocation {
   readonly bodyFilterBuffer: { readonly maxBytes: number } | undefined;
   /** proxyPass: the content phase sends the request upstream. */
   readonly proxy: ProxyTarget | undefined;
+  /** error_page (an extension's hook): where an engine page for a status sends the request instead. */
+  readonly errorPage: ((status: number) => ErrorPageTarget | undefined) | undefined;
   /** lua_check_client_abort: a client that goes away ends the request (or runs the on_abort handler). */
   readonly checkClientAbort?: boolean;
 }
@@ -50,7 +53,8 @@ export interface CompiledLocation {
 export interface Generation {
   readonly id: number;
   readonly runtimes: readonly ScriptRuntime[];
-  readonly locations: LocationTable<CompiledLocation>;
+  /** The servers (virtual hosts), each with its location table; the top level of the config is the first. */
+  readonly servers: VirtualHosts<CompiledLocation>;
   readonly timers: Timers;
   /** Requests started on this generation and not yet past their log phase. */
   readonly requests: Set<RequestState>;
@@ -66,8 +70,6 @@ export interface Generation {
   readonly extensions: readonly ExtensionGeneration[];
   /** Set once the generation is being replaced or closed (ngx.worker.exiting()). */
   exiting: boolean;
-  /** The config's serverName ($server_name; "" when not set, as nginx without server_name). */
-  readonly serverName: string;
   /**
    * Every variable a location declares (`vars`, `set`), lower-cased: as in nginx, each exists in
    * every location of the config (it reads "" where nothing set it, and may be written).
@@ -149,6 +151,8 @@ export class RequestState {
   /** Query string without `?`, `$args`. */
   args: string;
 
+  /** The server (virtual host) whose locations this request is matched against. */
+  readonly server: VirtualServer<CompiledLocation>;
   location: CompiledLocation;
   captures: RegExpExecArray | undefined;
   #phase: Phase = 'rewrite';
@@ -191,6 +195,9 @@ export class RequestState {
   /** The first handler failure, as logged (what the host may answer itself, see HttpExchange.answerFailure). */
   error: HandlerError | undefined;
   redirects = 0;
+  /** error_page redirected this request once (it does not again); the status its answer takes, if fixed. */
+  errorPageDone = false;
+  errorPageStatus: number | undefined;
 
   ctx: Record<string, unknown> | undefined;
   /** Declared and set variables of the current location. */
@@ -242,7 +249,7 @@ export class RequestState {
 
   /** Use openRequest() (request/lifecycle.ts): it is the one place a request begins. */
   constructor(engine: EngineCore, gen: Generation, exchange: HttpExchange, kind: RequestKind, id: number,
-    location: CompiledLocation, uri: string, args: string, captures: RegExpExecArray | undefined) {
+    location: CompiledLocation, uri: string, args: string, captures: RegExpExecArray | undefined, server: VirtualServer<CompiledLocation> = gen.servers.first) {
     this.engine = engine;
     this.gen = gen;
     this.exchange = exchange;
@@ -255,6 +262,7 @@ export class RequestState {
     this.uri = uri;
     this.initialUri = uri;
     this.args = args;
+    this.server = server;
     this.location = location;
     this.captures = captures;
     this.ngx = engine.createNgx(this);

@@ -67,7 +67,7 @@ const BUILTIN: Record<string, Getter> = {
   host: (s) => {
     const h = requestHeader(s, 'host');
     // nginx falls back to the server_name (phasekit: the server address when serverName is not set)
-    if (h === undefined || h === '') return s.gen.serverName !== '' ? s.gen.serverName : s.exchange.localAddress;
+    if (h === undefined || h === '') return s.server.name !== '' ? s.server.name : s.exchange.localAddress;
     const end = h.startsWith('[') ? h.indexOf(']') + 1 : h.indexOf(':');
     return (end > 0 ? h.slice(0, end) : h).toLowerCase();
   },

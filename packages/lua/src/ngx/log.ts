@@ -91,7 +91,8 @@ export function installLog(ctx: RequestInstall, worker: WorkerInfo, logOutsideRe
     worker.count,
     worker.pid,
     NGX_LUA_VERSION,
-    ctx.prefix,
+    // nginx's prefix ends with a slash: ngx.config.prefix() .. "logs/x.log" names a file in it.
+    ctx.prefix.endsWith('/') ? ctx.prefix : `${ctx.prefix}/`,
     vm.createFunction((call) => {
       call.pushBoolean(ctx.maybeRequest()?.worker.exiting() ?? false);
       return 1;

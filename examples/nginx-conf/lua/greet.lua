@@ -1,0 +1,7 @@
+local _M = {}
+
+function _M.hello(name)
+    return "hello, " .. name
+end
+
+return _M
