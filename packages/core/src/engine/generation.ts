@@ -53,6 +53,8 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
       return { ngx: s.ngx, close: () => closeRequest(s) };
     },
     runInit: (handler) => runLifecycle(engine, live(), 'init', handler),
+    runInitWorker: (handler) => runLifecycle(engine, live(), 'initWorker', handler),
+    events: engine.events,
   };
   const extGens: ExtensionGeneration[] = [];
   let timers: Timers | undefined;
@@ -103,6 +105,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
     if (config.init) await runLifecycle(engine, gen, 'init', compileHandler(config.init, runtimes, site('init', 'init')));
     for (const ext of extGens) await ext.init?.();
     if (config.initWorker) await runLifecycle(engine, gen, 'initWorker', compileHandler(config.initWorker, runtimes, site('initWorker', 'initWorker')));
+    for (const ext of extGens) await ext.initWorker?.();
   } catch (err) {
     await timers?.expire();
     for (const ext of extGens) await ext.stop?.();
