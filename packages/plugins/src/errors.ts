@@ -22,8 +22,8 @@ export class PluginError extends BrandedError {
     this.name = 'PluginError';
     this.plugin = plugin;
     this.phase = phase;
-    // The log shows the stack: keep the cause's (a Lua traceback for Lua plugins).
-    if (cause instanceof Error && cause.stack !== undefined) this.stack = `${this.message}\n${cause.stack}`;
+    // The log shows the stack after the message: keep the cause's (a Lua traceback for Lua plugins).
+    if (cause instanceof Error && cause.stack !== undefined) this.stack = cause.stack;
   }
 }
 
