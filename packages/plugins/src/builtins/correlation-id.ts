@@ -31,7 +31,7 @@ export function correlationId() {
         return `${base}#${++counter}`;
       default: {
         const v = ngx.var;
-        return `${v.server_addr}-${v.server_port}-${process.pid}-${v.connection}-${v.connection_requests}-${ngx.now()}`;
+        return `${v.server_addr ?? ''}-${v.server_port ?? 0}-${process.pid}-${v.connection ?? 0}-${v.connection_requests ?? 0}-${ngx.now()}`;
       }
     }
   };
