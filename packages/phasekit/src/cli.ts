@@ -1,4 +1,4 @@
-// `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`.
+// `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`, `phasekit plugins <config>`.
 
 import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -6,14 +6,20 @@ import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PhasekitError } from '@phasekit/core';
+import type { ChainDescription, Plugin } from '@phasekit/plugins';
 import { createEngine, usesLua, type EngineConfig } from './engine.js';
 import { createServer } from './serve.js';
 
 const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--watch]
+       phasekit plugins <config.json|config.mjs>
 
+  serve                serve the config
+  plugins              print the order plugins run in, per location and dynamic route
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)
   --watch              reload when the config or a file beside it changes
   -h, --help           show this help
+
+A .mjs config may also export \`plugins\`: TypeScript plugins (definePlugin) its entries name.
 
 SIGHUP reloads (config re-read, init and initWorker run again, shared dicts kept);
 SIGTERM and SIGINT close gracefully.`;
@@ -27,16 +33,34 @@ export class CliUsageError extends PhasekitError {
 
 /** Reads a config: JSON, or an ES module whose default export is the config object. */
 export async function loadConfig(file: string): Promise<EngineConfig> {
+  return (await loadModule(file)).config;
+}
+
+/** A config, and the TypeScript plugins an ES module config exports as `plugins`. */
+async function loadModule(file: string): Promise<{ config: EngineConfig; plugins: readonly Plugin[] }> {
   const [name, query] = file.split('?') as [string, string | undefined];
   const path = resolve(name);
   const ext = extname(path);
   if (ext === '.mjs' || ext === '.js') {
     const url = pathToFileURL(path).href + (query === undefined ? '' : `?${query}`);
-    const mod = (await import(url)) as { default?: EngineConfig };
+    const mod = (await import(url)) as { default?: EngineConfig; plugins?: readonly Plugin[] };
     if (mod.default === undefined) throw new CliUsageError(`${file} has no default export`);
-    return mod.default;
+    return { config: mod.default, plugins: mod.plugins ?? [] };
   }
-  return JSON.parse(await readFile(path, 'utf8')) as EngineConfig;
+  return { config: JSON.parse(await readFile(path, 'utf8')) as EngineConfig, plugins: [] };
+}
+
+/** `phasekit plugins`: each location's chain (and each dynamic route's), in the order they run. */
+export function formatChains(chains: readonly ChainDescription[]): string {
+  if (chains.length === 0) return 'no locations\n';
+  const lines: string[] = [];
+  for (const c of chains) {
+    lines.push(`${c.path} ${c.location}${c.route === undefined ? '' : ` route "${c.route}"`}`);
+    if (c.plugins.length === 0) lines.push('  (no plugins)');
+    const width = Math.max(0, ...c.plugins.map((p) => p.name.length));
+    c.plugins.forEach((p, i) => lines.push(`  ${i + 1}. ${p.name.padEnd(width)}  ${String(p.priority).padStart(7)}  ${p.source}`));
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -58,9 +82,19 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     return 0;
   }
   const [command, file] = positionals;
-  if (command !== 'serve' || file === undefined) throw new CliUsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
+  if ((command !== 'serve' && command !== 'plugins') || file === undefined) {
+    throw new CliUsageError(command === undefined ? 'no command given' : command === 'serve' || command === 'plugins' ? `${command}: no config file given` : `unknown command "${command}"`);
+  }
+  if (command === 'plugins') {
+    const { config, plugins } = await readConfig(file);
+    const engine = await createEngine(config, { plugins });
+    process.stdout.write(formatChains(engine.describePlugins()));
+    await engine.close();
+    return 0;
+  }
   const listen = parseListen(values.listen ?? '127.0.0.1:8080');
-  const engine = await createEngine(await readConfig(file));
+  const { config, plugins } = await readConfig(file);
+  const engine = await createEngine(config, { plugins });
   const server = await createServer(engine, listen);
   console.log(`listening on ${server.url}`);
   const stop = (signal: string) => {
@@ -75,17 +109,20 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  const reload = serialReloader(file, (config) => engine.reload(config));
+  const reload = serialReloader(file, (next) => engine.reload(next));
   process.on('SIGHUP', () => reload('SIGHUP'));
   if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
 }
 
-/** Loads the config; luaFile paths and lua.packagePath are relative to the config file, as nginx's to its prefix. */
-async function readConfig(file: string): Promise<EngineConfig> {
-  const config = await loadConfig(file);
-  if (!usesLua(config)) return config;
-  return { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dirname(resolve(file)) } };
+/** Loads the config; luaFile paths, lua.packagePath and dynamic routes files are relative to the config file, as nginx's to its prefix. */
+async function readConfig(file: string): Promise<{ config: EngineConfig; plugins: readonly Plugin[] }> {
+  const { config: loaded, plugins } = await loadModule(file);
+  const dir = dirname(resolve(file));
+  const routes = loaded.dynamicRoutes;
+  const config = routes?.file === undefined || loaded.lua?.prefix !== undefined ? loaded : { ...loaded, dynamicRoutes: { ...routes, file: resolve(dir, routes.file) } };
+  if (!usesLua(config, plugins.map((p) => p.name))) return { config, plugins };
+  return { config: { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dir } }, plugins };
 }
 
 /** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */
@@ -96,7 +133,7 @@ function serialReloader(file: string, apply: (config: EngineConfig) => Promise<v
     running = true;
     try {
       // A fresh import each time: ES modules are cached by URL.
-      const config = await readConfig(file.endsWith('.json') ? file : `${file}?reload=${Date.now()}`);
+      const { config } = await readConfig(file.endsWith('.json') ? file : `${file}?reload=${Date.now()}`);
       await apply(config);
       console.log(`${why}: reloaded`);
     } catch (err) {
