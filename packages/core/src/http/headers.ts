@@ -18,9 +18,16 @@ const NAME_ESCAPE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g;
 const NAME_UNSAFE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const hex = (c: string) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
 
+/** headerKey's answers for the names handlers use over and over (bounded: names may come from requests). */
+const KEYS = new Map<string, string>();
+
 /** `content_type` → `content-type` (OpenResty turns underscores into dashes). */
 export function headerKey(name: string): string {
-  return name.indexOf('_') === -1 ? name.toLowerCase() : name.replace(/_/g, '-').toLowerCase();
+  let key = KEYS.get(name);
+  if (key !== undefined) return key;
+  key = name.indexOf('_') === -1 ? name.toLowerCase() : name.replace(/_/g, '-').toLowerCase();
+  if (KEYS.size < 2048) KEYS.set(name, key);
+  return key;
 }
 
 /** A header name as it goes on the wire: `_` → `-`, other non-token bytes %XX-escaped. */
