@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Ngx } from '@phasekit/core';
 import { z } from 'zod';
 import { joinPath } from './path.js';
+import { peekSlots, slotsOf } from './request-state.js';
 import type { ConsumerConfig } from './types.js';
 
 const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512'] as const;
@@ -120,11 +121,9 @@ export interface Authenticated {
   readonly anonymous: boolean;
 }
 
-const authenticated = new WeakMap<Ngx, Authenticated>();
-
 /** The consumer and credential the request authenticated with, if any plugin authenticated it. */
 export function authenticatedOf(ngx: Ngx): Authenticated | undefined {
-  return authenticated.get(ngx);
+  return peekSlots(ngx)?.authenticated as Authenticated | undefined;
 }
 
 /**
@@ -132,14 +131,19 @@ export function authenticatedOf(ngx: Ngx): Authenticated | undefined {
  * and `authenticated_credential`, and the X-Consumer-* request headers the upstream sees.
  */
 export function authenticate(ngx: Ngx, consumer: Consumer | undefined, credential: Credential | undefined, anonymous = false): void {
-  authenticated.set(ngx, { consumer, credential, anonymous });
+  slotsOf(ngx).authenticated = { consumer, credential, anonymous } satisfies Authenticated;
   const ctx = ngx.ctx;
   ctx.authenticated_consumer = consumer;
   ctx.authenticated_credential = credential;
-  const set = ngx.req.setHeader.bind(ngx.req);
-  set('X-Consumer-ID', consumer?.id);
-  set('X-Consumer-Username', consumer?.username);
-  set('X-Consumer-Custom-ID', consumer?.custom_id);
-  set('X-Credential-Identifier', credential?.id);
-  set('X-Anonymous-Consumer', anonymous ? 'true' : undefined);
+  // Set, or cleared when the client sent them (an upstream must not trust a client's X-Consumer-*).
+  for (let i = 0; i < CONSUMER_HEADERS.length; i++) {
+    const [name, varName] = CONSUMER_HEADERS[i] as readonly [string, string];
+    const value = i === 0 ? consumer?.id : i === 1 ? consumer?.username : i === 2 ? consumer?.custom_id : i === 3 ? credential?.id : anonymous ? 'true' : undefined;
+    if (value !== undefined) ngx.req.setHeader(name, value);
+    else if (ngx.var[varName] !== undefined) ngx.req.clearHeader(name);
+  }
 }
+
+const CONSUMER_HEADERS = (['X-Consumer-ID', 'X-Consumer-Username', 'X-Consumer-Custom-ID', 'X-Credential-Identifier', 'X-Anonymous-Consumer'] as const).map(
+  (n) => [n, `http_${n.toLowerCase().replace(/-/g, '_')}`] as const,
+);

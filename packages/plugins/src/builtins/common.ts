@@ -57,9 +57,16 @@ export function kongExit(ngx: Ngx, status: number, body: string | Record<string,
   ngx.exit(status);
 }
 
-/** One request header's first value, or undefined. */
+const VAR_NAMES = new Map<string, string>();
+
+/** One request header's first value (through `$http_*`), or undefined. */
 export function header(ngx: Ngx, name: string): string | undefined {
-  const v = ngx.var[`http_${name.toLowerCase().replace(/-/g, '_')}`];
+  let varName = VAR_NAMES.get(name);
+  if (varName === undefined) {
+    varName = `http_${name.toLowerCase().replace(/-/g, '_')}`;
+    if (VAR_NAMES.size < 1024) VAR_NAMES.set(name, varName);
+  }
+  const v = ngx.var[varName];
   return v === null || v === undefined ? undefined : String(v);
 }
 

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Ngx } from '@phasekit/core';
 import { z } from 'zod';
+import { peekSlots, slotsOf } from '../request-state.js';
 import { builtin, header } from './common.js';
 
 const schema = z
@@ -16,8 +17,6 @@ const schema = z
 
 type Conf = z.output<typeof schema>;
 
-/** The id each request got, for echo_downstream. */
-const ids = new WeakMap<Ngx, string>();
 
 export function correlationId() {
   // uuid#counter: one uuid for this engine, a counter per request (cheap, unique per engine).
@@ -46,11 +45,11 @@ export function correlationId() {
           id = generate(ngx, conf);
           ngx.req.setHeader(conf.header_name, id);
         }
-        if (conf.echo_downstream) ids.set(ngx, id);
+        if (conf.echo_downstream) slotsOf(ngx).correlationId = id;
       },
       headerFilter: (ngx, conf: Conf) => {
         if (!conf.echo_downstream) return;
-        const id = ids.get(ngx);
+        const id = peekSlots(ngx)?.correlationId as string | undefined;
         if (id !== undefined) ngx.header[conf.header_name] = id;
       },
     },

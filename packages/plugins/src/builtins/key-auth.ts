@@ -6,7 +6,7 @@ import { type Ngx } from '@phasekit/core';
 import { z } from 'zod';
 import { authenticate } from '../consumers.js';
 import { alreadyAuthenticated, failAuth } from './auth.js';
-import { builtin, isPreflight, kongExit, type PluginServices } from './common.js';
+import { builtin, header, isPreflight, kongExit, type PluginServices } from './common.js';
 
 const schema = z
   .object({
@@ -62,7 +62,8 @@ function findInRequest(ngx: Ngx, conf: Conf): Found | undefined {
   let args: Record<string, unknown> | undefined;
   for (const name of conf.key_names) {
     if (conf.key_in_header) {
-      const h = ngx.req.getHeaders()[name.toLowerCase()];
+      // The first of repeated headers (Kong refuses repeated ones: "Duplicate API key found").
+      const h = header(ngx, name);
       if (h !== undefined) return { key: h, where: 'header', name };
     }
     if (conf.key_in_query) {

@@ -7,6 +7,7 @@ import type { Ngx, SharedDictStore } from '@phasekit/core';
 import { z } from 'zod';
 import { authenticatedOf } from '../consumers.js';
 import { isThenable } from '../chain.js';
+import { peekSlots, slotsOf } from '../request-state.js';
 import { builtin, dictNamed, header, kongExit, type PluginServices } from './common.js';
 
 const PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
@@ -53,16 +54,24 @@ const schema = z
 
 type Conf = z.output<typeof schema>;
 
+/** One configured window, with its header names made once. */
+interface Limit {
+  readonly period: Period;
+  readonly max: number;
+  /** Seconds, for second/minute/hour/day; 0 for calendar months and years. */
+  readonly fixed: number;
+  readonly limitHeader: string;
+  readonly remainingHeader: string;
+}
+
 interface Prepared extends Conf {
   readonly store: SharedDictStore;
   readonly scope: string;
-  readonly limits: readonly (readonly [Period, number, string])[];
+  readonly limits: readonly Limit[];
 }
 
 const TITLE: Record<Period, string> = { second: 'Second', minute: 'Minute', hour: 'Hour', day: 'Day', month: 'Month', year: 'Year' };
 
-/** Response headers computed in access, set in header_filter (they reach the 429 and the upstream's answer). */
-const pending = new WeakMap<Ngx, [string, string][]>();
 
 export function rateLimiting(services: PluginServices) {
   return builtin({
@@ -73,55 +82,67 @@ export function rateLimiting(services: PluginServices) {
       ...conf,
       store: dictNamed(services, conf.dict, 'dict'),
       scope: site.route === undefined ? site.location : `route:${site.route}`,
-      limits: PERIODS.filter((p) => conf[p] !== undefined).map((p) => [p, conf[p] as number, TITLE[p]] as const),
+      limits: PERIODS.filter((p) => conf[p] !== undefined).map((p) => ({
+        period: p,
+        max: conf[p] as number,
+        fixed: FIXED[p] ?? 0,
+        limitHeader: `X-RateLimit-Limit-${TITLE[p]}`,
+        remainingHeader: `X-RateLimit-Remaining-${TITLE[p]}`,
+      })),
     }),
     methods: {
       access: (ngx, conf: Prepared) => {
         const now = ngx.now();
         const id = identifier(ngx, conf);
-        const windows = conf.limits.map(([period]) => windowOf(period, now));
-        const keys = conf.limits.map(([period], i) => `${conf.scope}|${id}|${period}|${(windows[i] as Window).start}`);
-        let usages: unknown[];
+        const n = conf.limits.length;
+        const starts: number[] = new Array(n);
+        const ends: number[] = new Array(n);
+        const keys: string[] = new Array(n);
+        const usages: unknown[] = new Array(n);
+        let waits = false;
         try {
-          usages = keys.map((k) => conf.store.get(k));
+          for (let i = 0; i < n; i++) {
+            const l = conf.limits[i] as Limit;
+            window(l, now, starts, ends, i);
+            keys[i] = `${conf.scope}|${id}|${l.period}|${starts[i]}`;
+            const u = conf.store.get(keys[i] as string);
+            usages[i] = u;
+            if (isThenable(u)) waits = true;
+          }
         } catch (err) {
           return storeFailed(ngx, services, conf, err);
         }
-        if (usages.some(isThenable)) {
+        if (waits) {
           return Promise.all(usages).then(
-            (u) => decide(ngx, conf, keys, windows, u, now, services),
+            (u) => decide(ngx, conf, keys, starts, ends, u, now, services),
             (err: unknown) => storeFailed(ngx, services, conf, err),
           );
         }
-        return decide(ngx, conf, keys, windows, usages, now, services);
+        return decide(ngx, conf, keys, starts, ends, usages, now, services);
       },
       headerFilter: (ngx) => {
-        const headers = pending.get(ngx);
-        if (headers !== undefined) for (const [name, value] of headers) ngx.header[name] = value;
+        // Computed in access, set here: they reach the 429 and the upstream's answer alike.
+        const headers = peekSlots(ngx)?.rateLimitHeaders as string[] | undefined;
+        if (headers === undefined) return;
+        const h = ngx.header;
+        for (let i = 0; i < headers.length; i += 2) h[headers[i] as string] = headers[i + 1];
       },
     },
   });
 }
 
-interface Window {
-  start: number;
-  /** Seconds until the window ends. */
-  length: number;
-  end: number;
-}
-
-/** The fixed window of `period` holding `now` (UTC calendar months and years). */
-function windowOf(period: Period, now: number): Window {
-  const fixed = FIXED[period];
-  if (fixed !== undefined) {
-    const start = Math.floor(now / fixed) * fixed;
-    return { start, length: fixed, end: start + fixed };
+/** The fixed window of `l` holding `now` (UTC calendar months and years) into starts[i] / ends[i]. */
+function window(l: Limit, now: number, starts: number[], ends: number[], i: number): void {
+  if (l.fixed > 0) {
+    const start = Math.floor(now / l.fixed) * l.fixed;
+    starts[i] = start;
+    ends[i] = start + l.fixed;
+    return;
   }
   const d = new Date(now * 1000);
   const y = d.getUTCFullYear();
-  const startMs = period === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, 0, 1);
-  const endMs = period === 'month' ? Date.UTC(y, d.getUTCMonth() + 1, 1) : Date.UTC(y + 1, 0, 1);
-  return { start: startMs / 1000, length: (endMs - startMs) / 1000, end: endMs / 1000 };
+  starts[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, 0, 1)) / 1000;
+  ends[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth() + 1, 1) : Date.UTC(y + 1, 0, 1)) / 1000;
 }
 
 function identifier(ngx: Ngx, conf: Conf): string {
@@ -142,39 +163,39 @@ function identifier(ngx: Ngx, conf: Conf): string {
   }
 }
 
-function decide(ngx: Ngx, conf: Prepared, keys: readonly string[], windows: readonly Window[], usages: readonly unknown[], now: number, services: PluginServices): void {
+function decide(ngx: Ngx, conf: Prepared, keys: readonly string[], starts: readonly number[], ends: readonly number[], usages: readonly unknown[], now: number, services: PluginServices): void {
+  const n = conf.limits.length;
   let stop = -1;
-  const remaining: number[] = [];
-  for (let i = 0; i < conf.limits.length; i++) {
-    const max = (conf.limits[i] as readonly [Period, number, string])[1];
-    const used = typeof usages[i] === 'number' ? (usages[i] as number) : 0;
-    remaining.push(max - used);
-    if (max - used <= 0) stop = i;
+  for (let i = 0; i < n; i++) {
+    const used = usages[i];
+    if ((conf.limits[i] as Limit).max - (typeof used === 'number' ? used : 0) <= 0) stop = i;
   }
   if (!conf.hide_client_headers) {
-    const headers: [string, string][] = [];
+    const headers: string[] = [];
     // RateLimit-*: the window closest to its limit (the longer one among equals), as Kong.
-    let pick = -1;
-    let pickRemaining = Infinity;
-    for (let i = 0; i < conf.limits.length; i++) {
-      const [, max, title] = conf.limits[i] as readonly [Period, number, string];
-      const left = Math.max(0, stop === -1 || stop === i ? (remaining[i] as number) - 1 : (remaining[i] as number));
-      headers.push([`X-RateLimit-Limit-${title}`, String(max)], [`X-RateLimit-Remaining-${title}`, String(left)]);
-      if (left < pickRemaining || (left === pickRemaining && (windows[i] as Window).length > (windows[pick] as Window).length)) {
+    let pick = 0;
+    let pickLeft = Infinity;
+    for (let i = 0; i < n; i++) {
+      const l = conf.limits[i] as Limit;
+      const used = usages[i];
+      const remaining = l.max - (typeof used === 'number' ? used : 0);
+      const left = Math.max(0, stop === -1 || stop === i ? remaining - 1 : remaining);
+      headers.push(l.limitHeader, String(l.max), l.remainingHeader, String(left));
+      if (left < pickLeft || (left === pickLeft && (ends[i] as number) - (starts[i] as number) > (ends[pick] as number) - (starts[pick] as number))) {
         pick = i;
-        pickRemaining = left;
+        pickLeft = left;
       }
     }
-    const reset = Math.max(1, Math.ceil((windows[pick] as Window).end - now));
-    headers.push(['RateLimit-Limit', String((conf.limits[pick] as readonly [Period, number, string])[1])], ['RateLimit-Remaining', String(pickRemaining)], ['RateLimit-Reset', String(reset)]);
-    if (stop !== -1) headers.push(['Retry-After', String(Math.max(1, Math.ceil((windows[stop] as Window).end - now)))]);
-    pending.set(ngx, headers);
+    const reset = String(Math.max(1, Math.ceil((ends[pick] as number) - now)));
+    headers.push('RateLimit-Limit', String((conf.limits[pick] as Limit).max), 'RateLimit-Remaining', String(pickLeft), 'RateLimit-Reset', reset);
+    if (stop !== -1) headers.push('Retry-After', String(Math.max(1, Math.ceil((ends[stop] as number) - now))));
+    slotsOf(ngx).rateLimitHeaders = headers;
   }
   if (stop !== -1) return kongExit(ngx, conf.error_code, conf.error_message);
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; i < n; i++) {
     let r: unknown;
     try {
-      r = conf.store.incr(keys[i] as string, 1, 0, (windows[i] as Window).length);
+      r = conf.store.incr(keys[i] as string, 1, 0, (ends[i] as number) - (starts[i] as number));
     } catch (err) {
       services.log('error', `rate-limiting: cannot count in dict "${conf.dict}": ${(err as Error).message}`, ngx);
       continue;

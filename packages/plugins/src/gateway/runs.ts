@@ -4,6 +4,7 @@
 import type { Ngx } from '@phasekit/core';
 import type { Chain } from '../chain.js';
 import type { Consumers } from '../consumers.js';
+import { peekSlots, slotsOf } from '../request-state.js';
 import type { DynamicUpstream, Target } from './upstream.js';
 
 export interface RequestRun {
@@ -17,4 +18,12 @@ export interface RequestRun {
   last: Target | undefined;
 }
 
-export const runs = new WeakMap<Ngx, RequestRun>();
+/** The request's run (kept in its plugin slots: see request-state.ts). */
+export const runs = {
+  get(ngx: Ngx): RequestRun | undefined {
+    return peekSlots(ngx)?.run as RequestRun | undefined;
+  },
+  set(ngx: Ngx, run: RequestRun): void {
+    slotsOf(ngx).run = run;
+  },
+};
