@@ -12,5 +12,6 @@ console.log(`phasekit gateway demo — two backends (127.0.0.1:9001, :9002) behi
   curl -i '${base}/nowhere'                                     404: no route matched
   curl '${base}/metrics'                                         prometheus: requests by route and status, latency, target health
 Edit examples/gateway/routes.json while it runs (say "minute": 3, or a new route): it applies within a second, no restart.
-  npx --yes pnpm@9.15.9 exec phasekit plugins examples/gateway/phasekit.mjs   the order the plugins run in, per route
+  GATEWAY_BACKEND_PORTS=0,0 npx --yes pnpm@9.15.9 exec phasekit plugins examples/gateway/phasekit.mjs
+                                                                 the order the plugins run in, per route
 `);
