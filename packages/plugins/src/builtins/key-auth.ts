@@ -49,13 +49,16 @@ export function keyAuth(services: PluginServices) {
 }
 
 function check(ngx: Ngx, conf: Conf, services: PluginServices, found: Found | undefined): void {
-  const challenge = { 'WWW-Authenticate': conf.realm === undefined ? 'Key' : `Key realm="${conf.realm}"` };
-  if (found === undefined) return failAuth(ngx, services, 'key-auth', conf.anonymous, 401, 'No API key found in request', challenge);
-  if (typeof found.key !== 'string') return kongExit(ngx, 401, 'Duplicate API key found', challenge);
+  if (found === undefined) return failAuth(ngx, services, 'key-auth', conf.anonymous, 401, 'No API key found in request', challenge(conf));
+  if (typeof found.key !== 'string') return kongExit(ngx, 401, 'Duplicate API key found', challenge(conf));
   const credential = services.consumers(ngx).byKey.get(found.key);
-  if (credential === undefined) return failAuth(ngx, services, 'key-auth', conf.anonymous, 401, 'Unauthorized', challenge);
+  if (credential === undefined) return failAuth(ngx, services, 'key-auth', conf.anonymous, 401, 'Unauthorized', challenge(conf));
   if (conf.hide_credentials) hide(ngx, found);
   authenticate(ngx, credential.consumer, credential);
+}
+
+function challenge(conf: Conf): Record<string, string> {
+  return { 'WWW-Authenticate': conf.realm === undefined ? 'Key' : `Key realm="${conf.realm}"` };
 }
 
 function findInRequest(ngx: Ngx, conf: Conf): Found | undefined {

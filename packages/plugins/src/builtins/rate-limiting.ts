@@ -3,7 +3,7 @@
 // {"message":"API rate limit exceeded"} with Retry-After, and X-RateLimit-Limit-<Period>,
 // X-RateLimit-Remaining-<Period>, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset.
 
-import type { Ngx, SharedDictStore } from '@phasekit/core';
+import type { Ngx, SharedDictIncrResult, SharedDictStore } from '@phasekit/core';
 import { z } from 'zod';
 import { authenticatedOf } from '../consumers.js';
 import { isThenable } from '../chain.js';
@@ -60,6 +60,8 @@ interface Limit {
   readonly max: number;
   /** Seconds, for second/minute/hour/day; 0 for calendar months and years. */
   readonly fixed: number;
+  /** `max` as the headers carry it. */
+  readonly maxText: string;
   readonly limitHeader: string;
   readonly remainingHeader: string;
 }
@@ -85,40 +87,44 @@ export function rateLimiting(services: PluginServices) {
       limits: PERIODS.filter((p) => conf[p] !== undefined).map((p) => ({
         period: p,
         max: conf[p] as number,
+        maxText: String(conf[p]),
         fixed: FIXED[p] ?? 0,
         limitHeader: `X-RateLimit-Limit-${TITLE[p]}`,
         remainingHeader: `X-RateLimit-Remaining-${TITLE[p]}`,
       })),
     }),
     methods: {
+      // Counts first (one incr per window, the check and the count in one step, one round trip
+      // on a remote store), then decides; a request over a limit takes its counts back, so a
+      // refused request is not counted, as Kong's.
       access: (ngx, conf: Prepared) => {
         const now = ngx.now();
         const id = identifier(ngx, conf);
         const n = conf.limits.length;
-        const starts: number[] = new Array(n);
-        const ends: number[] = new Array(n);
-        const keys: string[] = new Array(n);
-        const usages: unknown[] = new Array(n);
+        const w: Windows = { keys: new Array<string>(n), starts: new Array<number>(n), ends: new Array<number>(n) };
+        const counts: unknown[] = new Array(n);
         let waits = false;
         try {
           for (let i = 0; i < n; i++) {
             const l = conf.limits[i] as Limit;
-            window(l, now, starts, ends, i);
-            keys[i] = `${conf.scope}|${id}|${l.period}|${starts[i]}`;
-            const u = conf.store.get(keys[i] as string);
-            usages[i] = u;
-            if (isThenable(u)) waits = true;
+            window(l, now, w, i);
+            const key = `${conf.scope}|${id}|${l.period}|${w.starts[i]}`;
+            w.keys[i] = key;
+            const r = conf.store.incr(key, 1, 0, (w.ends[i] as number) - (w.starts[i] as number));
+            counts[i] = r;
+            if (isThenable(r)) waits = true;
           }
         } catch (err) {
+          undo(conf, w, counts, services);
           return storeFailed(ngx, services, conf, err);
         }
         if (waits) {
-          return Promise.all(usages).then(
-            (u) => decide(ngx, conf, keys, starts, ends, u, now, services),
+          return Promise.all(counts).then(
+            (c) => decide(ngx, conf, w, c, now, services),
             (err: unknown) => storeFailed(ngx, services, conf, err),
           );
         }
-        return decide(ngx, conf, keys, starts, ends, usages, now, services);
+        return decide(ngx, conf, w, counts, now, services);
       },
       headerFilter: (ngx) => {
         // Computed in access, set here: they reach the 429 and the upstream's answer alike.
@@ -131,77 +137,106 @@ export function rateLimiting(services: PluginServices) {
   });
 }
 
-/** The fixed window of `l` holding `now` (UTC calendar months and years) into starts[i] / ends[i]. */
-function window(l: Limit, now: number, starts: number[], ends: number[], i: number): void {
+/** Each window's counter key, start and end (seconds). */
+interface Windows {
+  readonly keys: string[];
+  readonly starts: number[];
+  readonly ends: number[];
+}
+
+/** The fixed window of `l` holding `now` (UTC calendar months and years) into w.starts[i] / w.ends[i]. */
+function window(l: Limit, now: number, w: Windows, i: number): void {
   if (l.fixed > 0) {
     const start = Math.floor(now / l.fixed) * l.fixed;
-    starts[i] = start;
-    ends[i] = start + l.fixed;
+    w.starts[i] = start;
+    w.ends[i] = start + l.fixed;
     return;
   }
   const d = new Date(now * 1000);
   const y = d.getUTCFullYear();
-  starts[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, 0, 1)) / 1000;
-  ends[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth() + 1, 1) : Date.UTC(y + 1, 0, 1)) / 1000;
+  w.starts[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, 0, 1)) / 1000;
+  w.ends[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth() + 1, 1) : Date.UTC(y + 1, 0, 1)) / 1000;
 }
 
 function identifier(ngx: Ngx, conf: Conf): string {
-  const ip = () => String(ngx.var.remote_addr ?? '');
   switch (conf.limit_by) {
     case 'consumer': {
       const a = authenticatedOf(ngx);
-      return a?.consumer?.id ?? a?.credential?.id ?? ip();
+      return a?.consumer?.id ?? a?.credential?.id ?? ip(ngx);
     }
     case 'credential':
-      return authenticatedOf(ngx)?.credential?.id ?? ip();
+      return authenticatedOf(ngx)?.credential?.id ?? ip(ngx);
     case 'header':
-      return header(ngx, conf.header_name as string) ?? ip();
+      return header(ngx, conf.header_name as string) ?? ip(ngx);
     case 'path':
-      return ngx.var.uri === conf.path ? (conf.path as string) : ip();
+      return ngx.var.uri === conf.path ? (conf.path as string) : ip(ngx);
     default:
-      return ip();
+      return ip(ngx);
   }
 }
 
-function decide(ngx: Ngx, conf: Prepared, keys: readonly string[], starts: readonly number[], ends: readonly number[], usages: readonly unknown[], now: number, services: PluginServices): void {
+function ip(ngx: Ngx): string {
+  return String(ngx.var.remote_addr ?? '');
+}
+
+/**
+ * `counts`: each window's incr result, this request counted. A failed count follows
+ * fault_tolerant; over a limit, the counts are taken back and the request ends with the error.
+ */
+function decide(ngx: Ngx, conf: Prepared, w: Windows, counts: readonly unknown[], now: number, services: PluginServices): void {
   const n = conf.limits.length;
+  const used: number[] = new Array(n);
   let stop = -1;
   for (let i = 0; i < n; i++) {
-    const used = usages[i];
-    if ((conf.limits[i] as Limit).max - (typeof used === 'number' ? used : 0) <= 0) stop = i;
-  }
-  if (!conf.hide_client_headers) {
-    const headers: string[] = [];
-    // RateLimit-*: the window closest to its limit (the longer one among equals), as Kong.
-    let pick = 0;
-    let pickLeft = Infinity;
-    for (let i = 0; i < n; i++) {
-      const l = conf.limits[i] as Limit;
-      const used = usages[i];
-      const remaining = l.max - (typeof used === 'number' ? used : 0);
-      const left = Math.max(0, stop === -1 || stop === i ? remaining - 1 : remaining);
-      headers.push(l.limitHeader, String(l.max), l.remainingHeader, String(left));
-      if (left < pickLeft || (left === pickLeft && (ends[i] as number) - (starts[i] as number) > (ends[pick] as number) - (starts[pick] as number))) {
-        pick = i;
-        pickLeft = left;
-      }
+    const r = counts[i] as SharedDictIncrResult;
+    if (r[0] === undefined) {
+      undo(conf, w, counts, services);
+      return storeFailed(ngx, services, conf, new Error(r[1]));
     }
-    const reset = String(Math.max(1, Math.ceil((ends[pick] as number) - now)));
-    headers.push('RateLimit-Limit', String((conf.limits[pick] as Limit).max), 'RateLimit-Remaining', String(pickLeft), 'RateLimit-Reset', reset);
-    if (stop !== -1) headers.push('Retry-After', String(Math.max(1, Math.ceil((ends[stop] as number) - now))));
-    slotsOf(ngx).rateLimitHeaders = headers;
+    used[i] = r[0] - 1;
+    if ((conf.limits[i] as Limit).max - r[0] < 0) stop = i;
   }
-  if (stop !== -1) return kongExit(ngx, conf.error_code, conf.error_message);
-  for (let i = 0; i < n; i++) {
-    let r: unknown;
+  if (!conf.hide_client_headers) slotsOf(ngx).rateLimitHeaders = clientHeaders(conf, w, used, stop, now);
+  if (stop === -1) return undefined;
+  undo(conf, w, counts, services);
+  return kongExit(ngx, conf.error_code, conf.error_message);
+}
+
+/** Kong's headers: each window's limit and remaining, RateLimit-* for the tightest, Retry-After when refused. */
+function clientHeaders(conf: Prepared, w: Windows, used: readonly number[], stop: number, now: number): string[] {
+  const { starts, ends } = w;
+  const headers: string[] = [];
+  // RateLimit-*: the window closest to its limit (the longer one among equals), as Kong.
+  let pick = 0;
+  let pickLeft = Infinity;
+  for (let i = 0; i < used.length; i++) {
+    const l = conf.limits[i] as Limit;
+    const remaining = l.max - (used[i] as number);
+    const left = Math.max(0, stop === -1 || stop === i ? remaining - 1 : remaining);
+    headers.push(l.limitHeader, l.maxText, l.remainingHeader, String(left));
+    if (left < pickLeft || (left === pickLeft && (ends[i] as number) - (starts[i] as number) > (ends[pick] as number) - (starts[pick] as number))) {
+      pick = i;
+      pickLeft = left;
+    }
+  }
+  const reset = String(Math.max(1, Math.ceil((ends[pick] as number) - now)));
+  headers.push('RateLimit-Limit', (conf.limits[pick] as Limit).maxText, 'RateLimit-Remaining', String(pickLeft), 'RateLimit-Reset', reset);
+  if (stop !== -1) headers.push('Retry-After', String(Math.max(1, Math.ceil((ends[stop] as number) - now))));
+  return headers;
+}
+
+/** Takes back this request's counts (a refused or failed request is not counted). */
+function undo(conf: Prepared, w: Windows, counts: readonly unknown[], services: PluginServices): void {
+  const failed = (err: unknown) => services.log('error', `rate-limiting: cannot take a count back in dict "${conf.dict}": ${(err as Error).message}`);
+  for (let i = 0; i < w.keys.length; i++) {
+    const counted = counts[i];
+    if (!Array.isArray(counted) || counted[0] === undefined) continue;
     try {
-      r = conf.store.incr(keys[i] as string, 1, 0, (ends[i] as number) - (starts[i] as number));
+      const r = conf.store.incr(w.keys[i] as string, -1);
+      if (isThenable(r)) Promise.resolve(r).catch(failed);
     } catch (err) {
-      services.log('error', `rate-limiting: cannot count in dict "${conf.dict}": ${(err as Error).message}`, ngx);
-      continue;
+      failed(err);
     }
-    if (isThenable(r)) Promise.resolve(r).catch((err: unknown) => services.log('error', `rate-limiting: cannot count in dict "${conf.dict}": ${(err as Error).message}`));
-    else if (Array.isArray(r) && r[0] === undefined) services.log('error', `rate-limiting: cannot count in dict "${conf.dict}": ${String(r[1])}`, ngx);
   }
 }
 
