@@ -54,6 +54,13 @@ const schema = z
 
 type Conf = z.output<typeof schema>;
 
+/** One window of one identifier: its counter key, start and end (seconds). */
+interface Window {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** One configured window, with its header names made once. */
 interface Limit {
   readonly period: Period;
@@ -63,6 +70,8 @@ interface Limit {
   /** `max` as the headers carry it. */
   readonly maxText: string;
   readonly limitHeader: string;
+  /** Each identifier's current window (see windowOf). */
+  readonly windows: Map<string, Window>;
   readonly remainingHeader: string;
 }
 
@@ -91,6 +100,7 @@ export function rateLimiting(services: PluginServices) {
         fixed: FIXED[p] ?? 0,
         limitHeader: `X-RateLimit-Limit-${TITLE[p]}`,
         remainingHeader: `X-RateLimit-Remaining-${TITLE[p]}`,
+        windows: new Map(),
       })),
     }),
     methods: {
@@ -101,30 +111,28 @@ export function rateLimiting(services: PluginServices) {
         const now = ngx.now();
         const id = identifier(ngx, conf);
         const n = conf.limits.length;
-        const w: Windows = { keys: new Array<string>(n), starts: new Array<number>(n), ends: new Array<number>(n) };
+        const wins: Window[] = new Array(n);
         const counts: unknown[] = new Array(n);
         let waits = false;
         try {
           for (let i = 0; i < n; i++) {
-            const l = conf.limits[i] as Limit;
-            window(l, now, w, i);
-            const key = `${conf.scope}|${id}|${l.period}|${w.starts[i]}`;
-            w.keys[i] = key;
-            const r = conf.store.incr(key, 1, 0, (w.ends[i] as number) - (w.starts[i] as number));
+            const win = windowOf(conf, conf.limits[i] as Limit, id, now);
+            wins[i] = win;
+            const r = conf.store.incr(win.key, 1, 0, win.end - win.start);
             counts[i] = r;
             if (isThenable(r)) waits = true;
           }
         } catch (err) {
-          undo(conf, w, counts, services);
+          undo(conf, wins, counts, services);
           return storeFailed(ngx, services, conf, err);
         }
         if (waits) {
           return Promise.all(counts).then(
-            (c) => decide(ngx, conf, w, c, now, services),
+            (c) => decide(ngx, conf, wins, c, now, services),
             (err: unknown) => storeFailed(ngx, services, conf, err),
           );
         }
-        return decide(ngx, conf, w, counts, now, services);
+        return decide(ngx, conf, wins, counts, now, services);
       },
       headerFilter: (ngx) => {
         // Computed in access, set here: they reach the 429 and the upstream's answer alike.
@@ -137,25 +145,32 @@ export function rateLimiting(services: PluginServices) {
   });
 }
 
-/** Each window's counter key, start and end (seconds). */
-interface Windows {
-  readonly keys: string[];
-  readonly starts: number[];
-  readonly ends: number[];
-}
+const WINDOWS_KEPT = 4096;
 
-/** The fixed window of `l` holding `now` (UTC calendar months and years) into w.starts[i] / w.ends[i]. */
-function window(l: Limit, now: number, w: Windows, i: number): void {
+/**
+ * The window of `l` holding `now` for `id`: its counter key (`<scope>|<id>|<period>|<start>`),
+ * start and end in seconds (UTC calendar months and years). Kept per identifier, so a client's
+ * requests in one window share one key string (made and hashed once); a new window is a new
+ * object, never a changed one (a request waiting on its store keeps its own).
+ */
+function windowOf(conf: Prepared, l: Limit, id: string, now: number): Window {
+  const known = l.windows.get(id);
+  if (known !== undefined && now >= known.start && now < known.end) return known;
+  let start: number;
+  let end: number;
   if (l.fixed > 0) {
-    const start = Math.floor(now / l.fixed) * l.fixed;
-    w.starts[i] = start;
-    w.ends[i] = start + l.fixed;
-    return;
+    start = Math.floor(now / l.fixed) * l.fixed;
+    end = start + l.fixed;
+  } else {
+    const d = new Date(now * 1000);
+    const y = d.getUTCFullYear();
+    start = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, 0, 1)) / 1000;
+    end = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth() + 1, 1) : Date.UTC(y + 1, 0, 1)) / 1000;
   }
-  const d = new Date(now * 1000);
-  const y = d.getUTCFullYear();
-  w.starts[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth(), 1) : Date.UTC(y, 0, 1)) / 1000;
-  w.ends[i] = (l.period === 'month' ? Date.UTC(y, d.getUTCMonth() + 1, 1) : Date.UTC(y + 1, 0, 1)) / 1000;
+  const win: Window = { key: `${conf.scope}|${id}|${l.period}|${start}`, start, end };
+  if (known === undefined && l.windows.size >= WINDOWS_KEPT) l.windows.clear();
+  l.windows.set(id, win);
+  return win;
 }
 
 function identifier(ngx: Ngx, conf: Conf): string {
@@ -183,28 +198,27 @@ function ip(ngx: Ngx): string {
  * `counts`: each window's incr result, this request counted. A failed count follows
  * fault_tolerant; over a limit, the counts are taken back and the request ends with the error.
  */
-function decide(ngx: Ngx, conf: Prepared, w: Windows, counts: readonly unknown[], now: number, services: PluginServices): void {
+function decide(ngx: Ngx, conf: Prepared, wins: readonly Window[], counts: readonly unknown[], now: number, services: PluginServices): void {
   const n = conf.limits.length;
   const used: number[] = new Array(n);
   let stop = -1;
   for (let i = 0; i < n; i++) {
     const r = counts[i] as SharedDictIncrResult;
     if (r[0] === undefined) {
-      undo(conf, w, counts, services);
+      undo(conf, wins, counts, services);
       return storeFailed(ngx, services, conf, new Error(r[1]));
     }
     used[i] = r[0] - 1;
     if ((conf.limits[i] as Limit).max - r[0] < 0) stop = i;
   }
-  if (!conf.hide_client_headers) slotsOf(ngx).rateLimitHeaders = clientHeaders(conf, w, used, stop, now);
+  if (!conf.hide_client_headers) slotsOf(ngx).rateLimitHeaders = clientHeaders(conf, wins, used, stop, now);
   if (stop === -1) return undefined;
-  undo(conf, w, counts, services);
+  undo(conf, wins, counts, services);
   return kongExit(ngx, conf.error_code, conf.error_message);
 }
 
 /** Kong's headers: each window's limit and remaining, RateLimit-* for the tightest, Retry-After when refused. */
-function clientHeaders(conf: Prepared, w: Windows, used: readonly number[], stop: number, now: number): string[] {
-  const { starts, ends } = w;
+function clientHeaders(conf: Prepared, wins: readonly Window[], used: readonly number[], stop: number, now: number): string[] {
   const headers: string[] = [];
   // RateLimit-*: the window closest to its limit (the longer one among equals), as Kong.
   let pick = 0;
@@ -214,25 +228,27 @@ function clientHeaders(conf: Prepared, w: Windows, used: readonly number[], stop
     const remaining = l.max - (used[i] as number);
     const left = Math.max(0, stop === -1 || stop === i ? remaining - 1 : remaining);
     headers.push(l.limitHeader, l.maxText, l.remainingHeader, String(left));
-    if (left < pickLeft || (left === pickLeft && (ends[i] as number) - (starts[i] as number) > (ends[pick] as number) - (starts[pick] as number))) {
+    const win = wins[i] as Window;
+    const picked = wins[pick] as Window;
+    if (left < pickLeft || (left === pickLeft && win.end - win.start > picked.end - picked.start)) {
       pick = i;
       pickLeft = left;
     }
   }
-  const reset = String(Math.max(1, Math.ceil((ends[pick] as number) - now)));
+  const reset = String(Math.max(1, Math.ceil((wins[pick] as Window).end - now)));
   headers.push('RateLimit-Limit', (conf.limits[pick] as Limit).maxText, 'RateLimit-Remaining', String(pickLeft), 'RateLimit-Reset', reset);
-  if (stop !== -1) headers.push('Retry-After', String(Math.max(1, Math.ceil((ends[stop] as number) - now))));
+  if (stop !== -1) headers.push('Retry-After', String(Math.max(1, Math.ceil((wins[stop] as Window).end - now))));
   return headers;
 }
 
 /** Takes back this request's counts (a refused or failed request is not counted). */
-function undo(conf: Prepared, w: Windows, counts: readonly unknown[], services: PluginServices): void {
+function undo(conf: Prepared, wins: readonly Window[], counts: readonly unknown[], services: PluginServices): void {
   const failed = (err: unknown) => services.log('error', `rate-limiting: cannot take a count back in dict "${conf.dict}": ${(err as Error).message}`);
-  for (let i = 0; i < w.keys.length; i++) {
+  for (let i = 0; i < wins.length; i++) {
     const counted = counts[i];
     if (!Array.isArray(counted) || counted[0] === undefined) continue;
     try {
-      const r = conf.store.incr(w.keys[i] as string, -1);
+      const r = conf.store.incr((wins[i] as Window).key, -1);
       if (isThenable(r)) Promise.resolve(r).catch(failed);
     } catch (err) {
       failed(err);
