@@ -6,6 +6,20 @@ import { contentLua, contentTs, sixPhasesLua, sixPhasesTs } from './configs.mjs'
 const kind = process.argv[2];
 const BODY = 'HELLO\n';
 
+/** GET bench:key over RESP, the reply's value as the body (HELLO). */
+const REDIS_GET_LUA = String.raw`
+local s = ngx.socket.tcp()
+s:settimeout(1000)
+local ok, err = s:connect("127.0.0.1", $PORT, { pool_size = 64, backlog = 4096 })
+if not ok then return ngx.exit(502) end
+s:send("*2\r\n$3\r\nGET\r\n$9\r\nbench:key\r\n")
+local line = s:receive()
+local n = tonumber(line:sub(2))
+local v = s:receive(n + 2)
+s:setkeepalive(0, 64)
+ngx.header["X-Phase"] = "1"
+ngx.print(v:sub(1, n), "\n")`;
+
 async function handlerFor(name) {
   switch (name) {
     case 'node': {
@@ -51,6 +65,74 @@ async function handlerFor(name) {
       });
       return createHandler(engine);
     }
+    case 'redis-phasekit': {
+      // A Redis GET through a cosocket per request, the connection kept in the pool.
+      const { createEngine, createHandler } = await import('phasekit');
+      const engine = await createEngine({ locations: [{ match: '= /bench', content: { lua: REDIS_GET_LUA.replace('$PORT', process.env.REDIS_PORT) } }] });
+      return createHandler(engine);
+    }
+    case 'redis-ioredis': {
+      // The same GET in a plain handler with ioredis (one connection, commands pipelined as they come).
+      const { Redis } = await import('ioredis');
+      const redis = new Redis({ host: '127.0.0.1', port: Number(process.env.REDIS_PORT), lazyConnect: false });
+      return (req, res) => {
+        redis.get('bench:key').then(
+          (v) => {
+            const body = `${v}\n`;
+            res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)), 'X-Phase': '1' });
+            res.end(body);
+          },
+          () => {
+            res.writeHead(502);
+            res.end();
+          },
+        );
+      };
+    }
+    case 'redis-phasekit-ts': {
+      // The same GET through the same cosocket from a TypeScript handler (no Lua VM).
+      const { createEngine, createHandler } = await import('phasekit');
+      const port = Number(process.env.REDIS_PORT);
+      const engine = await createEngine({ locations: [{ match: '= /bench', content: async (ngx) => {
+        const s = ngx.socket.tcp();
+        await s.connect('127.0.0.1', port, { poolSize: 64, backlog: 4096 });
+        await s.send('*2\r\n$3\r\nGET\r\n$9\r\nbench:key\r\n');
+        const [line] = await s.receive('*l');
+        const n = Number(String(line).slice(1));
+        const [v] = await s.receive(n + 2);
+        s.setKeepalive(0, 64);
+        ngx.header['X-Phase'] = '1';
+        ngx.print(String(v).slice(0, n), '\n');
+      } }] });
+      return createHandler(engine);
+    }
+    case 'redis-node-pool': {
+      // The cosocket pattern in plain JS: a connection per request in flight, taken from an idle list
+      // and put back after the reply (no pipelining across requests, as lua-resty-redis does).
+      const { connect } = await import('node:net');
+      const idle = [];
+      const GET = '*2\r\n$3\r\nGET\r\n$9\r\nbench:key\r\n';
+      const take = () => idle.pop() ?? Object.assign(connect({ port: Number(process.env.REDIS_PORT), host: '127.0.0.1', noDelay: true }), { waiting: undefined });
+      return (req, res) => {
+        const s = take();
+        let buf = '';
+        const onData = (d) => {
+          buf += d;
+          const eol = buf.indexOf('\r\n');
+          if (eol === -1) return;
+          const n = Number(buf.slice(1, eol));
+          if (buf.length < eol + 2 + n + 2) return;
+          s.off('data', onData);
+          idle.push(s);
+          const body = `${buf.slice(eol + 2, eol + 2 + n)}\n`;
+          res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)), 'X-Phase': '1' });
+          res.end(body);
+        };
+        s.setEncoding('latin1');
+        s.on('data', onData);
+        s.write(GET);
+      };
+    }
     default:
       throw new Error(`unknown target ${name}`);
   }
@@ -65,7 +147,15 @@ if (kind === 'fastify') {
   await app.listen({ port: 0, host: '127.0.0.1' });
   console.log(app.server.address().port);
 } else {
-  const server = createServer(await handlerFor(kind));
+  const handler = await handlerFor(kind);
+  // GET /__cpu answers the process's CPU time (µs) since the previous /__cpu: CPU per request.
+  let since = process.cpuUsage();
+  const server = createServer((req, res) => {
+    if (req.url !== '/__cpu') return handler(req, res);
+    const used = process.cpuUsage(since);
+    since = process.cpuUsage();
+    res.end(String(used.user + used.system));
+  });
   server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 }
 process.on('SIGTERM', () => process.exit(0));

@@ -122,7 +122,7 @@ describe('body_filter per chunk', () => {
       }],
     });
     expect(await (await request(base)).body.text()).toBe('ABCD');
-    expect(calls).toEqual(['ab:false', 'cd:true']);
+    expect(calls).toEqual(['ab:false', ':false', 'cd:false', ':true']);
   });
 
   it('sees the eof call even when the body is empty', async () => {

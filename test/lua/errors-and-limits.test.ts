@@ -19,7 +19,9 @@ describe('errors', () => {
     const bad = await inject(engine, '/?fail=1');
     expect(bad.status).toBe(500);
     expect(logs).toHaveLength(1);
-    expect(logs[0]?.message).toContain('content handler of location "/": content(location "/"):1: boom');
+    // Worded as lua-nginx-module words it, the request named in the entry.
+    expect(logs[0]?.message).toContain('lua entry thread aborted: runtime error: content(location "/"):1: boom');
+    expect(logs[0]).toMatchObject({ phase: 'content', location: '/' });
     expect(logs[0]?.message).toContain('stack traceback:');
     expect(logs[0]?.message).toContain(`content(location "/"):1: in local 'inner'`);
     expect((logs[0]?.err as { cause?: { code?: string } }).cause?.code).toBe('PHASEKIT_ERR_LUA_HANDLER');
@@ -84,12 +86,17 @@ describe('luaFile and require', () => {
       .rejects.toMatchObject({ code: 'PHASEKIT_ERR_LUA_FILE' });
   });
 
-  it('unpack is table.unpack, and globals do not leak between requests', async () => {
-    const { engine } = await luaEngine({
-      locations: [{ match: '/', content: { lua: 'local a, b = unpack({1, 2}) ngx.say(a + b, " ", tostring(leaked)) leaked = true' } }],
+  it('unpack is table.unpack; requests share one _G (as OpenResty), and a new global warns once', async () => {
+    const { engine, logs } = await luaEngine({
+      errorLogLevel: 'warn',
+      locations: [{ match: '/', content: { lua: 'local a, b = unpack({1, 2}) ngx.say(a + b, " ", tostring(shared)) shared = true' } }],
     });
     expect((await inject(engine, '/')).body).toBe('3 nil\n');
-    expect((await inject(engine, '/')).body).toBe('3 nil\n');
+    expect((await inject(engine, '/')).body).toBe('3 true\n');
+    const warned = logs.filter((l) => l.message.includes("writing a global Lua variable ('shared')"));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ level: 'warn' });
+    expect(warned[0]?.message).toMatch(/^\[lua\] _G write guard:12: __newindex\(\): /);
     await engine.close();
   });
 });

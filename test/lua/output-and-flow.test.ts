@@ -137,8 +137,9 @@ describe('set_by_lua and body_filter ngx.arg', () => {
   it('body_filter reads and rewrites ngx.arg[1], sees ngx.arg[2] (eof), and may return ngx.ERROR', async () => {
     const { engine } = await luaLocation({ content: 'ngx.say("hello")', bodyFilter: 'ngx.arg[1] = ngx.arg[1]:upper() .. tostring(ngx.arg[2])' });
     const res = await inject(engine, '/');
-    expect(res.body).toBe('HELLO\ntrue');
-    expect(res.headers['content-length']).toBe('10');
+    // One call per ngx.say (eof false), then "" with eof true: nginx's sequence.
+    expect(res.body).toBe('HELLO\nfalsetrue');
+    expect(res.headers['content-length']).toBe('15');
     await engine.close();
     const err = await luaLocation({ content: 'ngx.say("x")', bodyFilter: 'return ngx.ERROR' });
     expect((await inject(err.engine, '/')).aborted).toBe(true);
@@ -153,7 +154,8 @@ describe('streaming from Lua', () => {
       bodyFilter: 'ngx.arg[1] = "[" .. ngx.arg[1] .. tostring(ngx.arg[2]) .. "]"',
     });
     const res = await inject(engine, '/');
-    expect(res.body).toBe('[a\nfalse][true\nfalse][b\ntrue]');
+    // Each say is a call, each flush a call with "", eof a last call with "" and eof = true.
+    expect(res.body).toBe('[a\nfalse][false][true\nfalse][false][b\nfalse][true]');
     expect(res.headers['transfer-encoding']).toBe('chunked');
     await engine.close();
   });

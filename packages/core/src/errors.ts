@@ -14,6 +14,9 @@ export const ERROR_CODES = {
   PHASEKIT_ERR_BODY_NOT_READ: 'the request body was used before it was read',
   PHASEKIT_ERR_SUBREQUEST: 'a subrequest could not be made (nesting too deep)',
   PHASEKIT_ERR_TASK_STOPPED: 'a background task (core.register_task / registerTask) was stopped while it waited',
+  PHASEKIT_ERR_WORKERS_UNSUPPORTED: 'worker threads sharing one port need Node.js >= 22.12 on Linux (listen with reusePort)',
+  PHASEKIT_ERR_WORKER_START: 'a worker thread failed to start (its config, its init, or listening)',
+  PHASEKIT_ERR_SHARED_DICT_WAIT: 'a shared dict whose calls wait (a Redis store) was used where a handler cannot wait',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -141,8 +144,8 @@ export class EngineClosedError extends PhasekitError {
 }
 
 export class BodyNotReadError extends PhasekitError {
-  constructor() {
-    super('PHASEKIT_ERR_BODY_NOT_READ', 'no request body found; maybe you should turn on lua_need_request_body?');
+  constructor(message = 'no request body found; maybe you should turn on lua_need_request_body?') {
+    super('PHASEKIT_ERR_BODY_NOT_READ', message);
     this.name = 'BodyNotReadError';
   }
 }

@@ -6,6 +6,7 @@ import {
   LOG_LEVEL_NAMES,
   PHASE_FACTS,
   PHASE_NGX_NAME,
+  setTerminator,
   type CompiledHandler,
   type CompiledSetHandler,
   type HandlerSite,
@@ -24,7 +25,7 @@ import { installLocation } from './ngx/location.js';
 import { installLog } from './ngx/log.js';
 import { installOutput } from './ngx/output.js';
 import { installReq } from './ngx/req.js';
-import { EXIT_SIGNAL, type RequestInstall } from './ngx/request.js';
+import type { RequestInstall } from './ngx/request.js';
 import { installBalancer } from './ngx/balancer.js';
 import { installShared } from './ngx/shared.js';
 import { installSsl } from './ngx/ssl.js';
@@ -38,6 +39,10 @@ import { installRequire } from './require.js';
 import { installLualib } from './lualib.js';
 import { createNatives } from './compat/natives.js';
 import { LuaVm, type LuaChunk, type LuaRef, type LuaThread, type ResumeResult } from './vm/index.js';
+import { LuaRun, type Light, type RunHost, type ThreadControl } from './threads.js';
+import { installThread } from './ngx/thread.js';
+import { installSemaphore } from './ngx/semaphore.js';
+import { installSocket } from './ngx/socket.js';
 
 export interface LuaRuntimeOptions {
   /** Lua CPU time one handler may use, in ms (default: the config's lua.maxRunMs, else 1000; 0 = no limit). */
@@ -51,7 +56,6 @@ export function luaRuntime(options: LuaRuntimeOptions = {}): ScriptRuntime {
   return new LuaRuntime(options);
 }
 
-const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const NO_ARGS: readonly string[] = [];
 
 
@@ -84,6 +88,15 @@ export class LuaRuntime implements ScriptRuntime {
   #json: { encode: LuaRef; decode: LuaRef } | undefined;
   /** The request whose Lua code is running now (the VM runs one coroutine at a time). */
   #current: Ngx | undefined;
+  /** The handler run and light thread whose Lua code is running now. */
+  #running: { run: LuaRun; light: Light } | undefined;
+  /** Runs that wait, by request (a client abort stops them, or joins its handler to them). */
+  readonly #waitingRuns = new Map<Ngx, LuaRun>();
+  /** Runs whose threads get the CPU budget per resume (timer callbacks). */
+  readonly #resumeScoped = new Set<LuaRun>();
+  #lightSeq = 0;
+  /** Drops the results user threads left uncollected (set by installThread). */
+  #dropResults: ((ids: readonly number[]) => void) | undefined;
   #install: RequestInstall | undefined;
   /** Extensions' per-request cleanups (see LuaBinding.onRequestDone). */
   readonly #requestDone: ((ngx: Ngx) => void)[] = [];
@@ -118,16 +131,21 @@ export class LuaRuntime implements ScriptRuntime {
       ctxTable: (call, ngx) => ctxTables.push(call, ngx),
       setCtxTable: (call, ngx, index) => ctxTables.replace(call, ngx, index),
       // Timer callbacks may loop and sleep for the engine's life: the CPU budget is per resume.
-      runFunction: (fn, ngx, args) => this.#run(this.vm.spawn(fn, { args, limitScope: 'resume' }), ngx),
+      runFunction: (fn, ngx, args) => this.#run(this.vm.spawn(fn, { args, limitScope: 'resume' }), ngx, 'resume'),
+      onRequestDone: (fn) => {
+        this.#requestDone.push(fn);
+      },
     };
-    installLog(install, (level, message) => this.#log(level, message));
-    installOutput(install);
-    installFields(install);
+    installLog(install, context.worker, (level, message) => this.#log(level, message));
+    installFields(install, installOutput(install));
     installVar(install);
     installHeader(install);
     installReq(install);
     installShared(install, context.sharedDicts);
     installTimer(install);
+    this.#dropResults = installThread(install, this.#threads);
+    installSemaphore(install);
+    installSocket(install);
     for (const extra of EXTRA_MODULES) extra(install);
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
@@ -143,13 +161,17 @@ export class LuaRuntime implements ScriptRuntime {
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
+    // require "ngx" and package.loaded.ngx give the ngx table, as in lua-nginx-module
+    vm.run('local G, ngx = ... G.package.loaded.ngx = ngx', 'package.loaded', vm.sandbox, base.ngx);
+    // Last: everything above may set globals; from here on a new global warns, as OpenResty's guard does.
+    vm.run(GLOBAL_GUARD_LUA, '_G write guard', vm.sandbox, base.ngx);
   }
 
   compile(spec: ScriptSpec, site: HandlerSite): CompiledHandler {
     const chunk = this.#compile(spec, site);
-    // Where OpenResty does not let Lua wait (no ngx.sleep, no cosockets) a handler runs as a plain
-    // protected call, which costs less than a coroutine.
-    const run = PHASE_FACTS[site.phase].yields ? this.#invoke.bind(this) : this.#call.bind(this);
+    // Where Lua may not wait (no ngx.sleep, no cosockets) a handler runs as a plain protected call,
+    // which costs less than a coroutine. phasekit's log phase allows cosockets: a coroutine there.
+    const run = PHASE_FACTS[site.phase].cosockets ? this.#invoke.bind(this) : this.#call.bind(this);
     if (this.#codeCache || spec.kind !== 'luaFile') return (ngx) => run(chunk, ngx, NO_ARGS);
     // lua.codeCache false (lua_code_cache off): the file is read and compiled again for every run.
     return (ngx) => this.#fresh(spec, site, (fresh) => run(fresh, ngx, NO_ARGS));
@@ -255,7 +277,7 @@ export class LuaRuntime implements ScriptRuntime {
     this.#current = ngx;
     let r;
     try {
-      r = this.vm.call(chunk, { args });
+      r = this.vm.call(chunk, { args, env: 'sandbox' });
     } finally {
       this.#current = outer;
     }
@@ -265,63 +287,86 @@ export class LuaRuntime implements ScriptRuntime {
 
   /** Runs a handler: synchronously when it never waits, else as a promise that drives its coroutine. */
   #invoke(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
-    return this.#run(this.vm.spawn(chunk, { args }), ngx);
+    return this.#run(this.vm.spawn(chunk, { args, env: 'sandbox' }), ngx);
   }
 
-  #run(th: LuaThread, ngx: Ngx | undefined): unknown {
-    const outer = this.#current;
-    this.#current = ngx;
-    let r: ResumeResult;
-    try {
-      r = th.resume();
-    } finally {
-      this.#current = outer;
-    }
-    if (r.status === 'done') return r.values[0];
-    if (r.status === 'error') throw new LuaHandlerError(r.message, r.traceback, r.killed);
-    if (r.fromJs && r.value === EXIT_SIGNAL) {
-      th.close();
-      return undefined;
-    }
-    return this.#wait(th, ngx, r);
+  #run(th: LuaThread, ngx: Ngx | undefined, limitScope: 'thread' | 'resume' = 'thread'): unknown {
+    const run = new LuaRun(this.#runHost, ngx, th);
+    if (limitScope === 'resume') this.#resumeScoped.add(run);
+    return run.start();
   }
 
-  async #wait(th: LuaThread, ngx: Ngx | undefined, first: ResumeResult): Promise<unknown> {
-    let r = first;
-    for (;;) {
-      if (r.status === 'done') return r.values[0];
-      if (r.status === 'error') throw new LuaHandlerError(r.message, r.traceback, r.killed);
-      if (r.fromJs && r.value === EXIT_SIGNAL) {
-        th.close();
-        return undefined;
-      }
-      let ok = true;
-      let settled: unknown;
-      if (r.fromJs) {
-        try {
-          settled = await r.value;
-        } catch (err) {
-          ok = false;
-          settled = err;
-        }
-      } else {
-        await nextTurn();
-      }
-      if (th.status === 'closed') return undefined;
+  /** How runs resume their threads: with their request as the running one. */
+  readonly #runHost: RunHost = {
+    step: (run, light, how) => {
       const outer = this.#current;
-      this.#current = ngx;
+      const outerRun = this.#running;
+      this.#current = run.ngx;
+      this.#running = { run, light };
+      light.running = true;
       try {
-        r = !r.fromJs ? th.resume() : ok ? th.resolve(settled) : th.reject(settled);
+        return how();
       } finally {
+        light.running = false;
         this.#current = outer;
+        this.#running = outerRun;
       }
-    }
-  }
+    },
+    userFailed: (run, message, traceback) => {
+      const text = `lua user thread aborted: runtime error: ${message}\n${traceback.startsWith(message) ? traceback.slice(message.length + 1) : traceback}`;
+      if (run.ngx !== undefined) run.ngx.log(run.ngx.ERR, text);
+      else this.#log('error', text);
+    },
+    waiting: (run) => {
+      const ngx = run.ngx;
+      if (ngx === undefined) return;
+      this.#waitingRuns.set(ngx, run);
+      setTerminator(ngx, () => run.terminate());
+    },
+    finished: (run, zombies) => {
+      this.#resumeScoped.delete(run);
+      const ngx = run.ngx;
+      if (ngx !== undefined && this.#waitingRuns.get(ngx) === run) {
+        this.#waitingRuns.delete(ngx);
+        setTerminator(ngx, undefined);
+      }
+      if (zombies.length > 0) this.#dropResults?.(zombies);
+    },
+  };
+
+  /** What ngx.thread and ngx.on_abort use. */
+  readonly #threads: ThreadControl = {
+    current: () => this.#running,
+    newThread: (run, fn, args) => this.vm.spawn(fn, { args, limitScope: this.#resumeScoped.has(run) ? 'resume' : 'thread' }),
+    nextId: () => ++this.#lightSeq,
+    waitingRun: (ngx) => this.#waitingRuns.get(ngx),
+  };
 
   #log(level: LogLevel, message: string): void {
     this.#logger?.({ level, message, time: this.#clock?.now() ?? Date.now() });
   }
 }
+
+/**
+ * lua-nginx-module's _G write guard: handlers share one global table (as OpenResty's do), and a
+ * global first written outside init and init_worker is logged at warn with its stack, once per
+ * name. The ngx.log call sits on line 12 inside __newindex, so the line reads as nginx's:
+ * "[lua] _G write guard:12: __newindex(): writing a global Lua variable ('x') ...".
+ */
+const GLOBAL_GUARD_LUA = `local G, ngx = ...
+local rawset, tostring, traceback, get_phase = rawset, tostring, debug.traceback, ngx.get_phase
+local quiet = { init = true, init_worker = true }
+setmetatable(G, {
+  __newindex = function(t, k, v)
+    rawset(t, k, v)
+    if quiet[get_phase()] then return end
+    local msg = "writing a global Lua variable ('" .. tostring(k) .. "') which may lead to race conditions between concurrent requests, so prefer the use of 'local' variables"
+    local trace = traceback("", 2)
+    -- ngx.log is called on line 12, as in nginx's guard
+    --
+    ngx.log(ngx.WARN, msg, trace)
+  end,
+})`;
 
 /** `access(location "= /api")`, `init`, `set_by_lua(location "/")`: what Lua error messages start with. */
 function chunkName(site: HandlerSite): string {

@@ -1,6 +1,7 @@
 // Node's IncomingMessage/ServerResponse seen as core's HttpExchange.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { BodyTooLargeError, reasonPhrase, type Chunk, type HeaderValue, type HttpExchange, type IncomingHeaders } from '@phasekit/core';
 
@@ -93,6 +94,19 @@ export class NodeExchange implements HttpExchange {
       req.on('error', onError);
       req.on('close', onClose);
     });
+  }
+
+  bodyStream(): Readable {
+    return this.#req;
+  }
+
+  onClientAbort(fn: () => void): () => void {
+    const res = this.#res;
+    const onClose = () => {
+      if (!res.writableFinished) fn();
+    };
+    res.once('close', onClose);
+    return () => res.off('close', onClose);
   }
 
   respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void {

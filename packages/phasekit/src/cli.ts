@@ -1,21 +1,23 @@
 // `phasekit serve <config.json|config.mjs> [--listen HOST:PORT]`, `phasekit plugins <config>`.
 
 import { watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PhasekitError } from '@phasekit/core';
-import type { ChainDescription, Plugin } from '@phasekit/plugins';
-import { createEngine, usesLua, type EngineConfig } from './engine.js';
+import type { ChainDescription } from '@phasekit/plugins';
+import { readConfigFile } from './config-file.js';
+import { createEngine, type EngineConfig } from './engine.js';
 import { createServer } from './serve.js';
+import { createWorkers } from './workers.js';
 
-const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--watch]
+const USAGE = `usage: phasekit serve <config.json|config.mjs> [--listen HOST:PORT] [--workers N|auto] [--watch]
        phasekit plugins <config.json|config.mjs>
 
   serve                serve the config
   plugins              print the order plugins run in, per location and dynamic route
   --listen HOST:PORT   address to listen on (default 127.0.0.1:8080)
+  --workers N|auto     serve from N worker threads sharing the port and the shared dicts
+                       (auto: one per CPU; needs Node.js >= 22.12 on Linux)
   --watch              reload when the config or a file beside it changes
   -h, --help           show this help
 
@@ -29,25 +31,6 @@ export class CliUsageError extends PhasekitError {
     super('PHASEKIT_ERR_BAD_ARGUMENT', `${message}\n${USAGE}`);
     this.name = 'CliUsageError';
   }
-}
-
-/** Reads a config: JSON, or an ES module whose default export is the config object. */
-export async function loadConfig(file: string): Promise<EngineConfig> {
-  return (await loadModule(file)).config;
-}
-
-/** A config, and the TypeScript plugins an ES module config exports as `plugins`. */
-async function loadModule(file: string): Promise<{ config: EngineConfig; plugins: readonly Plugin[] }> {
-  const [name, query] = file.split('?') as [string, string | undefined];
-  const path = resolve(name);
-  const ext = extname(path);
-  if (ext === '.mjs' || ext === '.js') {
-    const url = pathToFileURL(path).href + (query === undefined ? '' : `?${query}`);
-    const mod = (await import(url)) as { default?: EngineConfig; plugins?: readonly Plugin[] };
-    if (mod.default === undefined) throw new CliUsageError(`${file} has no default export`);
-    return { config: mod.default, plugins: mod.plugins ?? [] };
-  }
-  return { config: JSON.parse(await readFile(path, 'utf8')) as EngineConfig, plugins: [] };
 }
 
 /** `phasekit plugins`: each location's chain (and each dynamic route's), in the order they run. */
@@ -75,7 +58,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { listen: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { listen: { type: 'string' }, workers: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     console.log(USAGE);
@@ -86,17 +69,14 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     throw new CliUsageError(command === undefined ? 'no command given' : command === 'serve' || command === 'plugins' ? `${command}: no config file given` : `unknown command "${command}"`);
   }
   if (command === 'plugins') {
-    const { config, plugins } = await readConfig(file);
+    const { config, plugins } = await readConfigFile(file);
     const engine = await createEngine(config, { plugins });
     process.stdout.write(formatChains(engine.describePlugins()));
     await engine.close();
     return 0;
   }
   const listen = parseListen(values.listen ?? '127.0.0.1:8080');
-  const { config, plugins } = await readConfig(file);
-  const engine = await createEngine(config, { plugins });
-  const server = await createServer(engine, listen);
-  console.log(`listening on ${server.url}`);
+  const server = values.workers === undefined ? await serveOne(file, listen) : await serveWorkers(file, listen, parseWorkers(values.workers));
   const stop = (signal: string) => {
     console.log(`${signal}: closing (in-flight requests finish)`);
     server.close().then(
@@ -109,20 +89,38 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  const reload = serialReloader(file, (next) => engine.reload(next));
+  const reload = serialReloader(file, (config) => server.reload(config));
   process.on('SIGHUP', () => reload('SIGHUP'));
   if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
 }
 
-/** Loads the config; luaFile paths, lua.packagePath and dynamic routes files are relative to the config file, as nginx's to its prefix. */
-async function readConfig(file: string): Promise<{ config: EngineConfig; plugins: readonly Plugin[] }> {
-  const { config: loaded, plugins } = await loadModule(file);
-  const dir = dirname(resolve(file));
-  const routes = loaded.dynamicRoutes;
-  const config = routes?.file === undefined || loaded.lua?.prefix !== undefined ? loaded : { ...loaded, dynamicRoutes: { ...routes, file: resolve(dir, routes.file) } };
-  if (!usesLua(config, plugins.map((p) => p.name))) return { config, plugins };
-  return { config: { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? dir } }, plugins };
+/** What the CLI runs: one engine in this thread, or worker threads. */
+interface Served {
+  close(): Promise<void>;
+  reload(config: EngineConfig): Promise<void>;
+}
+
+async function serveOne(file: string, listen: { host: string; port: number }): Promise<Served> {
+  const { config, plugins } = await readConfigFile(file);
+  const engine = await createEngine(config, { plugins });
+  const server = await createServer(engine, listen);
+  console.log(`listening on ${server.url}`);
+  return { close: () => server.close(), reload: (config) => engine.reload(config) };
+}
+
+async function serveWorkers(file: string, listen: { host: string; port: number }, workers: number | 'auto'): Promise<Served> {
+  const pool = await createWorkers(file, { ...listen, workers });
+  console.log(`listening on ${pool.url} (${pool.count} worker threads)`);
+  // Each worker reads the file again itself (a module's functions cannot be sent to a thread).
+  return { close: () => pool.close(), reload: () => pool.reload() };
+}
+
+export function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new CliUsageError(`bad --workers "${value}": expected a number of workers (1 or more) or "auto"`);
+  return n;
 }
 
 /** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */
@@ -132,8 +130,7 @@ function serialReloader(file: string, apply: (config: EngineConfig) => Promise<v
   const run = async (why: string): Promise<void> => {
     running = true;
     try {
-      // A fresh import each time: ES modules are cached by URL.
-      const { config } = await readConfig(file.endsWith('.json') ? file : `${file}?reload=${Date.now()}`);
+      const { config } = await readConfigFile(file, true);
       await apply(config);
       console.log(`${why}: reloaded`);
     } catch (err) {

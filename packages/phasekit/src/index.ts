@@ -8,3 +8,4 @@ export { luaRuntime, LuaRuntime, LuaHandlerError, LUA_ERROR_CODES, type LuaRunti
 export * from '@phasekit/node-http';
 export { inject, createClock, runPhase, createSharedDicts, type InjectOptions, type InjectResponse, type FakeClock, type RunPhaseOptions, type RunPhaseResult, type RunPhaseLog, type SharedDictInput, type SetScript } from '@phasekit/testing';
 export { createServer, type PhasekitServer, type ServeOptions } from './serve.js';
+export { createWorkers, reusePortSupported, type PhasekitWorkers, type WorkersOptions } from './workers.js';

@@ -3,25 +3,34 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from '@phasekit/core';
-import { createHandler } from '@phasekit/node-http';
+import { createHandler, createUpgradeHandler } from '@phasekit/node-http';
 
 export interface ServeOptions {
   host?: string;
   port?: number;
+  /**
+   * Listen with SO_REUSEPORT, so several servers (worker threads) share the port and the kernel
+   * spreads connections across them. Node.js >= 22.12 on Linux; see createWorkers.
+   */
+  reusePort?: boolean;
 }
 
 export interface PhasekitServer {
   readonly server: Server;
   readonly url: string;
-  /** Stops accepting, lets in-flight requests finish, then closes the engine. */
-  close(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (at most `timeout` ms, if given), then closes the engine. */
+  close(options?: { timeout?: number }): Promise<void>;
 }
 
 export async function createServer(engine: Engine, options: ServeOptions = {}): Promise<PhasekitServer> {
   const server = createHttpServer(createHandler(engine));
+  // Upgrade requests (WebSocket handshakes) reach the engine too: ngx.req.socket(true) takes the connection.
+  server.on('upgrade', createUpgradeHandler(engine));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+    // `reusePort` is a Node.js 22.12 listen option (@types/node 20 does not know it yet).
+    const listen = { port: options.port ?? 8080, host: options.host ?? '127.0.0.1', ...(options.reusePort === true ? { reusePort: true } : {}) };
+    server.listen(listen, () => {
       server.off('error', reject);
       resolve();
     });
@@ -32,11 +41,11 @@ export async function createServer(engine: Engine, options: ServeOptions = {}): 
   return {
     server,
     url: `http://${host}:${addr.port}`,
-    close() {
+    close(closeOptions = {}) {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await engine.close();
+        await engine.close(closeOptions);
         await closed;
       })();
       return closing;

@@ -1,9 +1,9 @@
 // One engine generation's plugins: which plugins exist (built-in, TypeScript, Lua), the global
 // entries and consumers, each location's chain, the dynamic routes, and init_worker.
 
-import { ConfigError, type ExtensionContext, type LocationCompile, type Ngx, type UpstreamHealthInfo } from '@phasekit/core';
+import { ConfigError, isAsyncStore, type ExtensionContext, type LocationCompile, type Ngx, type UpstreamHealthInfo } from '@phasekit/core';
 import { builtinPlugins, BUILTIN_NAMES } from './builtins/index.js';
-import type { PluginServices } from './builtins/common.js';
+import { syncOnly, type PluginServices } from './builtins/common.js';
 import { DEFAULT_METRICS_DICT, metricsHandler } from './builtins/prometheus.js';
 import type { Chain } from './chain.js';
 import type { DynamicRoutesConfig } from './config-schema.js';
@@ -116,6 +116,8 @@ export class PluginsGeneration {
     if (dyn !== undefined) {
       const dict = ctx.sharedDicts[dyn.dict];
       if (dict === undefined) this.#issues.push({ path: 'dynamicRoutes.dict', message: `shared dict "${dyn.dict}" is not declared (add it to sharedDicts)` });
+      // Every request reads the routes' version: the dict must answer at once.
+      else if (isAsyncStore(dict)) this.#issues.push({ path: 'dynamicRoutes.dict', message: syncOnly(dyn.dict) });
       else {
         this.#gateway = new Gateway({
           config: dyn,
@@ -142,7 +144,9 @@ export class PluginsGeneration {
     const own = place(keys.plugins, `${loc.path}.plugins`);
     if (keys.prometheusMetrics !== undefined && keys.prometheusMetrics !== false) {
       const dict = keys.prometheusMetrics === true ? DEFAULT_METRICS_DICT : keys.prometheusMetrics.dict;
-      if (this.#ctx.sharedDicts[dict] === undefined) loc.issue(`${loc.path}.prometheusMetrics`, `shared dict "${dict}" is not declared (add it to sharedDicts)`);
+      const store = this.#ctx.sharedDicts[dict];
+      if (store === undefined) loc.issue(`${loc.path}.prometheusMetrics`, `shared dict "${dict}" is not declared (add it to sharedDicts)`);
+      else if (isAsyncStore(store)) loc.issue(`${loc.path}.prometheusMetrics`, syncOnly(dict));
       loc.content = metricsHandler(this.#services, dict);
     }
     const site = { location: loc.name, route: undefined };

@@ -3,6 +3,7 @@
 import {
   createEngine,
   SharedDict,
+  type AnySharedDict,
   type Clock,
   type EngineConfig,
   type HandlerSpec,
@@ -25,7 +26,7 @@ import { createClock, type FakeClock } from './clock.js';
 export type SetScript = { lua: string } | { luaFile: string };
 
 /** A shared dict to use as is, or its size (`"1m"`, `"512k"`, bytes) for a fresh one. */
-export type SharedDictInput = SharedDict | string | number;
+export type SharedDictInput = AnySharedDict | string | number;
 
 export interface RunPhaseOptions {
   /** The request the phase runs for (default `GET /` from 127.0.0.1). */
@@ -76,7 +77,7 @@ export interface RunPhaseResult extends PhaseOutcome {
   /** Timers pending when the handler finished (after `advanceAfter`); they fired prematurely on close. */
   timers: TimerInfo[];
   /** The dicts the handler saw: the ones given, and fresh ones for sizes. */
-  sharedDicts: Record<string, SharedDict>;
+  sharedDicts: Record<string, AnySharedDict>;
 }
 
 const isLuaSpec = (handler: unknown): boolean =>
@@ -110,7 +111,7 @@ export async function runPhase(phase: Phase, handler: HandlerSpec | SetFn, optio
   const logger = (e: LogEntry) => {
     logs.push({ level: e.level, message: e.message, phase: e.phase });
   };
-  const sharedDicts: Record<string, SharedDict> = {};
+  const sharedDicts: Record<string, AnySharedDict> = {};
   for (const [name, dict] of Object.entries(options.sharedDicts ?? {})) {
     // Not instanceof: a dict from another copy of @phasekit/core (dist vs src) is a dict all the same.
     sharedDicts[name] = typeof dict === 'object' ? dict : new SharedDict(name, dict, { clock });

@@ -75,6 +75,7 @@ export function compileLocations(config: ParsedConfig, runtimes: readonly Script
       defaultType: loc.defaultType ?? engineType,
       bodyFilterBuffer: loc.bodyFilterBuffer === undefined ? undefined : { maxBytes: parseSize(loc.bodyFilterBuffer.maxBytes) },
       proxy: loc.proxyPass === undefined ? undefined : compileProxy(loc.proxyPass, loc.proxy),
+      checkClientAbort: loc.checkClientAbort ?? config.checkClientAbort ?? false,
     });
   });
   if (issues.length > 0) throw new ConfigError(issues);

@@ -131,8 +131,10 @@ const locationShape = {
   defaultType: z.string().optional(),
   bodyFilterBuffer: z.object({ maxBytes: z.lazy(() => size) }).strict().optional(),
   /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
-  proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
+  proxyPass: z.string().regex(/^(https?:\/\/|\$)/, 'proxyPass is a URL (http://upstream-name, http://host:port, http://$host$uri) or a variable holding one ($upstream_url)').optional(),
   proxy: proxySchema.optional(),
+  /** lua_check_client_abort for this location (default: the engine's). */
+  checkClientAbort: z.boolean().optional(),
 };
 
 /** Keys that produce a location's response: at most one of them. */
@@ -171,12 +173,28 @@ const size = z.union([
   z.string().regex(/^\d+[kKmMgG]?$/, 'a size is bytes, or a number with k, m or g ("1m", "512k")'),
 ]);
 
+/** A shared dict given as an object: its size, and where it lives (default: shared memory). */
+const sharedDictSchema = z
+  .object({
+    size,
+    /** `redis://[user:password@]host:port/db` (or rediss://): the dict lives on that Redis server. */
+    store: z.string().regex(/^rediss?:\/\//, 'a store is a redis:// or rediss:// URL').optional(),
+    /** Redis key prefix (default `phasekit:{<name>}:`). */
+    prefix: z.string().min(1).optional(),
+    /** Seconds a Redis call may take before it fails with "redis: Command timed out" (default 1). */
+    timeout: z.number().positive().optional(),
+    /** Seconds Redis keeps an expired entry for get_stale (default 60). */
+    staleGrace: z.number().min(0).optional(),
+  })
+  .strict();
+export type SharedDictConfig = z.input<typeof sharedDictSchema>;
+
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 /** The engine's top-level keys (extensions add their own, see buildConfigSchema). */
 const engineShape = {
-    sharedDicts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dict name is letters, digits and "_"'), size).optional(),
+    sharedDicts: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a dict name is letters, digits and "_"'), z.union([size, sharedDictSchema])).optional(),
     lua: z
       .object({
         packagePath: z.string().optional(),
@@ -202,6 +220,23 @@ const engineShape = {
     maxInternalRedirects: z.number().int().min(0).max(100).optional(),
     maxPendingTimers: z.number().int().positive().optional(),
     maxRunningTimers: z.number().int().positive().optional(),
+    /** Cosocket defaults (lua_socket_* and lua_ssl_trusted_certificate); times in seconds. */
+    cosocket: z
+      .object({
+        connectTimeout: z.number().positive().optional(),
+        sendTimeout: z.number().positive().optional(),
+        readTimeout: z.number().positive().optional(),
+        /** Idle time of a pooled connection when setkeepalive gives none (0: no limit). */
+        keepaliveTimeout: z.number().min(0).optional(),
+        poolSize: z.number().int().positive().optional(),
+        logErrors: z.boolean().optional(),
+        /** A PEM file of the CAs sslhandshake verifies against (default: Node's bundled roots). */
+        sslTrustedCertificate: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /** lua_check_client_abort: a client that goes away ends the request (or runs ngx.on_abort's handler). */
+    checkClientAbort: z.boolean().optional(),
 };
 
 /** What an extension adds to the config schema. */

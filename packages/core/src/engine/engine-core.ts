@@ -6,16 +6,21 @@ import type { LogLevel } from '../ngx/constants.js';
 import type { EngineEvents } from '../events.js';
 import type { Ngx } from '../ngx/types.js';
 import type { RequestState } from '../request/state.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
+import type { Cosockets } from '../socket/index.js';
+import type { WorkerInfo } from './worker.js';
 
 export interface EngineCore {
   readonly clock: Clock;
-  readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  readonly worker: WorkerInfo;
+  readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   readonly events: EventEmitter<EngineEvents>;
   readonly maxRedirects: number;
   readonly clientMaxBodySize: number;
   /** Bodies larger than this go to a temp file (nginx's client_body_buffer_size). */
   readonly clientBodyBufferSize: number;
+  /** The engine's cosocket defaults, keepalive pools and open sockets. */
+  readonly cosockets: Cosockets;
   /** Writes an error-log entry when `level` passes the configured threshold. */
   log(level: LogLevel, message: string, request?: RequestState, err?: unknown): void;
   /** The next request id (ids start at 1; 0 is a request-less run). */

@@ -1,6 +1,7 @@
 // The engine: a config compiled into generations (start, reload, close, exitWorker), and the
 // entry points adapters call — handle() for a request, session() for a framework route.
 
+import type { LookupFunction } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { systemClock, type Clock } from '../clock.js';
 import { BadArgumentError, ConfigError, EngineClosedError, PhasekitError } from '../errors.js';
@@ -18,7 +19,10 @@ import { PhaseSession, type RouteHandlers } from '../phases/route.js';
 import { bareLocation, fabricateExchange, runSinglePhase, type PhaseOutcome, type PhasePreset, type PhaseRequest } from '../phases/single.js';
 import { openRequest } from '../request/lifecycle.js';
 import { STEP_RESPOND, type CompiledLocation, type Generation, type RequestState } from '../request/state.js';
-import { parseSize, SharedDict } from '../shared-dict/index.js';
+import { createSharedDicts } from '../shared-dict/create.js';
+import { parseSize, type AnySharedDict } from '../shared-dict/index.js';
+import { Cosockets } from '../socket/index.js';
+import { cosocketDefaults } from './cosocket-config.js';
 import { compileHandler, compileSetHandler } from './compile.js';
 import { buildConfigSchema, formatPath, parseConfig, routeSchema, type EngineConfig, type HandlerSpec, type ParsedConfig, type RouteConfig, type SetFn } from './config.js';
 import type { EngineCore } from './engine-core.js';
@@ -26,6 +30,7 @@ import type { EngineExtension } from './extension.js';
 import { buildGeneration, retireGeneration, type GenerationHost } from './generation.js';
 import type { HandlerSite, ScriptRuntime } from './script-runtime.js';
 import type { TimerInfo } from './timers.js';
+import { SINGLE_WORKER, type WorkerInfo } from './worker.js';
 
 export interface EngineOptions {
   /** Where error-log entries go; default: nginx-style lines on stderr. */
@@ -35,9 +40,13 @@ export interface EngineOptions {
   /** Script runtimes for `{ lua }` / `{ luaFile }` handlers. */
   runtimes?: readonly ScriptRuntime[];
   /** Shared dicts to use instead of creating the config's (tests share them between engines). */
-  sharedDicts?: Readonly<Record<string, SharedDict>>;
+  sharedDicts?: Readonly<Record<string, AnySharedDict>>;
   /** Extensions (HAProxy's contexts, plugins): config keys and per-generation hooks of their own. */
   extensions?: readonly EngineExtension[];
+  /** Which worker this engine is (set by phasekit's createWorkers); default: worker 0 of 1. */
+  worker?: WorkerInfo;
+  /** How cosockets resolve host names (nginx's `resolver`); default: the system's (`dns.lookup`). */
+  lookup?: LookupFunction;
 }
 
 export interface CloseOptions {
@@ -54,7 +63,12 @@ export async function createEngine(config: EngineConfig, options: EngineOptions 
 
 export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
   readonly clock: Clock;
-  readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  readonly worker: WorkerInfo;
+  readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
+  /** Closes the connections of Redis-backed dicts. */
+  readonly #closeDicts: () => Promise<void>;
+  /** Cosocket defaults, the keepalive pools (per engine, as nginx's are per worker) and open sockets. */
+  readonly cosockets: Cosockets;
   readonly #schema: ReturnType<typeof buildConfigSchema>;
   readonly #extensions: readonly EngineExtension[];
   #config: ParsedConfig;
@@ -83,14 +97,15 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     this.#schema = buildConfigSchema(this.#extensions.flatMap((e) => (e.configSchema === undefined ? [] : [e.configSchema])));
     this.#config = parseConfig(config, this.#schema);
     this.clock = options.clock ?? systemClock;
+    this.worker = options.worker ?? SINGLE_WORKER;
     this.#logger = options.logger ?? stderrLogger;
     this.#logRank = levelRank(this.#config.errorLogLevel ?? 'error');
     this.#runtimeTemplates = options.runtimes ?? [];
-    const dicts: Record<string, SharedDict> = { ...options.sharedDicts };
-    for (const [name, size] of Object.entries(this.#config.sharedDicts ?? {})) {
-      dicts[name] ??= new SharedDict(name, size, { clock: this.clock });
-    }
-    this.sharedDicts = Object.freeze(dicts);
+    const created = createSharedDicts(this.#config.sharedDicts ?? {}, options.sharedDicts ?? {}, this.clock, (level, message) => this.log(level, message));
+    this.sharedDicts = Object.freeze(created.dicts);
+    this.#closeDicts = created.close;
+    this.cosockets = new Cosockets(this.clock, options.lookup);
+    this.cosockets.defaults = cosocketDefaults(this.#config);
     this.#host = {
       engine: this,
       logger: this.#logger,
@@ -177,6 +192,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       throw new EngineClosedError();
     }
     this.#config = parsed;
+    this.cosockets.defaults = cosocketDefaults(parsed);
     this.#logRank = levelRank(parsed.errorLogLevel ?? 'error');
     this.#runtimeTemplates = runtimes;
     this.#gen = next;
@@ -193,8 +209,9 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       // A reload under way finishes (or gives up) first; then the generation serving now retires.
       await this.#lifecycleQueue;
       const gen = this.#gen;
-      if (gen === undefined) return;
-      await retireGeneration(this, gen, { timeout: options.timeout, exitWorker: this.#config.exitWorker, keep: [] });
+      if (gen !== undefined) await retireGeneration(this, gen, { timeout: options.timeout, exitWorker: this.#config.exitWorker, keep: [] });
+      this.cosockets.closeAll();
+      await this.#closeDicts();
     })();
     return this.#closing;
   }

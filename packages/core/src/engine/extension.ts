@@ -7,7 +7,7 @@ import type { EngineEvents } from '../events.js';
 import type { LogLevel } from '../ngx/constants.js';
 import type { Ngx } from '../ngx/types.js';
 import type { Template } from '../request/state.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
 import type { SchemaExtension } from './config.js';
 import type { CompiledHandler, CompiledSetHandler, HandlerSite, ScriptRuntime } from './script-runtime.js';
 
@@ -31,7 +31,7 @@ export interface ExtensionContext {
   readonly config: Readonly<Record<string, unknown>>;
   readonly runtimes: readonly ScriptRuntime[];
   readonly clock: Clock;
-  readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   /** Writes an error-log entry (for a request when `ngx` is given). */
   log(level: LogLevel, message: string, ngx?: Ngx, err?: unknown): void;
   /** Compiles a handler spec (a function, `{ lua }`, `{ luaFile }`) with the generation's runtimes. */

@@ -33,7 +33,7 @@ const site = (phase: Phase, path: string): HandlerSite => ({ phase, location: un
 /** Starts `runtimes`, lets extensions in, compiles `config`, runs init and initWorker, starts the extensions. */
 export async function buildGeneration(host: GenerationHost, config: ParsedConfig, runtimes: readonly ScriptRuntime[], extensions: readonly EngineExtension[]): Promise<Generation> {
   const engine = host.engine;
-  const context = { config, sharedDicts: engine.sharedDicts, logger: host.logger, clock: engine.clock };
+  const context = { config, sharedDicts: engine.sharedDicts, logger: host.logger, clock: engine.clock, worker: engine.worker };
   for (const rt of runtimes) await rt.start(context);
   // Timers and extension work run on the generation, which exists once everything has compiled.
   const slot: { gen?: Generation } = {};
@@ -104,7 +104,8 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
     slot.gen = gen;
     if (config.init) await runLifecycle(engine, gen, 'init', compileHandler(config.init, runtimes, site('init', 'init')));
     for (const ext of extGens) await ext.init?.();
-    if (config.initWorker) await runLifecycle(engine, gen, 'initWorker', compileHandler(config.initWorker, runtimes, site('initWorker', 'initWorker')));
+    // An error in initWorker is logged and the engine serves, as nginx's workers do.
+    if (config.initWorker) await runDetached(engine, gen, 'initWorker', compileHandler(config.initWorker, runtimes, site('initWorker', 'initWorker')));
     for (const ext of extGens) await ext.initWorker?.();
   } catch (err) {
     await timers?.expire();

@@ -5,7 +5,8 @@ import type { Logger } from '../log.js';
 import type { Ngx } from '../ngx/types.js';
 import type { Clock } from '../clock.js';
 import type { Phase } from '../phases/facts.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
+import type { WorkerInfo } from './worker.js';
 
 /** Every handler, whatever its language, becomes this: called with the request's ngx. */
 export type CompiledHandler = HandlerFn;
@@ -29,9 +30,11 @@ export interface ScriptSpec {
 /** What the engine hands a runtime when it starts. */
 export interface RuntimeContext {
   readonly config: Readonly<{ lua?: { packagePath?: string; codeCache?: boolean; maxRunMs?: number; prefix?: string; env?: readonly string[] }; errorLogLevel?: string }>;
-  readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Which worker the engine is (ngx.worker.*). */
+  readonly worker: WorkerInfo;
 }
 
 /**

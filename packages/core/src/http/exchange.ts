@@ -1,5 +1,6 @@
 // The contract between core and a server adapter: one request in, one response out.
 
+import type { Duplex, Readable } from 'node:stream';
 import { BrandedError, type HandlerError } from '../errors.js';
 import type { LogEntry } from '../log.js';
 import type { Chunk, HeaderValue } from '../ngx/types.js';
@@ -28,6 +29,22 @@ export interface HttpExchange {
   readonly secure: boolean;
   /** Reads the whole body; rejects with a RequestBodyTooLarge-style error past `limit` bytes. */
   readBody(limit: number): Promise<Uint8Array>;
+  /**
+   * The request body as a stream, not read yet (ngx.req.socket reads it piece by piece). Hosts
+   * that cannot stream it leave this out (ngx.req.socket then answers nil and a reason).
+   */
+  bodyStream?(): Readable | undefined;
+  /**
+   * An upgraded request (node:http's `upgrade` event): hands the client connection over, with the
+   * bytes that followed the request head (ngx.req.socket(true)). Undefined when this exchange has
+   * no connection to give; after it, the response is the handler's to write on the connection.
+   */
+  takeConnection?(): { socket: Duplex; head: Uint8Array } | undefined;
+  /**
+   * Calls `fn` once if the client closes the connection before the response is finished
+   * (checkClientAbort). Returns a function that stops watching.
+   */
+  onClientAbort?(fn: () => void): () => void;
   /** Sends the whole response at once; `body` null sends none (HEAD, 204, 304). */
   respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void;
   /** Streaming: sets the status line and headers; they go out with the first chunk. */

@@ -115,8 +115,14 @@ export class ResponseHeaders {
     else this.#entries.set(key, { name, value });
   }
 
+  /** A handler clears the header (remembered: a cleared Content-Type is not defaulted, a cleared Content-Length means chunked). */
   delete(name: string): void {
     this.set(name, undefined);
+  }
+
+  /** The engine removes a header (not a handler's decision, so not remembered as cleared). */
+  drop(name: string): void {
+    this.#entries.delete(headerKey(name));
   }
 
   /** True when the header was cleared on purpose and not set again. */

@@ -4,9 +4,9 @@ import { BadArgumentError, HeadersSentError } from '../errors.js';
 import { flushOutput, sendEof, sendHeaders } from '../phases/respond.js';
 import { responseHeaders, type RequestState } from '../request/state.js';
 import { encodeArgs, type ArgsInput } from '../text/args.js';
-import { pushPrintable } from '../text/format.js';
+import { joinChunks, pushPrintable } from '../text/format.js';
 import { allow } from './check.js';
-import type { Printable } from './types.js';
+import type { Chunk, Printable } from './types.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // eslint-disable-next-line no-control-regex
@@ -17,8 +17,12 @@ export function flush(s: RequestState, wait: boolean): Promise<void> {
   return flushOutput(s, wait) ?? Promise.resolve();
 }
 
-export function eof(s: RequestState): void {
-  sendEof(allow(s, 'ngx.eof'));
+/** False when the body had ended already (nginx: nil, "seen eof"). */
+export function eof(s: RequestState): boolean {
+  allow(s, 'ngx.eof');
+  if (s.eofSent) return false;
+  sendEof(s);
+  return true;
 }
 
 export function sendHeadersNow(s: RequestState): void {
@@ -26,23 +30,34 @@ export function sendHeadersNow(s: RequestState): void {
   if (sendHeaders(s)) s.exchange.flushHeaders?.();
 }
 
-export function say(s: RequestState, values: Printable[]): void {
+/** One output call is one chunk (body_filter sees it alone). False when the body has ended (nginx: nil, "seen eof"). */
+export function say(s: RequestState, values: Printable[]): boolean {
   allow(s, 'ngx.say');
-  if (s.eofSent) return;
+  if (s.eofSent || s.bodyEnded) return false;
   const only = values.length === 1 ? values[0] : undefined;
   if (typeof only === 'string') s.out.push(only + '\n');
   else {
-    pushPrintable(s.out, values, 'say');
-    s.out.push('\n');
+    const parts: Chunk[] = [];
+    pushPrintable(parts, values, 'say');
+    parts.push('\n');
+    s.out.push(joinChunks(parts));
   }
   s.headersSent = true;
+  return true;
 }
 
-export function print(s: RequestState, values: Printable[]): void {
+export function print(s: RequestState, values: Printable[]): boolean {
   allow(s, 'ngx.print');
-  if (s.eofSent) return;
-  pushPrintable(s.out, values, 'print');
+  if (s.eofSent || s.bodyEnded) return false;
+  const only = values.length === 1 ? values[0] : undefined;
+  if (typeof only === 'string' || only instanceof Uint8Array) s.out.push(only);
+  else {
+    const parts: Chunk[] = [];
+    pushPrintable(parts, values, 'print');
+    s.out.push(joinChunks(parts.length > 0 ? parts : ['']));
+  }
   s.headersSent = true;
+  return true;
 }
 
 export function exit(s: RequestState, status: number): void {
@@ -72,6 +87,10 @@ export function exec(s: RequestState, uri: string, args?: string | ArgsInput): v
     query = query === undefined || query === '' ? extra : `${query}&${extra}`;
   }
   const named = path.startsWith('@');
+  if (!named && hasDotDot(path)) {
+    s.engine.log('error', `unsafe URI "${path}" was detected`, s);
+    throw new BadArgumentError('unsafe uri');
+  }
   if (named && query !== undefined && query !== '') {
     s.engine.log('warn', `query strings ${query} ignored when exec'ing named location ${path}`, s);
     query = undefined;
@@ -93,6 +112,11 @@ export function redirect(s: RequestState, url: string, status = 302): void {
   const headers = responseHeaders(s);
   headers.set('Location', url);
   s.exitCode = status;
+}
+
+/** nginx's unsafe-URI check for internal redirects: a ".." segment. */
+function hasDotDot(path: string): boolean {
+  return path === '..' || path.startsWith('../') || path.includes('/../') || path.endsWith('/..');
 }
 
 /** `\r` → `\x0D`, as OpenResty quotes a URI in its unsafe-byte errors. */

@@ -10,9 +10,11 @@ import { headerKey, wireHeaderValue, wireName } from '../http/headers.js';
 import { checkApi } from '../phases/api-rules.js';
 import { PHASE_CONTEXT_NAME } from '../phases/facts.js';
 import type { RequestState } from '../request/state.js';
+import type { RequestSocket } from '../socket/index.js';
 import { argsRecord, encodeArgs, parseArgs, type Args, type ArgsInput } from '../text/args.js';
 import { METHOD_BY_CODE } from './constants.js';
 import { UNSAFE_URI_BYTE } from './output.js';
+import { requestSocket } from './socket.js';
 import type { HeaderValue, NgxReq } from './types.js';
 
 export class Req implements NgxReq {
@@ -109,7 +111,7 @@ export class Req implements NgxReq {
   readBody(): Promise<void> {
     const s = this.#s;
     checkApi('ngx.req.read_body', s.phase);
-    if (s.bodyRead) return Promise.resolve();
+    if (s.bodyRead || s.bodySocket !== undefined) return Promise.resolve();
     const read = s.exchange.readBody(s.engine.clientMaxBodySize).catch((err: unknown) => {
       // Remembered on the request, so the 413 holds whatever runtime carries the error up.
       if (err instanceof BodyTooLargeError) s.bodyTooLarge = err;
@@ -151,6 +153,10 @@ export class Req implements NgxReq {
     return this.#s.bodyFile;
   }
 
+  socket(raw = false): [RequestSocket] | [null, string] {
+    return requestSocket(this.#s, raw);
+  }
+
   discardBody(): void {
     const s = this.#s;
     checkApi('ngx.req.discard_body', s.phase);
@@ -161,9 +167,8 @@ export class Req implements NgxReq {
   setBodyData(data: string | Uint8Array): void {
     const s = this.#s;
     checkApi('ngx.req.set_body_data', s.phase);
-    if (!s.bodyRead) throw new BodyNotReadError();
-    s.body = typeof data === 'string' ? Buffer.from(data) : data;
-    dropBodyFile(s);
+    if (!s.bodyRead) throw new BodyNotReadError('request body not read yet');
+    replaceBody(s, typeof data === 'string' ? Buffer.from(data) : data);
   }
 
   initBody(): void {
@@ -176,16 +181,15 @@ export class Req implements NgxReq {
   appendBody(data: string | Uint8Array): void {
     const s = this.#s;
     checkApi('ngx.req.set_body_data', s.phase);
-    if (s.newBody === undefined) throw new BadArgumentError('request body not initialized by ngx.req.init_body()');
+    if (s.newBody === undefined) throw new BadArgumentError('request_body not initialized');
     s.newBody.push(typeof data === 'string' ? Buffer.from(data) : data);
   }
 
   finishBody(): void {
     const s = this.#s;
     checkApi('ngx.req.set_body_data', s.phase);
-    if (s.newBody === undefined) throw new BadArgumentError('request body not initialized by ngx.req.init_body()');
-    s.body = Buffer.concat(s.newBody);
-    dropBodyFile(s);
+    if (s.newBody === undefined) throw new BadArgumentError('request_body not initialized');
+    replaceBody(s, Buffer.concat(s.newBody));
     s.newBody = undefined;
   }
 
@@ -207,6 +211,16 @@ function addValue(out: Record<string, HeaderValue>, key: string, value: string):
   if (prev === undefined) out[key] = value;
   else if (Array.isArray(prev)) prev.push(value);
   else out[key] = [prev, value];
+}
+
+/**
+ * A new request body, as nginx's set_body_data/finish_body leave it: the Content-Length request
+ * header follows it, an empty body reads as none, and the old temp file goes now.
+ */
+function replaceBody(s: RequestState, body: Uint8Array): void {
+  s.body = body.byteLength === 0 ? undefined : body;
+  (s.reqHeaders ??= new Map()).set('content-length', { name: 'Content-Length', value: String(body.byteLength) });
+  dropBodyFile(s);
 }
 
 /** The body was replaced: its temp file goes now, not at the end of the request. */

@@ -4,7 +4,7 @@
 import type { ApiName } from '../phases/api-rules.js';
 import { PHASE_NGX_NAME } from '../phases/facts.js';
 import type { RequestState } from '../request/state.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
 import type { ArgsInput } from '../text/args.js';
 import { balancerApi } from './balancer.js';
 import { allow } from './check.js';
@@ -16,8 +16,10 @@ import { eof, exec, exit, flush, print, redirect, say, sendHeadersNow } from './
 import { Req } from './req.js';
 import { sslApi } from './ssl.js';
 import { timerApi, workerApi } from './timer.js';
-import type { BodyFilterArg, Ngx, NgxBalancer, NgxLocation, NgxReq, NgxResp, NgxSsl, NgxTimer, NgxWorker, Printable } from './types.js';
+import { ngxSocket, onAbort } from './socket.js';
+import type { BodyFilterArg, Ngx, NgxBalancer, NgxLocation, NgxReq, NgxResp, NgxSocket, NgxSsl, NgxTimer, NgxWorker, Printable } from './types.js';
 import { varProxy } from './var.js';
+import { guardWaitingDicts } from './shared-guard.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface NgxRequest extends NgxConstants {}
@@ -31,9 +33,11 @@ export class NgxRequest implements Ngx {
   #resp: NgxResp | undefined;
   #timer: NgxTimer | undefined;
   #worker: NgxWorker | undefined;
+  #shared: Readonly<Record<string, AnySharedDict>> | undefined;
   #location: NgxLocation | undefined;
   #ssl: NgxSsl | undefined;
   #balancer: NgxBalancer | undefined;
+  #socket: NgxSocket | undefined;
 
   constructor(state: RequestState) {
     this.#s = state;
@@ -43,24 +47,26 @@ export class NgxRequest implements Ngx {
     return flush(this.#s, wait);
   }
 
-  eof(): void {
-    eof(this.#s);
+  eof(): boolean {
+    return eof(this.#s);
   }
 
   sendHeaders(): void {
     sendHeadersNow(this.#s);
   }
 
+  /** False while header_filter runs (nginx sets it once the header filters are done). */
   get headersSent(): boolean {
-    return this.#s.headersSent;
+    const s = this.#s;
+    return s.headersSent && s.phase !== 'headerFilter';
   }
 
-  say(...values: Printable[]): void {
-    say(this.#s, values);
+  say(...values: Printable[]): boolean {
+    return say(this.#s, values);
   }
 
-  print(...values: Printable[]): void {
-    print(this.#s, values);
+  print(...values: Printable[]): boolean {
+    return print(this.#s, values);
   }
 
   exit(status: number): void {
@@ -113,12 +119,21 @@ export class NgxRequest implements Ngx {
     return (this.#resp ??= respApi(this.#s));
   }
 
-  get shared(): Readonly<Record<string, SharedDict>> {
-    return this.#s.engine.sharedDicts;
+  get shared(): Readonly<Record<string, AnySharedDict>> {
+    // Dicts whose calls wait are guarded: a phase that cannot wait refuses them with a clear error.
+    return (this.#shared ??= guardWaitingDicts(this.#s));
   }
 
   get timer(): NgxTimer {
     return (this.#timer ??= timerApi(this.#s));
+  }
+
+  get socket(): NgxSocket {
+    return (this.#socket ??= ngxSocket(this.#s));
+  }
+
+  onAbort(handler: () => void): [true] | [undefined, string] {
+    return onAbort(this.#s, handler);
   }
 
   get worker(): NgxWorker {

@@ -1,7 +1,7 @@
 // ngx.timer (at, every, counts) and ngx.worker for TypeScript handlers.
 
 import type { TimerCallback, TimerHandle } from '../engine/timers.js';
-import { BadArgumentError } from '../errors.js';
+import { ApiDisabledError, BadArgumentError } from '../errors.js';
 import type { RequestState } from '../request/state.js';
 import { allow } from './check.js';
 import type { NgxTimer, NgxWorker } from './types.js';
@@ -17,10 +17,15 @@ export function timerApi(s: RequestState): NgxTimer {
 
 export function workerApi(s: RequestState): NgxWorker {
   const gen = s.gen;
+  const info = s.engine.worker;
   return {
-    id: () => 0,
-    count: () => 1,
-    pid: () => process.pid,
+    id: () => info.id,
+    count: () => info.count,
+    pid: () => info.pid,
+    pids: () => {
+      if (s.phase === 'init' || s.phase === 'initWorker') throw new ApiDisabledError('ngx.worker.pids', 'API disabled in the current context');
+      return info.pids();
+    },
     exiting: () => gen.exiting,
   };
 }

@@ -2,9 +2,10 @@
 
 import type { Args, ArgsInput } from '../text/args.js';
 import type { NgxConstants } from './constants.js';
-import type { SharedDict } from '../shared-dict/index.js';
+import type { AnySharedDict } from '../shared-dict/index.js';
 import type { CaptureOptions, CaptureResult } from '../phases/subrequest.js';
 import type { TimerCallback, TimerHandle } from '../engine/timers.js';
+import type { ConnectOptions, Pending, RequestSocket, TcpCosocket, UdpCosocket } from '../socket/index.js';
 
 /** What ngx.say / ngx.print accept; arrays are flattened, as OpenResty does with Lua tables. */
 export type Printable = string | number | boolean | null | undefined | Uint8Array | readonly Printable[];
@@ -45,6 +46,11 @@ export interface NgxReq {
   getBodyFile(): string | undefined;
   /** The body will not be read (it is drained and dropped). */
   discardBody(): void;
+  /**
+   * ngx.req.socket: the request body as a read-only cosocket (rewrite, access, content), or with
+   * `raw` the client connection of an upgraded request (also writable). `[socket]` or `[null, reason]`.
+   */
+  socket(raw?: boolean): [RequestSocket] | [null, string];
   /** Replaces the request body (what subrequests and getBodyData see). */
   setBodyData(data: string | Uint8Array): void;
   /** Starts building a new request body with appendBody() and finishBody(). */
@@ -105,17 +111,28 @@ export interface NgxBalancer {
   setTimeouts(connect?: number, send?: number, read?: number): void;
 }
 
+/** ngx.socket: cosockets (rewrite, access, content, timers, sslCertificate, and log). */
+export interface NgxSocket {
+  tcp(): TcpCosocket;
+  udp(): UdpCosocket;
+  /** tcp() + connect(): `[socket]` or `[null, err]`. */
+  connect(host: string, port?: number, options?: ConnectOptions): [TcpCosocket] | [null, string] | Pending<[TcpCosocket] | [null, string]>;
+}
+
 export interface NgxWorker {
   id(): number;
   count(): number;
   pid(): number;
+  /** Every worker's pid, in id order. Not in init and initWorker (as OpenResty: "API disabled in the current context"). */
+  pids(): number[];
   /** True once the engine is closing or being reloaded. */
   exiting(): boolean;
 }
 
 export interface Ngx extends NgxConstants {
-  say(...values: Printable[]): void;
-  print(...values: Printable[]): void;
+  /** Buffers one chunk of output (body_filter sees it alone); false once the body has ended (ngx.eof). */
+  say(...values: Printable[]): boolean;
+  print(...values: Printable[]): boolean;
   /**
    * Ends the current phase. OK (0) in rewrite/access goes on to the next phase; a status
    * >= 200 ends the request phases. In TypeScript it returns: write `return ngx.exit(403)`.
@@ -126,8 +143,8 @@ export interface Ngx extends NgxConstants {
    * with `wait`, resolves once the client has taken it (backpressure).
    */
   flush(wait?: boolean): Promise<void>;
-  /** Ends the response now; the handler may go on (its output is discarded). */
-  eof(): void;
+  /** Ends the response now; the handler may go on (its output is discarded). False if it had ended already. */
+  eof(): boolean;
   /** Sends the status and headers now (header_filter runs). */
   sendHeaders(): void;
   /** True once output has started (OpenResty: the headers were sent). */
@@ -146,12 +163,18 @@ export interface Ngx extends NgxConstants {
   readonly arg: BodyFilterArg;
   readonly req: NgxReq;
   readonly resp: NgxResp;
-  readonly shared: Readonly<Record<string, SharedDict>>;
+  readonly shared: Readonly<Record<string, AnySharedDict>>;
   readonly timer: NgxTimer;
   readonly location: NgxLocation;
   readonly ssl: NgxSsl;
   readonly balancer: NgxBalancer;
   readonly worker: NgxWorker;
+  readonly socket: NgxSocket;
+  /**
+   * Runs `handler` when the client closes the connection early (needs `checkClientAbort`): `[true]`,
+   * or `[undefined, "lua_check_client_abort is off" | "duplicate call"]`.
+   */
+  onAbort(handler: () => void): [true] | [undefined, string];
   readonly isSubrequest: boolean;
   getPhase(): string;
   log(level: number, ...values: Printable[]): void;

@@ -1,7 +1,7 @@
 // The one table of which API may run in which phase, with OpenResty's error text for the rest.
 
 import { ApiDisabledError } from '../errors.js';
-import { maskWhere, PHASE_BIT, PHASE_CONTEXT_NAME, phaseMask, REQUEST_PHASE_MASK, YIELDING_PHASES, type Phase } from './facts.js';
+import { COSOCKET_PHASES, maskWhere, PHASE_BIT, PHASE_CONTEXT_NAME, phaseMask, REQUEST_PHASE_MASK, YIELDING_PHASES, type Phase } from './facts.js';
 
 const ALL = maskWhere(() => true);
 /** Phases with a request object. */
@@ -10,6 +10,8 @@ const REQUEST = REQUEST_PHASE_MASK;
 const OUTPUT = phaseMask('rewrite', 'access', 'content');
 /** Phases that may wait (yield): sleep, body reads, subrequests. */
 const YIELDING = YIELDING_PHASES;
+/** Phases where cosockets may run: those that may wait, and phasekit's log phase (a deliberate difference). */
+const COSOCKET = COSOCKET_PHASES;
 
 /**
  * API name → mask of phases where it may be called. Names are OpenResty's Lua names so
@@ -59,6 +61,14 @@ export const API_RULES = {
   'ngx.worker': ALL,
   'ngx.ssl': phaseMask('sslCertificate'),
   'ngx.balancer': phaseMask('balancer'),
+  'ngx.socket.tcp': COSOCKET,
+  'ngx.socket.udp': COSOCKET,
+  'ngx.req.socket': OUTPUT,
+  'ngx.thread.spawn': YIELDING,
+  'ngx.thread.wait': YIELDING,
+  'ngx.thread.kill': YIELDING,
+  'ngx.semaphore.wait': YIELDING,
+  'ngx.on_abort': OUTPUT,
 } as const satisfies Record<string, number>;
 
 /**

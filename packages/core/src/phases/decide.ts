@@ -3,16 +3,22 @@
 import { NGX_CONSTANTS } from '../ngx/constants.js';
 import type { Chunk } from '../ngx/types.js';
 import type { RequestState } from '../request/state.js';
-import { joinChunks } from '../text/format.js';
 import { CLOSE_STATUSES, defaultPage } from '../text/status.js';
 
 const { OK, ERROR, DECLINED } = NGX_CONSTANTS;
 
-/** What the request answers: its status (set on the state), a body (or none), and whether it is nginx's page. */
+/**
+ * What the request answers: its status (set on the state), and its body: the handlers' output
+ * (`output`: the chunks of s.out, one per output call), nginx's page for the status (`page`), or none.
+ */
 export interface Decision {
   body: Chunk | undefined;
   page: boolean;
+  output: boolean;
 }
+
+const NONE: Decision = Object.freeze({ body: undefined, page: false, output: false });
+const OUTPUT: Decision = Object.freeze({ body: undefined, page: false, output: true });
 
 /** True when an exit code in rewrite/access lets the request go on to the next phase (OK, DECLINED). */
 export function goesOn(code: number): boolean {
@@ -35,15 +41,15 @@ export function decide(s: RequestState): Decision | undefined {
     if (code !== undefined && code >= 300 && code !== s.status) {
       s.engine.log('error', `attempt to set status ${code} via ngx.exit after sending out the response status ${s.status}`, s);
     }
-    return { body: joinChunks(s.out), page: false };
+    return OUTPUT;
   }
   if (s.failed) {
     s.status = 500;
-    return { body: defaultPage(500), page: true };
+    return { body: defaultPage(500), page: true, output: false };
   }
   if (code === undefined || code === OK) {
     if (s.status === 0) s.status = 200;
-    return { body: undefined, page: false };
+    return NONE;
   }
   if (code < 100 || CLOSE_STATUSES.has(code)) {
     // ERROR, DECLINED (in content), 1..99, 408, 444, 499: nginx closes the connection.
@@ -52,9 +58,9 @@ export function decide(s: RequestState): Decision | undefined {
   }
   if (code < 300) {
     if (s.status === 0) s.status = code;
-    return { body: undefined, page: false };
+    return NONE;
   }
   s.status = code;
   const page = defaultPage(code);
-  return { body: page, page: page !== undefined };
+  return page === undefined ? NONE : { body: page, page: true, output: false };
 }

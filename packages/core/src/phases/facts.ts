@@ -33,6 +33,12 @@ export interface PhaseFacts {
   readonly contextName: string;
   /** Lua handlers may wait here (ngx.sleep, subrequests, body reads): they run in a coroutine. */
   readonly yields: boolean;
+  /**
+   * Cosockets (ngx.socket.*) may wait here: every phase that yields, and phasekit's log phase, which
+   * runs after the response is finished (OpenResty refuses cosockets there). Lua handlers of such a
+   * phase run in a coroutine.
+   */
+  readonly cosockets: boolean;
   /** A TypeScript handler may return a promise (the engine awaits it); elsewhere that is an error. */
   readonly async: boolean;
   /** `ngx.exit` ends the Lua handler at once; elsewhere (header_filter, balancer) the code after it runs. */
@@ -41,8 +47,8 @@ export interface PhaseFacts {
   readonly request: boolean;
 }
 
-const fact = (bit: number, ngxName: string, contextName: string, f: Omit<PhaseFacts, 'bit' | 'ngxName' | 'contextName'>): PhaseFacts =>
-  Object.freeze({ bit: 1 << bit, ngxName, contextName, ...f });
+const fact = (bit: number, ngxName: string, contextName: string, f: Omit<PhaseFacts, 'bit' | 'ngxName' | 'contextName' | 'cosockets'> & { cosockets?: boolean }): PhaseFacts =>
+  Object.freeze({ bit: 1 << bit, ngxName, contextName, ...f, cosockets: f.cosockets ?? f.yields });
 
 /** The one table of phase facts, as observed on lua-nginx-module 0.10.23. */
 export const PHASE_FACTS: Readonly<Record<Phase, PhaseFacts>> = {
@@ -55,8 +61,9 @@ export const PHASE_FACTS: Readonly<Record<Phase, PhaseFacts>> = {
   balancer: fact(6, 'balancer', 'balancer_by_lua*', { yields: false, async: false, exitUnwinds: false, request: true }),
   headerFilter: fact(7, 'header_filter', 'header_filter_by_lua*', { yields: false, async: false, exitUnwinds: false, request: true }),
   bodyFilter: fact(8, 'body_filter', 'body_filter_by_lua*', { yields: false, async: false, exitUnwinds: true, request: true }),
-  // phasekit's log phase runs after the response is finished: TypeScript may await there.
-  log: fact(9, 'log', 'log_by_lua*', { yields: false, async: true, exitUnwinds: true, request: true }),
+  // phasekit's log phase runs after the response is finished: TypeScript may await there, and
+  // cosockets may be used (a deliberate difference from OpenResty, see docs/openresty-differences.md).
+  log: fact(9, 'log', 'log_by_lua*', { yields: false, cosockets: true, async: true, exitUnwinds: true, request: true }),
   timer: fact(10, 'timer', 'ngx.timer', { yields: true, async: true, exitUnwinds: true, request: false }),
   exitWorker: fact(11, 'exit_worker', 'exit_worker_by_lua*', { yields: false, async: true, exitUnwinds: true, request: false }),
   sslCertificate: fact(12, 'ssl_cert', 'ssl_certificate_by_lua*', { yields: true, async: true, exitUnwinds: true, request: false }),
@@ -96,6 +103,8 @@ export function maskWhere(test: (f: PhaseFacts) => boolean): number {
 
 /** Phases where Lua may wait (coroutines); the rest run as a plain protected call. */
 export const YIELDING_PHASES = maskWhere((f) => f.yields);
+/** Phases where cosockets may wait (Lua handlers there run in a coroutine). */
+export const COSOCKET_PHASES = maskWhere((f) => f.cosockets);
 /** Phases where a TypeScript handler may return a promise. */
 export const ASYNC_PHASES = maskWhere((f) => f.async);
 /** Phases where ngx.exit ends the handler at once. */

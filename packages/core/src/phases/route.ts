@@ -3,6 +3,7 @@
 // time; every decision is the state machine's (settle, decide), the same as for a main request.
 
 import type { Chunk, HeaderValue, Ngx } from '../ngx/types.js';
+import { joinChunks } from '../text/format.js';
 import { closeRequest } from '../request/lifecycle.js';
 import { responseHeaders, STEP_ACCESS, STEP_LOG, STEP_RESPOND, STEP_REWRITE, type CompiledLocation, type RequestState } from '../request/state.js';
 import { decide } from './decide.js';
@@ -63,12 +64,13 @@ export class PhaseSession {
     settle(s);
     if (s.step !== STEP_RESPOND) return undefined;
     const decided = decide(s);
+    const body = decided?.output === true ? joinChunks(s.out.length > 0 ? s.out : ['']) : (decided?.body ?? '');
     s.out.length = 0;
     if (decided === undefined) return { status: 0, headers: {}, body: '', abort: true };
     const headers = responseHeaders(s);
-    defaultHeaders(s, headers, decided.page);
+    defaultHeaders(s, headers, decided.page, decided.output);
     // The answer goes out through the framework, whose send hook runs the filters (filter()).
-    return { status: s.status, headers: headers.toOutgoing(), body: decided.body ?? '', abort: false };
+    return { status: s.status, headers: headers.toOutgoing(), body, abort: false };
   }
 
   /** header_filter then body_filter (once, eof = true) over the route's response. */
@@ -94,7 +96,7 @@ export class PhaseSession {
       return null;
     }
     // The framework frames the filtered body itself.
-    if (s.location.bodyFilter !== undefined) h.delete('Content-Length');
+    if (s.location.bodyFilter !== undefined) h.drop('Content-Length');
     return { status: s.status, headers: h.toRecord(0, true), body: filtered.chunk };
   }
 

@@ -5,6 +5,7 @@ import { BodyTooLargeError } from '../http/exchange.js';
 import type { CompiledHandler } from '../engine/script-runtime.js';
 import { emit } from '../request/lifecycle.js';
 import type { RequestState } from '../request/state.js';
+import { watchClientAbort } from './client-abort.js';
 import { PHASE_FACTS, type Phase } from './facts.js';
 
 export type Pending = PromiseLike<unknown> | undefined;
@@ -19,6 +20,7 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
  */
 export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandler): Pending {
   s.phase = phase;
+  if (s.location.checkClientAbort === true) watchClientAbort(s, phase);
   if (s.tracePhases) emitPhase(s, 'phase:start');
   let result: unknown;
   try {
@@ -58,10 +60,26 @@ export function handlerFailed(s: RequestState, phase: Phase, err: unknown): void
   }
   const where = s.id === 0 ? `${phase} handler` : `${phase} handler of location "${s.location.name}"`;
   const wrapped = new HandlerError(phase, where, err);
-  const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
-  s.engine.log('error', `${wrapped.message}${stack}`, s, wrapped);
+  s.engine.log('error', failureLine(phase, err, wrapped), s, wrapped);
   s.error ??= wrapped;
   emit(s.engine, 'handler:error', { id: s.id, phase, location: s.location.name, error: err });
+}
+
+/**
+ * The error-log line of a handler failure. A script error (one that carries its script's
+ * `traceback`) is worded as lua-nginx-module words it: "lua entry thread aborted: runtime error:
+ * MSG" where the handler ran as a thread, "failed to run <directive>: MSG" elsewhere, then the
+ * traceback. A TypeScript error names the phase and location, then its stack.
+ */
+function failureLine(phase: Phase, err: unknown, wrapped: HandlerError): string {
+  const traceback = (err as { traceback?: unknown } | null)?.traceback;
+  if (err instanceof Error && typeof traceback === 'string') {
+    const facts = PHASE_FACTS[phase];
+    const head = phase === 'initWorker' ? `init_worker_by_lua error: ${err.message}` : facts.yields ? `lua entry thread aborted: runtime error: ${err.message}` : `failed to run ${facts.contextName}: ${err.message}`;
+    const trace = traceback.startsWith(err.message) ? traceback.slice(err.message.length) : `\n${traceback}`;
+    return head + trace;
+  }
+  return `${wrapped.message}${err instanceof Error && err.stack ? `\n${err.stack}` : ''}`;
 }
 
 function phaseEnd(s: RequestState): void {

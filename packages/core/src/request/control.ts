@@ -11,6 +11,15 @@ export function requestControl(ngx: Ngx): RequestControl | undefined {
   return s === undefined ? undefined : new Control(s);
 }
 
+/**
+ * Script runtimes: how to stop the handler running for `ngx` at once (a client that went away with no
+ * ngx.on_abort handler, under checkClientAbort). `undefined` when it is no longer running.
+ */
+export function setTerminator(ngx: Ngx, terminate: (() => void) | undefined): void {
+  const s = NgxRequest.stateOf(ngx);
+  if (s !== undefined) s.terminate = terminate;
+}
+
 class Control implements RequestControl {
   readonly #s: RequestState;
 

@@ -8,6 +8,8 @@ import type { HttpExchange } from '../http/exchange.js';
 import type { Phase } from '../phases/facts.js';
 import { REQUEST_KINDS, RequestState, STEP_DONE, type CompiledLocation, type Generation, type RequestKind } from './state.js';
 import { initVars } from './vars.js';
+import { unwatchClientAbort } from '../phases/client-abort.js';
+import { closeScope } from '../socket/index.js';
 
 export interface OpenSpec {
   readonly kind: RequestKind;
@@ -56,6 +58,8 @@ export function closeRequest(s: RequestState): void {
   s.closed = true;
   s.step = STEP_DONE;
   for (const rt of s.gen.runtimes) rt.requestDone?.(s.ngx);
+  unwatchClientAbort(s);
+  if (s.sockets !== undefined) closeScope(s.sockets);
   if (s.bodyFile !== undefined) {
     unlink(s.bodyFile).catch(() => undefined);
     s.bodyFile = undefined;

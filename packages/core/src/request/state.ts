@@ -14,6 +14,7 @@ import type { LocationTable } from '../http/location.js';
 import type { Timers } from '../engine/timers.js';
 import type { BalancerState, UpstreamLog } from '../upstream/proxy.js';
 import type { CompiledUpstream, ProxyTarget } from '../upstream/upstreams.js';
+import type { SocketScope } from '../socket/index.js';
 
 /** A `$name` reference or literal text, from `vars` values and set `args`. */
 export type Template = readonly (string | { ref: string })[];
@@ -37,6 +38,8 @@ export interface CompiledLocation {
   readonly bodyFilterBuffer: { readonly maxBytes: number } | undefined;
   /** proxyPass: the content phase sends the request upstream. */
   readonly proxy: ProxyTarget | undefined;
+  /** lua_check_client_abort: a client that goes away ends the request (or runs the on_abort handler). */
+  readonly checkClientAbort?: boolean;
 }
 
 /**
@@ -161,7 +164,7 @@ export class RequestState {
   /** ngx.status; 0 until set. */
   status = 0;
   headers: ResponseHeaders | undefined;
-  /** Buffered output of ngx.say/print. */
+  /** Buffered output: one chunk per ngx.say / ngx.print call (body_filter sees them one by one). */
   out: Chunk[] = [];
   /** Output has begun (OpenResty sends the headers at the first say): status and exec are settled. */
   headersSent = false;
@@ -169,6 +172,10 @@ export class RequestState {
   streaming = false;
   /** The body has ended (ngx.eof, or a body_filter that set eof). */
   eofSent = false;
+  /** The last body_filter call has been made (eof), or a filter ended the body (ngx.arg[2] = true). */
+  bodyEnded = false;
+  /** A streamed response's Content-Length as a handler set it (the body must match it). */
+  declaredLength: number | undefined;
   /** Settles when an ended streamed body has been handed to the client; the log phase waits for it. */
   finished: Promise<void> | undefined;
   exitCode: number | undefined;
@@ -209,6 +216,19 @@ export class RequestState {
   parent: RequestState | undefined;
   /** Subrequests: called when the request closes (after its last step). */
   onDone: (() => void) | undefined;
+
+  /** Cosockets opened by this request's handlers (closed when it ends). */
+  sockets: SocketScope | undefined;
+  /** The body is read through ngx.req.socket (or the connection was taken in raw mode). */
+  bodySocket: 'body' | 'raw' | undefined;
+  /** ngx.on_abort's handler, run when the client goes away (checkClientAbort). */
+  abortHandler: (() => void) | undefined;
+  /** The client went away before the response was finished. */
+  clientAborted = false;
+  /** Stops the running handler at once (a client abort with no on_abort handler); set by script runtimes. */
+  terminate: (() => void) | undefined;
+  /** Stops watching for a client abort. */
+  unwatchAbort: (() => void) | undefined;
 
   bytesSent = 0;
   bodyBytesSent = 0;

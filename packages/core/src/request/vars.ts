@@ -20,6 +20,31 @@ function requestHeader(s: RequestState, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Every value of a request header joined, as nginx 1.22 gives `$http_cookie` (`; `) and
+ * `$http_x_forwarded_for` (`, `).
+ */
+function joinedHeader(s: RequestState, name: string, sep: string): string | undefined {
+  const changed = s.reqHeaders?.get(name);
+  if (changed !== undefined) return Array.isArray(changed.value) ? changed.value.join(sep) : changed.value;
+  const raw = s.exchange.rawHeaders;
+  let out: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (n.length === name.length && n.toLowerCase() === name) out = out === undefined ? raw[i + 1] : `${out}${sep}${raw[i + 1]}`;
+  }
+  return out;
+}
+
+/** Headers whose variable joins repeated values, and the separator. */
+const JOINED: Readonly<Record<string, string>> = { cookie: '; ', 'x-forwarded-for': ', ' };
+
+/** `$request_body`: the body when it was read into memory (a temp file gives nil), as bytes. */
+function requestBody(s: RequestState): string | undefined {
+  const b = s.body;
+  return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
 const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) - s.start) / 1000;
 
 const BUILTIN: Record<string, Getter> = {
@@ -47,6 +72,7 @@ const BUILTIN: Record<string, Getter> = {
   },
   content_type: (s) => requestHeader(s, 'content-type'),
   content_length: (s) => requestHeader(s, 'content-length'),
+  request_body: requestBody,
   status: (s) => String(s.status).padStart(3, '0'),
   request_time: (s) => secondsSince(s).toFixed(3),
   msec: (s) => (s.engine.clock.now() / 1000).toFixed(3),
@@ -64,9 +90,6 @@ const BUILTIN: Record<string, Getter> = {
 /** Built-ins that ngx.var may assign, besides declared variables. */
 const WRITABLE: Record<string, (s: RequestState, v: string) => void> = {
   args: (s, v) => {
-    s.args = v;
-  },
-  query_string: (s, v) => {
     s.args = v;
   },
 };
@@ -101,15 +124,20 @@ export function readVar(s: RequestState, rawName: string): string | undefined {
   const builtin = BUILTIN[name];
   if (builtin !== undefined) return builtin(s);
   if (name.startsWith('arg_')) return rawArg(s.args, name.slice(4));
-  if (name.startsWith('http_')) return requestHeader(s, httpVarKey(name));
-  if (name.startsWith('cookie_')) return cookie(requestHeader(s, 'cookie'), name.slice(7));
+  if (name.startsWith('http_')) {
+    const key = httpVarKey(name);
+    const sep = JOINED[key];
+    return sep === undefined ? requestHeader(s, key) : joinedHeader(s, key, sep);
+  }
+  if (name.startsWith('cookie_')) return cookie(joinedHeader(s, 'cookie', '; '), name.slice(7));
   if (name.startsWith('sent_http_')) {
     const v = s.headers?.get(name.slice(10));
     return Array.isArray(v) ? v.join(', ') : v;
   }
   const caps = s.captures;
   if (caps !== undefined) {
-    if (/^[0-9]$/.test(name)) return caps[Number(name)];
+    // $1..$9; $0 (the whole match) is not a variable in nginx
+    if (/^[1-9]$/.test(name)) return caps[Number(name)];
     const named = caps.groups?.[rawName];
     if (named !== undefined) return named;
   }

@@ -1,8 +1,21 @@
-// SharedDict: OpenResty's ngx.shared.DICT as an in-process store (Map + LRU list + expiry heap).
+// SharedDict: OpenResty's ngx.shared.DICT in one SharedArrayBuffer region (hash table, LRU list,
+// expiry heap and values), so worker threads given the same region share one dict, synchronously
+// and atomically, as nginx workers share a lua_shared_dict zone.
 
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { BadArgumentError } from '../errors.js';
+import {
+  checkExpireTime, exptimeMs, incrArgs, itemBytes, keyError, SAFE_KEY_UNITS, T_BOOL, T_BYTES, T_LIST, T_NUM, T_STR, toCount, toFlags, toKey,
+  utf8Length, valueType, type IncrArgs,
+} from './args.js';
+import {
+  ADD_NIL, BAD_VALUE_TYPE, EXISTS, EXPIRE_NOT_FOUND, EXPIRE_OK, GET_LIST, GET_NIL, INCR_NO_MEMORY, INCR_NOT_A_NUMBER, INCR_NOT_FOUND, LLEN_ZERO,
+  NO_MEMORY, NOT_A_LIST, NOT_FOUND, OK, OK_FORCIBLE, POP_NIL, PUSH_BAD_VALUE_TYPE, PUSH_NO_MEMORY, STALE_LIST, STALE_NIL, TTL_NEVER, TTL_NOT_FOUND,
+} from './results.js';
+import { E_FLAGS, E_KEYLEN, E_TYPE, E_VALLEN, E_VBYTES, EW_EXPIRES, EW_NUM, H_LOCK, H_MAGIC, HF_CAPACITY, initRegion, MAGIC, planRegion } from './shm/layout.js';
+import { forceUnlock, lock, lockOwner, unlock } from './shm/lock.js';
+import { ENTRY_COST, hashKey, LIST_HEAD_COST, LIST_NODE_COST, NO_ROOM, ROOM_FORCIBLE, ShmTable, type ListItem } from './shm/table.js';
 import { parseSize } from './size.js';
 import type {
   SharedDictExpireResult,
@@ -25,28 +38,21 @@ export interface SharedDictOptions {
   clock?: Clock;
 }
 
+/** What a worker thread needs to open a dict another thread made: send it with postMessage. */
+export interface SharedDictRegion {
+  readonly name: string;
+  readonly buffer: SharedArrayBuffer;
+}
+
 /**
  * Bytes charged against capacity on top of key and value bytes. They are the sizes of
  * nginx's own structs on 64-bit: an rbtree node plus `ngx_http_lua_shdict_node_t` (68), a
  * list's queue head (16), and `ngx_http_lua_shdict_list_node_t` per list item (21).
  */
-export const SHARED_DICT_OVERHEAD = Object.freeze({ entry: 68, listHead: 16, listNode: 21 });
+export const SHARED_DICT_OVERHEAD = Object.freeze({ entry: ENTRY_COST, listHead: LIST_HEAD_COST, listNode: LIST_NODE_COST });
 
-const ENTRY = SHARED_DICT_OVERHEAD.entry;
-const LIST_HEAD = SHARED_DICT_OVERHEAD.listHead;
-const LIST_NODE = SHARED_DICT_OVERHEAD.listNode;
-const MAX_KEY_BYTES = 65535;
-/** Below this many UTF-16 units a key cannot exceed 65535 UTF-8 bytes, so its length need not be measured. */
-const SAFE_KEY_UNITS = Math.floor(MAX_KEY_BYTES / 3);
 /** The expiry flushAll gives every entry: long past, as nginx's `expires = 1`. */
 const FLUSHED = -1;
-
-// Value types (nginx's SHDICT_T* where there is one).
-const T_BOOL = 1;
-const T_NUM = 3;
-const T_STR = 4;
-const T_LIST = 5;
-const T_BYTES = 6;
 
 // Store operations, nginx's NGX_HTTP_LUA_SHDICT_* bits.
 const OP_SET = 0;
@@ -54,238 +60,133 @@ const OP_ADD = 1;
 const OP_REPLACE = 2;
 const OP_SAFE = 4;
 
-// #makeRoom outcomes.
-const NO_ROOM = 0;
-const ROOM = 1;
-const ROOM_FORCIBLE = 2;
-
-type Scalar = string | number | boolean | Uint8Array;
-
-/** Results are frozen and shared: storing allocates nothing beyond the entry itself. */
-function result<T extends readonly unknown[]>(...values: T): T {
-  return Object.freeze(values);
-}
-const OK = result(true, undefined, false) as SharedDictStoreResult;
-const OK_FORCIBLE = result(true, undefined, true) as SharedDictStoreResult;
-const EXISTS = result(false, 'exists', false) as SharedDictStoreResult;
-const NOT_FOUND = result(false, 'not found', false) as SharedDictStoreResult;
-const NO_MEMORY = result(false, 'no memory', false) as SharedDictStoreResult;
-const ADD_NIL = result(false, 'attempt to add or replace nil values', false) as SharedDictStoreResult;
-const BAD_VALUE_TYPE = result(undefined, 'bad value type', undefined) as SharedDictStoreResult;
-const GET_NIL = result(undefined, undefined) as SharedDictGetResult;
-const GET_LIST = result(undefined, 'value is a list') as SharedDictGetResult;
-const STALE_NIL = result(undefined, undefined, undefined) as SharedDictGetStaleResult;
-const STALE_LIST = result(undefined, 'value is a list', undefined) as SharedDictGetStaleResult;
-const INCR_NOT_FOUND = result(undefined, 'not found', undefined) as SharedDictIncrResult;
-const INCR_NOT_A_NUMBER = result(undefined, 'not a number', undefined) as SharedDictIncrResult;
-const INCR_NO_MEMORY = result(undefined, 'no memory', undefined) as SharedDictIncrResult;
-const PUSH_NO_MEMORY = result(false, 'no memory') as SharedDictPushResult;
-const PUSH_BAD_VALUE_TYPE = result(undefined, 'bad value type') as SharedDictPushResult;
-const NOT_A_LIST = result(undefined, 'value not a list') as SharedDictPushResult & SharedDictPopResult & SharedDictLlenResult;
-const POP_NIL = result(undefined, undefined) as SharedDictPopResult;
-const LLEN_ZERO = result(0, undefined) as SharedDictLlenResult;
-const TTL_NOT_FOUND = result(undefined, 'not found') as SharedDictTtlResult;
-const TTL_NEVER = result(0, undefined) as SharedDictTtlResult;
-const EXPIRE_OK = result(true, undefined) as SharedDictExpireResult;
-const EXPIRE_NOT_FOUND = result(undefined, 'not found') as SharedDictExpireResult;
-
-/** A double-ended queue of list items (a ring buffer; lpush must not be O(n)). */
-class Deque {
-  buf: (SharedDictListValue | undefined)[] = new Array<SharedDictListValue | undefined>(4);
-  head = 0;
-  length = 0;
-
-  pushBack(v: SharedDictListValue): void {
-    if (this.length === this.buf.length) this.#grow();
-    this.buf[(this.head + this.length) & (this.buf.length - 1)] = v;
-    this.length++;
-  }
-
-  pushFront(v: SharedDictListValue): void {
-    if (this.length === this.buf.length) this.#grow();
-    this.head = (this.head - 1) & (this.buf.length - 1);
-    this.buf[this.head] = v;
-    this.length++;
-  }
-
-  popFront(): SharedDictListValue {
-    const v = this.buf[this.head] as SharedDictListValue;
-    this.buf[this.head] = undefined;
-    this.head = (this.head + 1) & (this.buf.length - 1);
-    this.length--;
-    return v;
-  }
-
-  popBack(): SharedDictListValue {
-    const i = (this.head + this.length - 1) & (this.buf.length - 1);
-    const v = this.buf[i] as SharedDictListValue;
-    this.buf[i] = undefined;
-    this.length--;
-    return v;
-  }
-
-  #grow(): void {
-    const old = this.buf;
-    const buf = new Array<SharedDictListValue | undefined>(old.length * 2);
-    for (let i = 0; i < this.length; i++) buf[i] = old[(this.head + i) & (old.length - 1)];
-    this.buf = buf;
-    this.head = 0;
-  }
-}
-
-/** One key: its value, its place in the LRU list and, when it has an expiry, in the expiry heap. */
-class Entry {
-  key: string;
-  keyBytes: number;
-  type: number;
-  value: Scalar | Deque;
-  /** Bytes of the value (for a list: its head plus every node). */
-  valueBytes: number;
-  flags: number;
-  /** Milliseconds since the epoch; 0 means never. */
-  expires = 0;
-  /** Position in the expiry heap, -1 when not in it (expires === 0). */
-  heapIndex = -1;
-  /** Towards the most recently used end. */
-  prev: Entry = this;
-  /** Towards the least recently used end. */
-  next: Entry = this;
-
-  constructor(key: string, keyBytes: number, type: number, value: Scalar | Deque, valueBytes: number, flags: number) {
-    this.key = key;
-    this.keyBytes = keyBytes;
-    this.type = type;
-    this.value = value;
-    this.valueBytes = valueBytes;
-    this.flags = flags;
-  }
-}
-
-/** UTF-8 length of a string: what the string costs in nginx, which stores Lua strings as bytes. */
-function utf8Length(s: string): number {
-  const n = s.length;
-  if (n <= 32) {
-    for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
-    return n;
-  }
-  return Buffer.byteLength(s, 'utf8');
-}
-
-function itemBytes(v: SharedDictListValue): number {
-  return typeof v === 'string' ? utf8Length(v) : typeof v === 'number' ? 8 : v.byteLength;
-}
-
-function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-}
+const LOCK = H_LOCK;
 
 /**
- * The key as a string, or '' when OpenResty answers `nil, err` for it (nil, empty, over 65535
- * bytes; see keyError). Non-string keys are stringified as Lua's tostring would; keys that
- * Lua could not have (objects, functions, symbols) are misuse and throw.
- */
-function toKey(key: unknown): string {
-  let s: string;
-  if (typeof key === 'string') s = key;
-  else if (typeof key === 'number' || typeof key === 'boolean' || typeof key === 'bigint') s = String(key);
-  else if (key === undefined || key === null) return '';
-  else throw new BadArgumentError(`bad "key" argument: string expected, got ${typeName(key)}`);
-  if (s.length > SAFE_KEY_UNITS && Buffer.byteLength(s, 'utf8') > MAX_KEY_BYTES) return '';
-  return s;
-}
-
-/** The message for a key toKey() turned down. */
-function keyError(key: unknown): string {
-  if (key === undefined || key === null) return 'nil key';
-  return String(key) === '' ? 'empty key' : 'key too long';
-}
-
-/** exptime in seconds → whole milliseconds, truncated like nginx's `(long) (exptime * 1000)`. */
-function exptimeMs(exptime: unknown): number {
-  if (exptime === undefined || exptime === null || exptime === false || exptime === 0) return 0;
-  if (typeof exptime !== 'number' || !(exptime >= 0) || exptime === Infinity) {
-    throw new BadArgumentError(`bad "exptime" argument: expected seconds >= 0, got ${typeof exptime === 'number' ? exptime : typeName(exptime)}`);
-  }
-  return Math.trunc(exptime * 1000);
-}
-
-function toFlags(flags: unknown): number {
-  if (flags === undefined || flags === null || flags === false || flags === 0) return 0;
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
-    throw new BadArgumentError(`bad "flags" argument: expected an unsigned 32-bit integer, got ${typeof flags === 'number' ? flags : typeName(flags)}`);
-  }
-  return flags;
-}
-
-const LUA_NUMBER = /^[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/;
-
-/** Lua's tonumber() for the arguments OpenResty converts (incr's value, init, init_ttl). */
-function luaToNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return undefined;
-  const s = v.trim();
-  if (!LUA_NUMBER.test(s)) return undefined;
-  if (s.charAt(0) === '-') return -Number(s.slice(1));
-  return Number(s.charAt(0) === '+' ? s.slice(1) : s);
-}
-
-/**
- * `ngx.shared.DICT` in one process: the same methods, results and error strings as
- * OpenResty, with memory accounted against `capacity` and least-recently-used eviction.
- * Every method is synchronous and usable in every phase, `init` included.
+ * `ngx.shared.DICT`: the same methods, results and error strings as OpenResty, with memory
+ * accounted against `capacity` and least-recently-used eviction. Every method is synchronous,
+ * atomic across the threads sharing the region, and usable in every phase, `init` included.
  */
 export class SharedDict implements SharedDictStore {
   readonly name: string;
-  readonly #capacity: number;
   readonly #clock: Clock;
-  readonly #map = new Map<string, Entry>();
-  /** Sentinel of the circular LRU list: `#lru.next` is the most recently used entry, `#lru.prev` the least. */
-  readonly #lru = new Entry('', 0, 0, 0, 0, 0);
-  /** Entries with an expiry, as a binary min-heap on `expires`. */
-  readonly #heap: Entry[] = [];
-  #used = 0;
+  readonly #buffer: SharedArrayBuffer;
+  readonly #t: ShmTable;
+  readonly #i32: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #incr: IncrArgs = { step: 0, hasInit: false, start: 0, ttlMs: 0 };
+  /**
+   * True once the region may be reached from another thread (it was handed out, or this dict
+   * was attached to one): only then does a call take the lock. A region no other thread can
+   * see needs none, and a lock is two atomic operations (~20 ns) per call.
+   */
+  #shared: boolean;
 
+  /** A new dict of `capacity` bytes (a number, or nginx's size syntax: "512k", "10m"). */
   constructor(name: string, capacity: number | string, options: SharedDictOptions = {}) {
     if (typeof name !== 'string' || name === '') {
       throw new BadArgumentError(`invalid shared dict name ${JSON.stringify(name)}: expected a non-empty string`);
     }
-    const bytes = parseSize(capacity);
-    if (bytes < 1) throw new BadArgumentError(`invalid shared dict size ${JSON.stringify(capacity)} for "${name}": must be at least 1 byte`);
+    const region = (options as { region?: SharedArrayBuffer }).region;
+    let buffer: SharedArrayBuffer;
+    if (region === undefined) {
+      const bytes = parseSize(capacity);
+      if (bytes < 1) throw new BadArgumentError(`invalid shared dict size ${JSON.stringify(capacity)} for "${name}": must be at least 1 byte`);
+      const plan = planRegion(bytes);
+      buffer = new SharedArrayBuffer(plan.bytes);
+      initRegion(buffer, bytes, plan);
+    } else {
+      if (!(region instanceof SharedArrayBuffer) || region.byteLength < 256 || Atomics.load(new Int32Array(region, 0, 2), H_MAGIC) !== MAGIC) {
+        throw new BadArgumentError(`shared dict "${name}": not a region made by SharedDict (of this phasekit version)`);
+      }
+      buffer = region;
+    }
+    this.#shared = region !== undefined;
     this.name = name;
-    this.#capacity = bytes;
+    this.#buffer = buffer;
     this.#clock = options.clock ?? systemClock;
+    this.#t = new ShmTable(buffer);
+    this.#i32 = this.#t.i32;
+    this.#f64 = this.#t.f64;
+  }
+
+  /** Opens, in this thread, the dict whose region another thread sent (see `region`). */
+  static attach(region: SharedDictRegion, options: SharedDictOptions = {}): SharedDict {
+    return new SharedDict(region.name, 0, { ...options, region: region.buffer } as SharedDictOptions);
+  }
+
+  /** The dict's memory, to hand to worker threads (`SharedDict.attach`). */
+  get region(): SharedDictRegion {
+    this.#shared = true;
+    return { name: this.name, buffer: this.#buffer };
+  }
+
+  /**
+   * Frees the dict's lock if the thread `threadId` (worker_threads id) died holding it; returns
+   * true if it did. That thread's last call may be half done.
+   */
+  releaseLockOf(threadId: number): boolean {
+    if (lockOwner(this.#i32, LOCK) !== threadId) return false;
+    forceUnlock(this.#i32, LOCK);
+    return true;
   }
 
   // ---- reads ----
 
   get(key: SharedDictKey): SharedDictValue | undefined {
     const k = typeof key === 'string' && key.length !== 0 && key.length <= SAFE_KEY_UNITS ? key : toKey(key);
-    const e = this.#map.get(k);
-    if (e === undefined) return undefined;
-    if (e.expires !== 0 && e.expires <= this.#clock.now()) return undefined;
-    this.#touch(e);
-    if (e.type >= T_LIST) return e.type === T_LIST ? undefined : new Uint8Array(e.value as Uint8Array);
-    return e.value as SharedDictValue;
+    const h = hashKey(k);
+    const t = this.#t;
+    this.#lock();
+    try {
+      const e = t.find(k, h);
+      if (e === 0) return undefined;
+      const expires = this.#f64[e + EW_EXPIRES] as number;
+      if (expires !== 0 && expires <= this.#clock.now()) return undefined;
+      t.touch(e);
+      return this.#value(e);
+    } finally {
+      this.#unlock();
+    }
   }
 
   getWithFlags(key: SharedDictKey): SharedDictGetResult {
     const k = toKey(key);
     if (k === '') return [undefined, keyError(key)];
-    const e = this.#map.get(k);
-    if (e === undefined || (e.expires !== 0 && e.expires <= this.#clock.now())) return GET_NIL;
-    this.#touch(e);
-    if (e.type === T_LIST) return GET_LIST;
-    return [copyValue(e), e.flags === 0 ? undefined : e.flags];
+    const h = hashKey(k);
+    const t = this.#t;
+    this.#lock();
+    try {
+      const e = t.find(k, h);
+      if (e === 0) return GET_NIL;
+      const expires = this.#f64[e + EW_EXPIRES] as number;
+      if (expires !== 0 && expires <= this.#clock.now()) return GET_NIL;
+      t.touch(e);
+      if (this.#type(e) === T_LIST) return GET_LIST;
+      const flags = this.#flags(e);
+      return [this.#value(e), flags === 0 ? undefined : flags];
+    } finally {
+      this.#unlock();
+    }
   }
 
   getStale(key: SharedDictKey): SharedDictGetStaleResult {
     const k = toKey(key);
     if (k === '') return [undefined, keyError(key), undefined];
-    const e = this.#map.get(k);
-    if (e === undefined) return STALE_NIL;
-    this.#touch(e);
-    if (e.type === T_LIST) return STALE_LIST;
-    return [copyValue(e), e.flags === 0 ? undefined : e.flags, e.expires !== 0 && e.expires <= this.#clock.now()];
+    const h = hashKey(k);
+    const t = this.#t;
+    this.#lock();
+    try {
+      const e = t.find(k, h);
+      if (e === 0) return STALE_NIL;
+      t.touch(e);
+      if (this.#type(e) === T_LIST) return STALE_LIST;
+      const flags = this.#flags(e);
+      const expires = this.#f64[e + EW_EXPIRES] as number;
+      return [this.#value(e) as SharedDictValue, flags === 0 ? undefined : flags, expires !== 0 && expires <= this.#clock.now()];
+    } finally {
+      this.#unlock();
+    }
   }
 
   // ---- scalar stores ----
@@ -320,52 +221,34 @@ export class SharedDict implements SharedDictStore {
     const fl = toFlags(flags);
     const k = typeof key === 'string' && key.length !== 0 && key.length <= SAFE_KEY_UNITS ? key : toKey(key);
     if (k === '') return [undefined, keyError(key), undefined];
-
-    let type: number;
-    let bytes: number;
-    let v = value as Scalar;
-    switch (typeof value) {
-      case 'string':
-        type = T_STR;
-        bytes = utf8Length(value);
-        break;
-      case 'number':
-        type = T_NUM;
-        bytes = 8;
-        break;
-      case 'boolean':
-        type = T_BOOL;
-        bytes = 1;
-        break;
-      case 'undefined':
-        type = 0;
-        bytes = 0;
-        break;
-      case 'object':
-        if (value === null) {
-          type = 0;
-          bytes = 0;
-        } else if (value instanceof Uint8Array) {
-          type = T_BYTES;
-          bytes = value.byteLength;
-          v = new Uint8Array(value); // the dict keeps its own copy, as shared memory does
-        } else {
-          return BAD_VALUE_TYPE;
-        }
-        break;
-      default:
-        return BAD_VALUE_TYPE;
-    }
+    const type = valueType(value);
+    if (type === -1) return BAD_VALUE_TYPE;
     if (type === 0 && (op & (OP_ADD | OP_REPLACE)) !== 0) return ADD_NIL;
+    // Bytes charged for the value, and bytes it takes in the region (numbers live in the entry).
+    const bytes = type === T_STR ? utf8Length(value as string) : type === T_NUM ? 8 : type === T_BOOL ? 1 : type === T_BYTES ? (value as Uint8Array).byteLength : 0;
+    const valLen = type === T_STR || type === T_BYTES ? bytes : 0;
+    const h = hashKey(k);
+    if (!this.#shared) return this.#storeIn(op, k, h, type, value, bytes, valLen, ms, fl);
+    lock(this.#i32, LOCK);
+    try {
+      return this.#storeIn(op, k, h, type, value, bytes, valLen, ms, fl);
+    } finally {
+      unlock(this.#i32, LOCK);
+    }
+  }
 
+  /** #store once the arguments are checked, with the lock held (or no other thread able to see the dict). */
+  #storeIn(op: number, k: string, h: number, type: number, value: unknown, bytes: number, valLen: number, ms: number, fl: number): SharedDictStoreResult {
+    const t = this.#t;
     let now = NaN;
-    const e = this.#map.get(k);
+    let e = t.find(k, h);
     let keyBytes: number;
-    if (e !== undefined) {
+    if (e !== 0) {
       let live = true;
-      if (e.expires !== 0) {
+      const expires = this.#f64[e + EW_EXPIRES] as number;
+      if (expires !== 0) {
         now = this.#clock.now();
-        live = e.expires > now;
+        live = expires > now;
       }
       if ((op & OP_REPLACE) !== 0) {
         if (!live) return NOT_FOUND;
@@ -373,38 +256,50 @@ export class SharedDict implements SharedDictStore {
         return EXISTS;
       }
       if (type === 0) {
-        this.#remove(e);
+        t.remove(e);
         return OK;
       }
-      const delta = bytes - e.valueBytes;
-      if (e.type !== T_LIST && this.#used + delta <= this.#capacity) {
+      const delta = bytes - (this.#i32[(e << 1) + E_VBYTES] as number);
+      if (this.#type(e) !== T_LIST && t.used + delta <= t.capacity) {
         // Reuse the entry (nginx reuses the node when the sizes match; here any size that fits).
-        e.type = type;
-        e.value = v;
-        e.valueBytes = bytes;
-        this.#used += delta;
-        e.flags = fl;
-        if (ms > 0) this.#setExpires(e, (now === now ? now : this.#clock.now()) + ms);
-        else if (e.expires !== 0) this.#setExpires(e, 0);
-        this.#touch(e);
+        if (!t.fits(e, valLen)) e = t.reblock(e, k, valLen);
+        this.#write(e, type, value, bytes, valLen, fl);
+        t.used += delta;
+        if (ms > 0) t.heap.setExpires(e, (now === now ? now : this.#clock.now()) + ms);
+        else if ((this.#f64[e + EW_EXPIRES] as number) !== 0) t.heap.setExpires(e, 0);
+        t.touch(e);
         return OK;
       }
       // nginx frees the old node before allocating the new one: if the store then fails, the key is gone.
-      keyBytes = e.keyBytes;
-      this.#remove(e);
+      keyBytes = this.#keyBytes(e);
+      t.remove(e);
     } else {
       if ((op & OP_REPLACE) !== 0) return NOT_FOUND;
       if (type === 0) return OK;
       keyBytes = utf8Length(k);
     }
 
-    const size = ENTRY + keyBytes + bytes;
-    if (size > this.#capacity) return NO_MEMORY;
-    const room = this.#makeRoom(size, (op & OP_SAFE) === 0, now);
+    const size = ENTRY_COST + keyBytes + bytes;
+    if (size > t.capacity) return NO_MEMORY;
+    const room = t.makeRoom(size, (op & OP_SAFE) === 0, now, this.#clock);
     if (room === NO_ROOM) return NO_MEMORY;
-    const added = this.#insert(k, keyBytes, type, v, bytes, fl);
-    if (ms > 0) this.#setExpires(added, this.#clock.now() + ms);
+    const added = t.insert(k, h, keyBytes, type, valLen, bytes, fl);
+    this.#write(added, type, value, bytes, valLen, fl);
+    if (ms > 0) t.heap.setExpires(added, this.#clock.now() + ms);
     return room === ROOM_FORCIBLE ? OK_FORCIBLE : OK;
+  }
+
+  #write(e: number, type: number, value: unknown, bytes: number, valLen: number, flags: number): void {
+    const i32 = this.#i32;
+    const p = e << 1;
+    i32[p + E_TYPE] = type;
+    i32[p + E_FLAGS] = flags;
+    i32[p + E_VBYTES] = bytes;
+    i32[p + E_VALLEN] = valLen;
+    if (type === T_NUM) this.#f64[e + EW_NUM] = value as number;
+    else if (type === T_BOOL) this.#f64[e + EW_NUM] = value === true ? 1 : 0;
+    else if (type === T_STR) this.#t.writeString(value as string, this.#t.valueAt(e), valLen);
+    else this.#t.writeBytes(e, value as Uint8Array);
   }
 
   // ---- numbers ----
@@ -412,56 +307,58 @@ export class SharedDict implements SharedDictStore {
   incr(key: SharedDictKey, value: number, init?: number, initTtl?: number): SharedDictIncrResult {
     const k = typeof key === 'string' && key.length !== 0 && key.length <= SAFE_KEY_UNITS ? key : toKey(key);
     if (k === '') return [undefined, keyError(key), undefined];
-    const step = typeof value === 'number' ? value : luaToNumber(value);
-    if (step === undefined) throw new BadArgumentError(`bad "value" argument: number expected, got ${typeName(value)}`);
-
-    // Lua's `if init then`: nil and false mean no init.
+    let step: number;
     let hasInit = false;
     let start = 0;
-    if (init !== undefined && init !== null && (init as unknown) !== false) {
-      const n = luaToNumber(init);
-      if (n === undefined) throw new BadArgumentError(`bad init arg: number expected, got ${typeName(init)}`);
-      hasInit = true;
-      start = n;
-    }
     let ttlMs = 0;
-    if (initTtl !== undefined && initTtl !== null) {
-      const n = luaToNumber(initTtl);
-      if (n === undefined) throw new BadArgumentError(`bad init_ttl arg: number expected, got ${typeName(initTtl)}`);
-      if (!(n >= 0) || n === Infinity) throw new BadArgumentError('bad "init_ttl" argument');
-      if (!hasInit) throw new BadArgumentError('must provide "init" when providing "init_ttl"');
-      ttlMs = Math.trunc(n * 1000);
-    }
-
-    let now = NaN;
-    const e = this.#map.get(k);
-    if (e !== undefined) {
-      if (e.expires === 0 || e.expires > (now = this.#clock.now())) {
-        if (e.type !== T_NUM) return INCR_NOT_A_NUMBER;
-        const n = (e.value as number) + step;
-        e.value = n;
-        this.#touch(e);
-        return [n, undefined, hasInit ? false : undefined];
-      }
-    }
-    if (!hasInit) return INCR_NOT_FOUND;
-
-    // Missing or expired: start from init (nginx: value + init), with init_ttl.
-    const n = step + start;
-    let keyBytes: number;
-    if (e !== undefined) {
-      keyBytes = e.keyBytes;
-      this.#remove(e);
+    if (typeof value === 'number' && init === undefined && initTtl === undefined) {
+      step = value;
     } else {
-      keyBytes = utf8Length(k);
+      const a = incrArgs(value, init, initTtl, this.#incr);
+      step = a.step;
+      hasInit = a.hasInit;
+      start = a.start;
+      ttlMs = a.ttlMs;
     }
-    const size = ENTRY + keyBytes + 8;
-    if (size > this.#capacity) return INCR_NO_MEMORY;
-    const room = this.#makeRoom(size, true, now);
-    if (room === NO_ROOM) return INCR_NO_MEMORY;
-    const added = this.#insert(k, keyBytes, T_NUM, n, 8, 0);
-    if (ttlMs > 0) this.#setExpires(added, this.#clock.now() + ttlMs);
-    return [n, undefined, room === ROOM_FORCIBLE];
+    const h = hashKey(k);
+    const t = this.#t;
+    const f64 = this.#f64;
+    this.#lock();
+    try {
+      let now = NaN;
+      const e = t.find(k, h);
+      if (e !== 0) {
+        const expires = f64[e + EW_EXPIRES] as number;
+        if (expires === 0 || expires > (now = this.#clock.now())) {
+          if (this.#type(e) !== T_NUM) return INCR_NOT_A_NUMBER;
+          const n = (f64[e + EW_NUM] as number) + step;
+          f64[e + EW_NUM] = n;
+          t.touch(e);
+          return [n, undefined, hasInit ? false : undefined];
+        }
+      }
+      if (!hasInit) return INCR_NOT_FOUND;
+
+      // Missing or expired: start from init (nginx: value + init), with init_ttl.
+      const n = step + start;
+      let keyBytes: number;
+      if (e !== 0) {
+        keyBytes = this.#keyBytes(e);
+        t.remove(e);
+      } else {
+        keyBytes = utf8Length(k);
+      }
+      const size = ENTRY_COST + keyBytes + 8;
+      if (size > t.capacity) return INCR_NO_MEMORY;
+      const room = t.makeRoom(size, true, now, this.#clock);
+      if (room === NO_ROOM) return INCR_NO_MEMORY;
+      const added = t.insert(k, h, keyBytes, T_NUM, 0, 8, 0);
+      f64[added + EW_NUM] = n;
+      if (ttlMs > 0) t.heap.setExpires(added, this.#clock.now() + ttlMs);
+      return [n, undefined, room === ROOM_FORCIBLE];
+    } finally {
+      this.#unlock();
+    }
   }
 
   // ---- lists ----
@@ -485,79 +382,97 @@ export class SharedDict implements SharedDictStore {
   llen(key: SharedDictKey): SharedDictLlenResult {
     const k = toKey(key);
     if (k === '') return [undefined, keyError(key)];
-    const e = this.#map.get(k);
-    if (e === undefined || (e.expires !== 0 && e.expires <= this.#clock.now())) return LLEN_ZERO;
-    this.#touch(e); // nginx's lookup counts as use before the type is checked
-    if (e.type !== T_LIST) return NOT_A_LIST;
-    return [(e.value as Deque).length, undefined];
+    const h = hashKey(k);
+    this.#lock();
+    try {
+      const e = this.#t.find(k, h);
+      if (e === 0 || this.#expired(e)) return LLEN_ZERO;
+      this.#t.touch(e); // nginx's lookup counts as use before the type is checked
+      if (this.#type(e) !== T_LIST) return NOT_A_LIST;
+      return [this.#i32[(e << 1) + E_VALLEN] as number, undefined];
+    } finally {
+      this.#unlock();
+    }
   }
 
   #push(key: unknown, value: unknown, left: boolean): SharedDictPushResult {
     const k = toKey(key);
     if (k === '') return [undefined, keyError(key)];
-    let item: SharedDictListValue;
-    if (typeof value === 'string' || typeof value === 'number') item = value;
-    else if (value instanceof Uint8Array) item = new Uint8Array(value);
-    else return PUSH_BAD_VALUE_TYPE;
-    const node = LIST_NODE + itemBytes(item);
-
-    let now = NaN;
-    let e = this.#map.get(k);
-    if (e !== undefined) {
-      if (e.expires !== 0 && e.expires <= (now = this.#clock.now())) {
-        // Expired: a list is emptied and reused without its expiry, anything else is dropped.
-        if (e.type === T_LIST) {
-          this.#used -= e.valueBytes - LIST_HEAD;
-          e.valueBytes = LIST_HEAD;
-          e.value = new Deque();
-          this.#setExpires(e, 0);
-        } else {
-          this.#remove(e);
-          e = undefined;
+    if (typeof value !== 'string' && typeof value !== 'number' && !(value instanceof Uint8Array)) return PUSH_BAD_VALUE_TYPE;
+    const item = value as ListItem;
+    const len = itemBytes(item);
+    const node = LIST_NODE_COST + len;
+    const h = hashKey(k);
+    const t = this.#t;
+    const i32 = this.#i32;
+    this.#lock();
+    try {
+      let now = NaN;
+      let e = t.find(k, h);
+      if (e !== 0) {
+        const expires = this.#f64[e + EW_EXPIRES] as number;
+        if (expires !== 0 && expires <= (now = this.#clock.now())) {
+          // Expired: a list is emptied and reused without its expiry, anything else is dropped.
+          if (this.#type(e) === T_LIST) {
+            t.used -= (i32[(e << 1) + E_VBYTES] as number) - LIST_HEAD_COST;
+            i32[(e << 1) + E_VBYTES] = LIST_HEAD_COST;
+            t.freeItems(e);
+            t.heap.setExpires(e, 0);
+          } else {
+            t.remove(e);
+            e = 0;
+          }
+        } else if (this.#type(e) !== T_LIST) {
+          t.touch(e);
+          return NOT_A_LIST;
         }
-      } else if (e.type !== T_LIST) {
-        this.#touch(e);
-        return NOT_A_LIST;
       }
-    }
 
-    // Pushes reclaim expired entries but never evict live ones.
-    if (e === undefined) {
-      const keyBytes = utf8Length(k);
-      if (this.#makeRoom(ENTRY + keyBytes + LIST_HEAD + node, false, now) === NO_ROOM) return PUSH_NO_MEMORY;
-      e = this.#insert(k, keyBytes, T_LIST, new Deque(), LIST_HEAD, 0);
-    } else {
-      this.#touch(e);
-      if (this.#makeRoom(node, false, now) === NO_ROOM) {
-        if ((e.value as Deque).length === 0) this.#remove(e); // nginx drops a list it emptied and could not refill
-        return PUSH_NO_MEMORY;
+      // Pushes reclaim expired entries but never evict live ones.
+      if (e === 0) {
+        const keyBytes = utf8Length(k);
+        if (t.makeRoom(ENTRY_COST + keyBytes + LIST_HEAD_COST + node, false, now, this.#clock) === NO_ROOM) return PUSH_NO_MEMORY;
+        e = t.insert(k, h, keyBytes, T_LIST, 0, LIST_HEAD_COST, 0);
+      } else {
+        t.touch(e);
+        if (t.makeRoom(node, false, now, this.#clock) === NO_ROOM) {
+          if ((i32[(e << 1) + E_VALLEN] as number) === 0) t.remove(e); // nginx drops a list it emptied and could not refill
+          return PUSH_NO_MEMORY;
+        }
       }
+      e = t.pushItem(e, left, item, typeof item === 'number' ? 8 : len);
+      i32[(e << 1) + E_VBYTES] = (i32[(e << 1) + E_VBYTES] as number) + node;
+      t.used += node;
+      return [i32[(e << 1) + E_VALLEN] as number, undefined];
+    } finally {
+      this.#unlock();
     }
-    const list = e.value as Deque;
-    if (left) list.pushFront(item);
-    else list.pushBack(item);
-    e.valueBytes += node;
-    this.#used += node;
-    return [list.length, undefined];
   }
 
   #pop(key: unknown, left: boolean): SharedDictPopResult {
     const k = toKey(key);
     if (k === '') return [undefined, keyError(key)];
-    const e = this.#map.get(k);
-    if (e === undefined || (e.expires !== 0 && e.expires <= this.#clock.now())) return POP_NIL;
-    this.#touch(e);
-    if (e.type !== T_LIST) return NOT_A_LIST;
-    const list = e.value as Deque;
-    const item = left ? list.popFront() : list.popBack();
-    if (list.length === 0) {
-      this.#remove(e);
-    } else {
-      const node = LIST_NODE + itemBytes(item);
-      e.valueBytes -= node;
-      this.#used -= node;
+    const h = hashKey(k);
+    const t = this.#t;
+    const i32 = this.#i32;
+    this.#lock();
+    try {
+      const e = t.find(k, h);
+      if (e === 0 || this.#expired(e)) return POP_NIL;
+      t.touch(e);
+      if (this.#type(e) !== T_LIST) return NOT_A_LIST;
+      const [item, len] = t.popItem(e, left);
+      if ((i32[(e << 1) + E_VALLEN] as number) === 0) {
+        t.remove(e);
+      } else {
+        const node = LIST_NODE_COST + len;
+        i32[(e << 1) + E_VBYTES] = (i32[(e << 1) + E_VBYTES] as number) - node;
+        t.used -= node;
+      }
+      return [item, undefined];
+    } finally {
+      this.#unlock();
     }
-    return [item, undefined];
   }
 
   // ---- expiry ----
@@ -565,222 +480,148 @@ export class SharedDict implements SharedDictStore {
   ttl(key: SharedDictKey): SharedDictTtlResult {
     const k = toKey(key);
     if (k === '') return [undefined, keyError(key)];
-    const e = this.#map.get(k);
-    if (e === undefined) return TTL_NOT_FOUND;
-    if (e.expires === 0) return TTL_NEVER;
-    // Like nginx (which peeks without checking expiry), an expired entry not yet freed gives a negative ttl.
-    return [(e.expires - this.#clock.now()) / 1000, undefined];
+    const h = hashKey(k);
+    this.#lock();
+    try {
+      const e = this.#t.find(k, h);
+      if (e === 0) return TTL_NOT_FOUND;
+      const expires = this.#f64[e + EW_EXPIRES] as number;
+      if (expires === 0) return TTL_NEVER;
+      // Like nginx (which peeks without checking expiry), an expired entry not yet freed gives a negative ttl.
+      return [(expires - this.#clock.now()) / 1000, undefined];
+    } finally {
+      this.#unlock();
+    }
   }
 
   expire(key: SharedDictKey, exptime: number): SharedDictExpireResult {
-    if (typeof exptime !== 'number' || Number.isNaN(exptime) || exptime === Infinity) {
-      throw new BadArgumentError(`bad "exptime" argument: expected seconds, got ${typeof exptime === 'number' ? exptime : typeName(exptime)}`);
-    }
+    checkExpireTime(exptime);
     const k = toKey(key);
     if (k === '') return [undefined, keyError(key)];
-    const e = this.#map.get(k);
-    if (e === undefined) return EXPIRE_NOT_FOUND;
-    // nginx: exptime <= 0 (negative included) removes the expiry; an expired entry not yet freed comes back.
-    const ms = Math.trunc(exptime * 1000);
-    this.#setExpires(e, ms > 0 ? this.#clock.now() + ms : 0);
-    return EXPIRE_OK;
+    const h = hashKey(k);
+    this.#lock();
+    try {
+      const e = this.#t.find(k, h);
+      if (e === 0) return EXPIRE_NOT_FOUND;
+      // nginx: exptime <= 0 (negative included) removes the expiry; an expired entry not yet freed comes back.
+      const ms = Math.trunc(exptime * 1000);
+      this.#t.heap.setExpires(e, ms > 0 ? this.#clock.now() + ms : 0);
+      return EXPIRE_OK;
+    } finally {
+      this.#unlock();
+    }
   }
 
   flushAll(): void {
-    // nginx marks every entry expired (get_stale still sees them) and frees only the three
-    // least recently used at once; the rest go when room is needed or on flushExpired().
-    const heap = this.#heap;
-    heap.length = 0;
-    for (let e = this.#lru.next; e !== this.#lru; e = e.next) {
-      e.expires = FLUSHED;
-      e.heapIndex = heap.length;
-      heap.push(e);
+    const t = this.#t;
+    this.#lock();
+    try {
+      // nginx marks every entry expired (get_stale still sees them) and frees only the three
+      // least recently used at once; the rest go when room is needed or on flushExpired().
+      t.heap.expireAll(FLUSHED);
+      for (let i = 0; i < 3; i++) {
+        const tail = t.lruTail();
+        if (tail === 0) break;
+        t.remove(tail);
+      }
+    } finally {
+      this.#unlock();
     }
-    for (let i = 0; i < 3 && this.#lru.prev !== this.#lru; i++) this.#remove(this.#lru.prev);
   }
 
   flushExpired(max = 0): number {
     const limit = toCount(max, 'max');
-    if (this.#heap.length === 0) return 0;
-    const now = this.#clock.now();
-    let freed = 0;
-    // From the least recently used end, as nginx walks its LRU queue.
-    for (let e = this.#lru.prev; e !== this.#lru; ) {
-      const prev = e.prev;
-      if (e.expires !== 0 && e.expires <= now) {
-        this.#remove(e);
-        if (++freed === limit) break;
+    const t = this.#t;
+    this.#lock();
+    try {
+      if (t.heap.length === 0) return 0;
+      const now = this.#clock.now();
+      let freed = 0;
+      // From the least recently used end, as nginx walks its LRU queue.
+      for (let e = t.lruTail(); e !== 0; ) {
+        const prev = t.towardsFront(e);
+        const expires = this.#f64[e + EW_EXPIRES] as number;
+        if (expires !== 0 && expires <= now) {
+          t.remove(e);
+          if (++freed === limit) break;
+        }
+        e = prev;
       }
-      e = prev;
+      return freed;
+    } finally {
+      this.#unlock();
     }
-    return freed;
   }
 
   getKeys(max = 1024): string[] {
     const limit = toCount(max, 'max');
     const keys: string[] = [];
-    if (this.#map.size === 0) return keys;
-    const now = this.#heap.length === 0 ? 0 : this.#clock.now();
-    for (let e = this.#lru.prev; e !== this.#lru; e = e.prev) {
-      if (e.expires === 0 || e.expires > now) {
-        if (keys.push(e.key) === limit) break;
+    const t = this.#t;
+    this.#lock();
+    try {
+      if (t.count === 0) return keys;
+      const now = t.heap.length === 0 ? 0 : this.#clock.now();
+      for (let e = t.lruTail(); e !== 0; e = t.towardsFront(e)) {
+        const expires = this.#f64[e + EW_EXPIRES] as number;
+        if (expires === 0 || expires > now) {
+          if (keys.push(t.keyOf(e)) === limit) break;
+        }
       }
+      return keys;
+    } finally {
+      this.#unlock();
     }
-    return keys;
   }
 
   // ---- memory ----
 
   capacity(): number {
-    return this.#capacity;
+    return this.#f64[HF_CAPACITY] as number;
   }
 
   freeSpace(): number {
-    return this.#capacity - this.#used;
-  }
-
-  // ---- internals ----
-
-  #insert(key: string, keyBytes: number, type: number, value: Scalar | Deque, valueBytes: number, flags: number): Entry {
-    const e = new Entry(key, keyBytes, type, value, valueBytes, flags);
-    this.#map.set(key, e);
-    const head = this.#lru;
-    e.prev = head;
-    e.next = head.next;
-    head.next.prev = e;
-    head.next = e;
-    this.#used += ENTRY + keyBytes + valueBytes;
-    return e;
-  }
-
-  #remove(e: Entry): void {
-    this.#map.delete(e.key);
-    e.prev.next = e.next;
-    e.next.prev = e.prev;
-    if (e.heapIndex !== -1) this.#heapDelete(e);
-    this.#used -= ENTRY + e.keyBytes + e.valueBytes;
-  }
-
-  /** Moves an entry to the most recently used end. */
-  #touch(e: Entry): void {
-    const head = this.#lru;
-    if (head.next === e) return;
-    e.prev.next = e.next;
-    e.next.prev = e.prev;
-    e.prev = head;
-    e.next = head.next;
-    head.next.prev = e;
-    head.next = e;
-  }
-
-  /**
-   * Frees room for `need` more bytes: expired entries first (soonest expired first), then,
-   * if `evict`, live entries from the least recently used end. `now` is the time the caller
-   * already read (NaN if none), so an entry the caller judged live is not reclaimed here.
-   */
-  #makeRoom(need: number, evict: boolean, now: number): number {
-    const cap = this.#capacity - need;
-    if (this.#used <= cap) return ROOM;
-    const heap = this.#heap;
-    if (heap.length !== 0) {
-      const t = now === now ? now : this.#clock.now();
-      while (this.#used > cap && heap.length !== 0) {
-        const top = heap[0] as Entry;
-        if (top.expires > t) break;
-        this.#remove(top);
-      }
-      if (this.#used <= cap) return ROOM;
-    }
-    if (!evict) return NO_ROOM;
-    const lru = this.#lru;
-    while (this.#used > cap) {
-      if (lru.prev === lru) return NO_ROOM;
-      this.#remove(lru.prev);
-    }
-    return ROOM_FORCIBLE;
-  }
-
-  #setExpires(e: Entry, expires: number): void {
-    if (expires === 0) {
-      if (e.heapIndex !== -1) this.#heapDelete(e);
-      e.expires = 0;
-      return;
-    }
-    const old = e.expires;
-    e.expires = expires;
-    if (e.heapIndex === -1) {
-      e.heapIndex = this.#heap.length;
-      this.#heap.push(e);
-      this.#siftUp(e.heapIndex);
-    } else if (expires < old) {
-      this.#siftUp(e.heapIndex);
-    } else {
-      this.#siftDown(e.heapIndex);
+    this.#lock();
+    try {
+      return this.#t.capacity - this.#t.used;
+    } finally {
+      this.#unlock();
     }
   }
 
-  #heapDelete(e: Entry): void {
-    const heap = this.#heap;
-    const i = e.heapIndex;
-    const last = heap.pop() as Entry;
-    e.heapIndex = -1;
-    if (last === e) return;
-    heap[i] = last;
-    last.heapIndex = i;
-    this.#siftUp(i);
-    this.#siftDown(last.heapIndex);
+  #lock(): void {
+    if (this.#shared) lock(this.#i32, LOCK);
   }
 
-  #siftUp(i: number): void {
-    const heap = this.#heap;
-    const e = heap[i] as Entry;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = heap[p] as Entry;
-      if (parent.expires <= e.expires) break;
-      heap[i] = parent;
-      parent.heapIndex = i;
-      i = p;
-    }
-    heap[i] = e;
-    e.heapIndex = i;
+  #unlock(): void {
+    if (this.#shared) unlock(this.#i32, LOCK);
   }
 
-  #siftDown(i: number): void {
-    const heap = this.#heap;
-    const n = heap.length;
-    const e = heap[i] as Entry;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      let child = heap[c] as Entry;
-      if (c + 1 < n) {
-        const right = heap[c + 1] as Entry;
-        if (right.expires < child.expires) {
-          c++;
-          child = right;
-        }
-      }
-      if (child.expires >= e.expires) break;
-      heap[i] = child;
-      child.heapIndex = i;
-      i = c;
-    }
-    heap[i] = e;
-    e.heapIndex = i;
-  }
-}
+  // ---- entry fields ----
 
-/** The value handed out: bytes are copied so callers cannot change what the dict holds. */
-function copyValue(e: Entry): SharedDictValue {
-  return e.type === T_BYTES ? new Uint8Array(e.value as Uint8Array) : (e.value as SharedDictValue);
-}
-
-/** A `max` argument: truncated like luaL_checkint; 0 or negative means no limit (returns 0). */
-function toCount(max: unknown, name: string): number {
-  if (typeof max !== 'number' || Number.isNaN(max)) {
-    throw new BadArgumentError(`bad "${name}" argument: number expected, got ${typeName(max)}`);
+  #type(e: number): number {
+    return this.#i32[(e << 1) + E_TYPE] as number;
   }
-  const n = Math.trunc(max);
-  return n > 0 ? n : 0;
+
+  #flags(e: number): number {
+    return (this.#i32[(e << 1) + E_FLAGS] as number) >>> 0;
+  }
+
+  #keyBytes(e: number): number {
+    return this.#i32[(e << 1) + E_KEYLEN] as number;
+  }
+
+  #expired(e: number): boolean {
+    const expires = this.#f64[e + EW_EXPIRES] as number;
+    return expires !== 0 && expires <= this.#clock.now();
+  }
+
+  /** The value handed out (bytes are copied so callers cannot change what the dict holds); undefined for a list. */
+  #value(e: number): SharedDictValue | undefined {
+    const type = this.#type(e);
+    if (type === T_NUM) return this.#f64[e + EW_NUM] as number;
+    if (type === T_STR) return this.#t.stringValue(e);
+    if (type === T_BOOL) return (this.#f64[e + EW_NUM] as number) !== 0;
+    if (type === T_BYTES) return this.#t.bytesValue(e);
+    return undefined;
+  }
 }

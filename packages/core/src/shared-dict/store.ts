@@ -65,11 +65,11 @@ export type SharedDictExpireResult = readonly [ok: true, err: undefined] | reado
  * synchronously. Handler code is written against this interface (camelCase names of
  * OpenResty's methods), so another store can replace the in-process one without changes.
  *
- * A store that spans processes or hosts (Redis, say) cannot answer synchronously: it would
- * implement `AsyncSharedDictStore`, the same methods returning promises of the same tuples.
+ * A store that spans processes or hosts (RedisSharedDict) cannot answer synchronously: it
+ * implements `AsyncSharedDictStore`, the same methods returning promises of the same tuples.
  * Handlers that `await` results work with both (awaiting a plain value is harmless), and the
  * Lua runtime yields the handler's coroutine while a promise is pending, so Lua code keeps
- * calling `ngx.shared.DICT:get(k)` unchanged. Such a store would also differ in what cannot
+ * calling `ngx.shared.DICT:get(k)` unchanged. Such a store also differs in what cannot
  * be promised across machines: LRU order, `capacity()`/`freeSpace()` (the server's memory
  * policy), and atomicity beyond one call (each method must still be one atomic step, e.g. a
  * Lua script on the Redis server for incr-with-init or add).
@@ -133,8 +133,18 @@ export interface SharedDictStore {
 /** A store that answers asynchronously (across processes or hosts): the same methods, promised. */
 export type AsyncSharedDictStore = {
   readonly name: string;
+  /** Marks a store whose calls wait: Lua yields on them, and phases that cannot wait refuse them. */
+  readonly async: true;
 } & {
   [M in Exclude<keyof SharedDictStore, 'name'>]: SharedDictStore[M] extends (...args: infer A) => infer R
     ? (...args: A) => Promise<R>
     : never;
 };
+
+/** Any dict `ngx.shared` holds: in shared memory (answers at once) or on a server (answers with promises). */
+export type AnySharedDict = SharedDictStore | AsyncSharedDictStore;
+
+/** True for a store whose calls return promises. */
+export function isAsyncStore(dict: AnySharedDict): dict is AsyncSharedDictStore {
+  return (dict as { async?: unknown }).async === true;
+}

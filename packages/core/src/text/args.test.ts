@@ -51,7 +51,8 @@ describe('escapes: nginx tables, byte-exact', () => {
   });
   it('rawArg returns the first raw value, case-insensitively', () => {
     expect(rawArg('A=1%202&a=3', 'a')).toBe('1%202');
-    expect(rawArg('b&c=', 'b')).toBe('');
+    expect(rawArg('b&c=', 'b')).toBeUndefined(); // no "=": no value (nginx)
+    expect(rawArg('b&c=', 'c')).toBe('');
     expect(rawArg('c=1', 'b')).toBeUndefined();
   });
 });

@@ -108,9 +108,8 @@ export function rawArg(query: string, name: string): string | undefined {
     if (end === -1) end = len;
     const eq = query.indexOf('=', start);
     const keyEnd = eq === -1 || eq > end ? end : eq;
-    if (keyEnd - start === name.length && query.slice(start, keyEnd).toLowerCase() === name) {
-      return keyEnd === end ? '' : query.slice(keyEnd + 1, end);
-    }
+    // "?a" (no "=") is no value: nginx's $arg_a is not found
+    if (keyEnd - start === name.length && keyEnd < end && query.slice(start, keyEnd).toLowerCase() === name) return query.slice(keyEnd + 1, end);
     start = end + 1;
   }
   return undefined;

@@ -67,14 +67,14 @@ function core.register_service(name, mode, fn)
   need("register_service", 3, fn, "function")
   return js.register_service(name, mode, fn)
 end
-S.core = core
+rawset(S, "core", core)
 
 local act = { CONTINUE = 0, STOP = 1, YIELD = 2, ERROR = 3, DONE = 4, DENY = 5, ABORT = 6, INVALID = 7 }
 function act.wake_time(a, b)
   local ms = type(a) == "table" and b or a
   return js.wake_time(ms)
 end
-S.act = act
+rawset(S, "act", act)
 `;
 
 /** Runs actions and fetches with the request's TXN object as first argument. */

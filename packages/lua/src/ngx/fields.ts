@@ -1,11 +1,12 @@
 // ngx.status, ngx.ctx, ngx.arg, ngx.get_phase, ngx.is_subrequest, ngx.headers_sent: the request's fields.
 
 import { checkRequestApi, type HeaderValue } from '@phasekit/core';
+import type { LuaRef } from '../vm/index.js';
 import { guard, okOrMessage, type RequestInstall } from './request.js';
 
 // ngx.status and ngx.ctx are fields of the ngx table itself, so they go through its metatable.
 const FIELDS_LUA = String.raw`
-local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg, headers_sent, is_subrequest = ...
+local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg, headers_sent, is_subrequest, render_chunk = ...
 local rawget, error = rawget, error
 setmetatable(ngx, {
   __index = function(_, k)
@@ -30,11 +31,19 @@ setmetatable(ngx, {
 })
 ngx.arg = setmetatable({}, {
   __index = function(_, i) return get_arg(i) end,
-  __newindex = function(_, i, v) set_arg(i, v) end,
+  __newindex = function(_, i, v)
+    -- ngx.arg[1] takes what ngx.print takes (a nested array is flattened); nil drops the chunk
+    if i == 1 and v ~= nil and type(v) ~= "string" then
+      local t = type(v)
+      if t == "table" or t == "number" then v = render_chunk(v)
+      else error("bad chunk data type: " .. t, 2) end
+    end
+    set_arg(i, v)
+  end,
 })
 `;
 
-export function installFields(ctx: RequestInstall): void {
+export function installFields(ctx: RequestInstall, renderChunk: LuaRef): void {
   const { vm, ngx } = ctx;
   const getStatus = vm.createFunction((call) => {
     const r = ctx.request(call);
@@ -91,11 +100,13 @@ export function installFields(ctx: RequestInstall): void {
     call.pushBoolean(ctx.request(call).isSubrequest);
     return 1;
   }, 'ngx.is_subrequest');
-  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg, headersSent, isSubrequest);
+  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg, headersSent, isSubrequest, renderChunk);
+  renderChunk.release();
 
   ctx.fn(ngx, 'get_phase', (call) => {
     const r = ctx.maybeRequest();
-    call.pushString(r === undefined ? 'timer' : r.getPhase());
+    // No request and no timer: code running while the engine loads (luaLoad files, module bodies).
+    call.pushString(r === undefined ? 'init' : r.getPhase());
     return 1;
   });
 }

@@ -1,6 +1,6 @@
 // ngx.log and print, the ngx.* constants, ngx.worker.* and ngx.config.*.
 
-import { LOG_LEVEL_NAMES, NGX_CONSTANTS, type LogLevel } from '@phasekit/core';
+import { LOG_LEVEL_NAMES, NGX_CONSTANTS, type LogLevel, type WorkerInfo } from '@phasekit/core';
 import type { RequestInstall } from './request.js';
 
 /** The version phasekit reports as ngx.config.ngx_lua_version (lua-nginx-module's numbering). */
@@ -27,9 +27,14 @@ local function render(fname, ...)
   end
   return concat(buf, "", 1, n)
 end
+-- "[lua] source:line: " and, inside a named function, "name(): " as lua-nginx-module writes it.
 local function where()
-  local info = getinfo(3, "Sl")
+  local info = getinfo(3, "Sln")
   if not info or info.currentline < 0 then return "[lua] " end
+  local name = info.name
+  -- Lua 5.4 names a metamethod without its "__" (LuaJIT keeps it).
+  if name and info.namewhat == "metamethod" then name = "__" .. name end
+  if name then return "[lua] " .. info.short_src .. ":" .. info.currentline .. ": " .. name .. "(): " end
   return "[lua] " .. info.short_src .. ":" .. info.currentline .. ": "
 end
 function ngx.log(level, ...)
@@ -42,7 +47,7 @@ sandbox.print = function(...)
 end
 `;
 
-export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLevel, message: string) => void): void {
+export function installLog(ctx: RequestInstall, worker: WorkerInfo, logOutsideRequest: (level: LogLevel, message: string) => void): void {
   const { vm, ngx } = ctx;
   for (const [name, value] of Object.entries(NGX_CONSTANTS)) vm.setField(ngx, name, value);
   const log = vm.createFunction((call) => {
@@ -57,16 +62,15 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
 
   vm.run(
     String.raw`
-    local ngx, pid, version, prefix, exiting = ...
+    local ngx, id, count, pid, version, prefix, exiting, js_pids = ...
     ngx.worker = {
-      id = function() return 0 end,
-      count = function() return 1 end,
+      id = function() return id end,
+      count = function() return count end,
       pid = function() return pid end,
-      -- one worker: its own pid (nil, err in init and init_worker, as lua-resty-core answers)
       pids = function()
         local phase = ngx.get_phase()
         if phase == "init" or phase == "init_worker" then return nil, "API disabled in the current context" end
-        return { pid }
+        return { js_pids() }
       end,
       exiting = exiting,
     }
@@ -81,12 +85,19 @@ export function installLog(ctx: RequestInstall, logOutsideRequest: (level: LogLe
     }`,
     'ngx.worker',
     ngx,
-    process.pid,
+    worker.id,
+    worker.count,
+    worker.pid,
     NGX_LUA_VERSION,
     ctx.prefix,
     vm.createFunction((call) => {
       call.pushBoolean(ctx.maybeRequest()?.worker.exiting() ?? false);
       return 1;
     }, 'ngx.worker.exiting'),
+    vm.createFunction((call) => {
+      const pids = worker.pids();
+      for (const pid of pids) call.pushNumber(pid);
+      return pids.length;
+    }, 'ngx.worker.pids'),
   );
 }

@@ -1,6 +1,7 @@
 // ngx.say / print / flush / eof / send_headers / exit / exec / redirect / sleep: output and flow control.
 
 import { checkRequestApi, EXIT_UNWINDS_PHASES, phaseBitOf, type Chunk } from '@phasekit/core';
+import type { LuaCall, LuaRef } from '../vm/index.js';
 import { EXIT_SIGNAL, guard, okOrMessage, type RequestInstall } from './request.js';
 
 // Values are flattened and formatted in Lua (numbers as LuaJIT prints them), so each call
@@ -43,26 +44,36 @@ local function render(fname, nl, ...)
   if nl then n = n + 1; buf[n] = "\n" end
   return concat(buf, "", 1, n)
 end
+-- js_out: 1, or nil + "seen eof" once the body has ended, or false + an error to raise here.
 function ngx.say(...)
   local ok, err = js_out(render("say", true, ...))
-  if not ok then error(err, 2) end
+  if ok == false then error(err, 2) end
+  if ok == nil then return nil, err end
   return 1
 end
 function ngx.print(...)
   local ok, err = js_out(render("print", false, ...))
-  if not ok then error(err, 2) end
+  if ok == false then error(err, 2) end
+  if ok == nil then return nil, err end
   return 1
 end
+-- body_filter's ngx.arg[1] takes what ngx.print takes
+return function(v) return render("print", false, v) end
 `;
 
-export function installOutput(ctx: RequestInstall): void {
+/** Installs the output functions; returns Lua's renderer of what ngx.print takes (for ngx.arg[1]). */
+export function installOutput(ctx: RequestInstall): LuaRef {
   const { vm, ngx } = ctx;
   // Returns true, or false + message so the Lua wrapper raises at the user's line.
   const out = vm.createFunction((call) => {
     const r = ctx.request(call);
-    return okOrMessage(call, () => r.print(call.value(1) as Chunk));
+    let accepted = true;
+    const n = okOrMessage(call, () => {
+      accepted = r.print(call.value(1) as Chunk);
+    });
+    return n === 1 && !accepted ? seenEof(call) : n;
   }, 'ngx.print');
-  vm.run(OUTPUT_LUA, 'ngx.output', ngx, out);
+  const [renderChunk] = vm.run(OUTPUT_LUA, 'ngx.output', ngx, out);
 
   const unwind = (call: Parameters<Parameters<typeof ctx.fn>[2]>[0]) => call.yield(EXIT_SIGNAL);
   ctx.fn(ngx, 'exit', (call) => {
@@ -79,8 +90,8 @@ export function installOutput(ctx: RequestInstall): void {
     const r = ctx.request(call);
     const uri = call.value(1);
     if (typeof uri !== 'string') return call.raiseError(`bad argument #1 to 'exec' (string expected, got ${call.type(1)})`);
-    const args = call.value(2);
-    guard(call, () => r.exec(uri, typeof args === 'string' ? args : args === null ? undefined : String(args)));
+    const args = execArgs(call, ctx);
+    guard(call, () => r.exec(uri, args));
     return unwind(call);
   });
   ctx.fn(ngx, 'redirect', (call) => {
@@ -94,6 +105,13 @@ export function installOutput(ctx: RequestInstall): void {
   ctx.fn(ngx, 'flush', (call) => {
     const r = ctx.request(call);
     const wait = call.boolean(1);
+    guard(call, () => checkRequestApi(r, 'ngx.flush'));
+    // No output yet: nginx sends nothing (the status may still change).
+    if (!r.headersSent) {
+      call.pushNil();
+      call.pushString('nothing to flush');
+      return 2;
+    }
     const drained = guard(call, () => r.flush(wait));
     // flush(true) waits until the client has taken the data (backpressure); flush() does not.
     if (wait) return call.yield(drained, (c) => (c.pushNumber(1), 1));
@@ -102,7 +120,7 @@ export function installOutput(ctx: RequestInstall): void {
   });
   ctx.fn(ngx, 'eof', (call) => {
     const r = ctx.request(call);
-    guard(call, () => r.eof());
+    if (!guard(call, () => r.eof())) return seenEof(call);
     call.pushNumber(1);
     return 1;
   });
@@ -119,6 +137,38 @@ export function installOutput(ctx: RequestInstall): void {
     if (seconds < 0) return call.raiseError('invalid sleep duration "' + String(seconds) + '"');
     return call.yield(sleep(ctx, seconds));
   });
+  return renderChunk as LuaRef;
+}
+
+/** ngx.exec's args: nothing, a string, a number, or a table encoded as ngx.encode_args does. */
+function execArgs(call: LuaCall, ctx: RequestInstall): string | undefined {
+  switch (call.type(2)) {
+    case 'nil':
+    case 'none':
+      return undefined;
+    case 'string':
+      return call.string(2);
+    case 'number':
+      return String(call.value(2));
+    case 'table': {
+      const encode = ctx.vm.getField(ctx.ngx, 'encode_args') as LuaRef;
+      try {
+        const r = ctx.vm.call(encode, { args: [call.ref(2) ?? null] });
+        if (r.status === 'error') return call.raiseError(r.message);
+        return String(r.values[0] ?? '');
+      } finally {
+        encode.release();
+      }
+    }
+    default:
+      return call.raiseError(`bad argument #2 to 'exec' (string, number or table expected, got ${call.type(2)})`);
+  }
+}
+
+function seenEof(call: LuaCall): number {
+  call.pushNil();
+  call.pushString('seen eof');
+  return 2;
 }
 
 function sleep(ctx: RequestInstall, seconds: number): Promise<void> {

@@ -21,6 +21,8 @@ export interface RequestInstall extends NgxInstall {
   readonly prefix: string;
   /** Runs a Lua function as a handler for `ngx` (a timer callback): synchronously, or a promise if it waits. */
   runFunction(fn: LuaRef, ngx: Ngx, args: readonly LuaValue[]): unknown;
+  /** `fn` runs when a request that ran Lua code is done (to release what was kept for it). */
+  onRequestDone(fn: (ngx: Ngx) => void): void;
 }
 
 /**
@@ -45,6 +47,15 @@ export function pushArgs(call: LuaCall, parsed: ParsedArgs): number {
   if (!parsed.truncated) return 1;
   call.pushString('truncated');
   return 2;
+}
+
+/**
+ * Pushes whether a get_headers call was cut short by `max`, as OpenResty's second value
+ * "truncated". `count` counts what the API limits (header lines for the request, names for the
+ * response); the full set is fetched only when the result is exactly at the limit.
+ */
+export function pushTruncated<R extends object>(call: LuaCall, got: R, max: number, all: () => R, count: (r: R) => number): void {
+  call.pushBoolean(max > 0 && count(got) >= max && count(all()) > max);
 }
 
 /** Pushes a record as alternating keys and values (arrays as repeated keys) for pairsToTable. */

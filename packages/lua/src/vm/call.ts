@@ -66,6 +66,15 @@ export class LuaCall {
     return this.#name;
   }
 
+  /**
+   * Identifies the Lua thread (coroutine) that made this call: equal numbers, same coroutine, while
+   * it lives (a finished thread's number may be reused).
+   */
+  get thread(): number {
+    if (this.#L === 0) throw stale();
+    return this.#L;
+  }
+
   /** @internal */
   leave(): Wait | null {
     const wait = this.#wait;

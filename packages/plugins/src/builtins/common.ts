@@ -1,7 +1,7 @@
 // What the built-in plugins share: how one is declared, the engine services they use, Kong's JSON
 // error responses, and a few request helpers.
 
-import type { Clock, LogLevel, Ngx, SharedDict } from '@phasekit/core';
+import { isAsyncStore, type AnySharedDict, type Clock, type LogLevel, type Ngx, type SharedDictStore } from '@phasekit/core';
 import type { z } from 'zod';
 import { validateZod } from '../define.js';
 import type { Consumers } from '../consumers.js';
@@ -11,7 +11,7 @@ import type { PluginPhase, PluginSite, PluginSpec, RuntimeMethod } from '../type
 /** What the engine gives the built-ins, per generation. */
 export interface PluginServices {
   readonly clock: Clock;
-  readonly sharedDicts: Readonly<Record<string, SharedDict>>;
+  readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   log(level: LogLevel, message: string, ngx?: Ngx): void;
   /** The consumers `ngx` authenticates against: the config's, with its dynamic routes' over them. */
   consumers(ngx: Ngx): Consumers;
@@ -84,9 +84,21 @@ export class ConfProblem extends Error {
   }
 }
 
-/** A shared dict by name; a config issue at `path` when the config does not declare it. */
-export function dictNamed(services: PluginServices, name: string, path: string): SharedDict {
+/** A shared dict by name (in shared memory or on Redis); a config issue at `path` when the config does not declare it. */
+export function dictNamed(services: PluginServices, name: string, path: string): AnySharedDict {
   const dict = services.sharedDicts[name];
   if (dict === undefined) throw new ConfProblem(path, `shared dict "${name}" is not declared (add it to sharedDicts)`);
   return dict;
+}
+
+/** A shared dict that answers at once (not on Redis): for what a phase that cannot wait reads. */
+export function syncDictNamed(services: PluginServices, name: string, path: string): SharedDictStore {
+  const dict = dictNamed(services, name, path);
+  if (isAsyncStore(dict)) throw new ConfProblem(path, syncOnly(name));
+  return dict;
+}
+
+/** The issue of an asynchronous (Redis) dict where only one in shared memory will do. */
+export function syncOnly(name: string): string {
+  return `shared dict "${name}" is on Redis: this needs a dict in shared memory (its calls cannot wait here)`;
 }

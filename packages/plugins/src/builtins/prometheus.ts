@@ -2,10 +2,10 @@
 // into a shared dict (so every worker's requests are served, as Kong keeps them in shm); a location
 // with `prometheusMetrics` serves them, with the upstream targets' health, in Prometheus' text format.
 
-import type { Ngx, SharedDictStore } from '@phasekit/core';
+import { isAsyncStore, type Ngx, type SharedDictStore } from '@phasekit/core';
 import { z } from 'zod';
 import type { HealthBoard } from '../health.js';
-import { builtin, dictNamed, type PluginServices } from './common.js';
+import { builtin, syncDictNamed, syncOnly, type PluginServices } from './common.js';
 
 export const DEFAULT_METRICS_DICT = 'prometheus_metrics';
 export const DEFAULT_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000];
@@ -41,7 +41,7 @@ export function prometheus(services: PluginServices) {
     priority: 13,
     schema,
     prepare: (conf, site): Prepared => {
-      const store = dictNamed(services, conf.dict, 'dict');
+      const store = syncDictNamed(services, conf.dict, 'dict');
       const labels = `location="${escapeLabel(site.location)}",route="${escapeLabel(site.route ?? '')}"`;
       // The bounds go beside the counts: the scrape lists every bucket, the empty ones too.
       store.set(`request_latency_ms_bounds${SEP}${labels}`, conf.latency_buckets.join(','));
@@ -130,6 +130,7 @@ export function metricsHandler(services: PluginServices, dict: string) {
   return (ngx: Ngx): void => {
     const store = services.sharedDicts[dict];
     if (store === undefined) throw new Error(`prometheusMetrics: shared dict "${dict}" is not declared`);
+    if (isAsyncStore(store)) throw new Error(`prometheusMetrics: ${syncOnly(dict)}`);
     ngx.header['Content-Type'] = 'text/plain; version=0.0.4; charset=utf-8';
     ngx.print(exposition(store, services.health));
   };

@@ -3,7 +3,7 @@
 // {"message":"API rate limit exceeded"} with Retry-After, and X-RateLimit-Limit-<Period>,
 // X-RateLimit-Remaining-<Period>, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset.
 
-import type { Ngx, SharedDictIncrResult, SharedDictStore } from '@phasekit/core';
+import { type AnySharedDict, type Ngx, type SharedDictIncrResult } from '@phasekit/core';
 import { z } from 'zod';
 import { authenticatedOf } from '../consumers.js';
 import { isThenable } from '../chain.js';
@@ -28,8 +28,9 @@ const schema = z
     header_name: z.string().min(1).optional(),
     path: z.string().startsWith('/').optional(),
     /**
-     * Where counters live. "local": the shared dict `dict` of this engine. A store that spans
-     * processes (a Redis-backed shared dict) plugs in as that dict, see docs/plugins.md.
+     * Where the counters live. "local": the shared dict `dict` in shared memory (one engine, or
+     * its worker threads). "redis": `dict` is a shared dict on Redis (`store: "redis://..."`),
+     * so every host counting there shares the limits.
      */
     policy: z.enum(['local']).default('local'),
     dict: z.string().min(1).default('rate_limiting_counters'),
@@ -76,7 +77,7 @@ interface Limit {
 }
 
 interface Prepared extends Conf {
-  readonly store: SharedDictStore;
+  readonly store: AnySharedDict;
   readonly scope: string;
   readonly limits: readonly Limit[];
 }

@@ -5,7 +5,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { Ngx, SharedDict } from '@phasekit/core';
+import type { Ngx, SharedDictStore } from '@phasekit/core';
 import type { Chain } from '../chain.js';
 import type { DynamicRoutesConfig } from '../config-schema.js';
 import { Consumers } from '../consumers.js';
@@ -45,7 +45,7 @@ export interface RoutesView {
 
 export interface GatewayDeps {
   readonly config: DynamicRoutesConfig;
-  readonly dict: SharedDict;
+  readonly dict: SharedDictStore;
   /** Where a relative `file` is read from (lua.prefix, else the working directory). */
   readonly prefix: string;
   readonly lookup: PluginLookup;

@@ -1,0 +1,51 @@
+// The config's sharedDicts made into stores: shared memory for a size, Redis for `{ store }`.
+
+import type { Clock } from '../clock.js';
+import type { SharedDictConfig } from '../engine/config.js';
+import { RedisConnection } from './redis/connection.js';
+import { RedisSharedDict } from './redis/redis-dict.js';
+import { SharedDict } from './shared-dict.js';
+import { parseSize } from './size.js';
+import type { AnySharedDict } from './store.js';
+
+export interface CreatedDicts {
+  readonly dicts: Record<string, AnySharedDict>;
+  /** Closes the Redis connections (shared-memory dicts need nothing). */
+  close(): Promise<void>;
+}
+
+/** Builds the dicts `specs` names that `given` does not already have (given ones are used as they are). */
+export function createSharedDicts(
+  specs: Readonly<Record<string, string | number | SharedDictConfig>>,
+  given: Readonly<Record<string, AnySharedDict>>,
+  clock: Clock,
+  log: (level: 'error' | 'warn', message: string) => void,
+): CreatedDicts {
+  const dicts: Record<string, AnySharedDict> = { ...given };
+  const connections = new Map<string, RedisConnection>();
+  for (const [name, spec] of Object.entries(specs)) {
+    if (dicts[name] !== undefined) continue;
+    if (typeof spec !== 'object') {
+      dicts[name] = new SharedDict(name, spec, { clock });
+    } else if (spec.store === undefined) {
+      dicts[name] = new SharedDict(name, spec.size, { clock });
+    } else {
+      const timeout = Math.round((spec.timeout ?? 1) * 1000);
+      const key = `${spec.store}#${timeout}`;
+      let conn = connections.get(key);
+      if (conn === undefined) connections.set(key, (conn = new RedisConnection(spec.store, { timeout, log })));
+      dicts[name] = new RedisSharedDict(name, conn, {
+        capacity: parseSize(spec.size),
+        clock,
+        ...(spec.prefix === undefined ? {} : { prefix: spec.prefix }),
+        staleGraceMs: Math.round((spec.staleGrace ?? 60) * 1000),
+      });
+    }
+  }
+  return {
+    dicts,
+    close: async () => {
+      await Promise.all([...connections.values()].map((c) => c.close()));
+    },
+  };
+}
