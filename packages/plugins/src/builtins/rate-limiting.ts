@@ -3,12 +3,12 @@
 // {"message":"API rate limit exceeded"} with Retry-After, and X-RateLimit-Limit-<Period>,
 // X-RateLimit-Remaining-<Period>, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset.
 
-import { type AnySharedDict, type Ngx, type SharedDictIncrResult } from '@phasekit/core';
+import { isAsyncStore, type AnySharedDict, type Ngx, type SharedDictIncrResult } from '@phasekit/core';
 import { z } from 'zod';
 import { authenticatedOf } from '../consumers.js';
 import { isThenable } from '../chain.js';
 import { peekSlots, slotsOf } from '../request-state.js';
-import { builtin, dictNamed, header, kongExit, type PluginServices } from './common.js';
+import { builtin, ConfProblem, dictNamed, header, kongExit, type PluginServices } from './common.js';
 
 const PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
 type Period = (typeof PERIODS)[number];
@@ -32,7 +32,7 @@ const schema = z
      * its worker threads). "redis": `dict` is a shared dict on Redis (`store: "redis://..."`),
      * so every host counting there shares the limits.
      */
-    policy: z.enum(['local']).default('local'),
+    policy: z.enum(['local', 'redis']).default('local'),
     dict: z.string().min(1).default('rate_limiting_counters'),
     /** When the counter store fails: let the request through (true) or answer 500. */
     fault_tolerant: z.boolean().default(true),
@@ -54,6 +54,19 @@ const schema = z
   });
 
 type Conf = z.output<typeof schema>;
+
+/** The dict `conf.dict`, where `conf.policy` says it must be: in shared memory ("local") or on Redis ("redis"). */
+function policyStore(services: PluginServices, conf: Conf): AnySharedDict {
+  const store = dictNamed(services, conf.dict, 'dict');
+  const onRedis = isAsyncStore(store);
+  if (conf.policy === 'redis' && !onRedis) {
+    throw new ConfProblem('policy', `policy "redis" counts in a shared dict on Redis, and shared dict "${conf.dict}" is in shared memory (declare it with store: "redis://...")`);
+  }
+  if (conf.policy === 'local' && onRedis) {
+    throw new ConfProblem('policy', `shared dict "${conf.dict}" is on Redis: set policy "redis" to count there`);
+  }
+  return store;
+}
 
 /** One window of one identifier: its counter key, start and end (seconds). */
 interface Window {
@@ -92,7 +105,7 @@ export function rateLimiting(services: PluginServices) {
     schema,
     prepare: (conf, site): Prepared => ({
       ...conf,
-      store: dictNamed(services, conf.dict, 'dict'),
+      store: policyStore(services, conf),
       scope: site.route === undefined ? site.location : `route:${site.route}`,
       limits: PERIODS.filter((p) => conf[p] !== undefined).map((p) => ({
         period: p,
