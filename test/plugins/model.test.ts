@@ -186,6 +186,25 @@ describe('Lua plugins', () => {
     ]);
   });
 
+  it('checks each field type: string, number, integer, boolean, array, map, record', async () => {
+    const dir = luaPlugins({ checked: CHECKED });
+    const err = await startError(
+      { locations: [{ match: '/', plugins: [{ name: 'checked', config: { mode: 1, port: 80.5, ratio: 'x', name: true, flag: 'yes', tags: 'a', limits: ['x'], nested: 5 } }], content }] },
+      { dir },
+    );
+    const at = (p: string) => `locations[0].plugins[0].config${p}`;
+    expect(err.issues).toEqual([
+      { path: at('.mode'), message: 'expected a string' },
+      { path: at('.port'), message: 'expected an integer' },
+      { path: at('.ratio'), message: 'expected a number' },
+      { path: at('.name'), message: 'expected a string' },
+      { path: at('.flag'), message: 'expected a boolean' },
+      { path: at('.tags'), message: 'expected an array' },
+      { path: at('.limits'), message: 'expected a map' },
+      { path: at('.nested'), message: 'expected a record' },
+    ]);
+  });
+
   it('fills in defaults (nested records too) and hands conf to the methods as a Lua table', async () => {
     const dir = luaPlugins({ checked: CHECKED });
     const { engine } = await engineWith({ locations: [{ match: '/', plugins: [{ name: 'checked', config: { name: 'n', code: 'AB1' } }], content }] }, { dir });
