@@ -23,7 +23,7 @@ function gateway(store: string, prefix: string, conf: Record<string, unknown>): 
   };
 }
 
-describe('rate-limiting, policy "redis"', () => {
+describe('plugins on Redis dicts', () => {
   it('two engines count in one Redis dict: the limit is theirs together, a refused request is not counted', async () => {
     // 10 s before a minute ends, near real time (Redis expires the counters by the engine's clock).
     const start = (Math.floor(Date.now() / 60_000) + 1) * 60_000 + 50_000;
@@ -93,5 +93,24 @@ describe('rate-limiting, policy "redis"', () => {
       await tolerant.engine.close();
       await strict.engine.close();
     }
+  });
+
+  it('dynamic routes and prometheus read their dict at once: a dict on Redis there is a config error', async () => {
+    const err = await startError({
+      sharedDicts: { routes: { size: '1m', store: redis.url }, metrics: { size: '1m', store: redis.url } },
+      dynamicRoutes: { dict: 'routes', load: async () => ({ routes: [] }) },
+      locations: [
+        { match: '/', plugins: [{ name: 'prometheus', config: { dict: 'metrics' } }], content: ok },
+        { match: '/metrics', prometheusMetrics: { dict: 'metrics' } },
+      ],
+    } as EngineConfig);
+    const onRedis = (name: string) => `shared dict "${name}" is on Redis: this needs a dict in shared memory (its calls cannot wait here)`;
+    expect(err.issues).toEqual(
+      expect.arrayContaining([
+        { path: 'dynamicRoutes.dict', message: onRedis('routes') },
+        { path: 'locations[0].plugins[0].config.dict', message: onRedis('metrics') },
+        { path: 'locations[1].prometheusMetrics', message: onRedis('metrics') },
+      ]),
+    );
   });
 });
