@@ -1,6 +1,7 @@
 // nginx variables for ngx.var: built-ins computed on read, declared ones stored per request.
 
 import { rawArg } from '../text/args.js';
+import { formatNumber } from '../text/number.js';
 import { UnknownVariableError } from '../errors.js';
 import { headerKey } from '../http/headers.js';
 import type { RequestState, Template } from './state.js';
@@ -141,15 +142,26 @@ export function readVar(s: RequestState, rawName: string): string | undefined {
     const named = caps.groups?.[rawName];
     if (named !== undefined) return named;
   }
+  if (isDeclared(s, name)) {
+    // declared somewhere, never set for this request: "" with nginx's warning
+    s.engine.log('warn', `using uninitialized "${rawName}" variable`, s);
+    return '';
+  }
   return undefined;
+}
+
+/** Whether `$name` (lower-cased) is a variable some location declares (`vars`, `set`). */
+export function isDeclared(s: RequestState, name: string): boolean {
+  const loc = s.location;
+  return s.gen.declaredVars.has(name) || loc.vars.has(name) || loc.set.some((x) => x.var.toLowerCase() === name);
 }
 
 /** Assigns `$name`; only declared variables and a few built-ins may be written. */
 export function writeVar(s: RequestState, rawName: string, value: unknown): void {
   const name = rawName.toLowerCase();
   const str = value === null || value === undefined ? undefined : String(value);
-  if (s.vars?.has(name)) {
-    s.vars.set(name, str);
+  if (s.vars?.has(name) || isDeclared(s, name)) {
+    (s.vars ??= new Map()).set(name, str);
     return;
   }
   const w = WRITABLE[name];
@@ -157,17 +169,15 @@ export function writeVar(s: RequestState, rawName: string, value: unknown): void
   w(s, str ?? '');
 }
 
-/** Resets the declared variables of the current location to their configured values. */
-export function initVars(s: RequestState): void {
+/**
+ * Runs the location's `vars` (nginx's `set $name value` directives) at the start of its walk:
+ * values set earlier in the request (before an exec, by a capture's `vars`) stay unless the
+ * location sets them again.
+ */
+export function applyLocationVars(s: RequestState): void {
   const declared = s.location.vars;
-  const setVars = s.location.set;
-  if (declared.size === 0 && setVars.length === 0) {
-    s.vars = undefined;
-    return;
-  }
-  const vars = new Map<string, string | undefined>();
-  s.vars = vars;
-  for (const set of setVars) vars.set(set.var.toLowerCase(), '');
+  if (declared.size === 0) return;
+  const vars = (s.vars ??= new Map());
   for (const [name, template] of declared) vars.set(name, interpolate(s, template));
 }
 
@@ -177,6 +187,17 @@ export function interpolate(s: RequestState, template: Template): string {
   let out = '';
   for (const part of template) out += typeof part === 'string' ? part : (readVar(s, part.ref) ?? '');
   return out;
+}
+
+/** A set handler's arg: as interpolate, but a lone variable that is not found is undefined (nil in Lua). */
+export function interpolateArg(s: RequestState, template: Template): string | undefined {
+  const only = template.length === 1 ? template[0] : undefined;
+  return only !== undefined && typeof only !== 'string' ? readVar(s, only.ref) : interpolate(s, template);
+}
+
+/** What a set handler's result stores: a string as is, a number formatted, anything else "". */
+export function setResult(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? formatNumber(value) : '';
 }
 
 /** `"a $arg_x ${http_host}b"` → parts. `$$` is not special in nginx either. */
