@@ -7,7 +7,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@phasekit\/(core|node-http|testing|lua|fastify|express|haproxy|nginx)$/, replacement: src('$1') },
+      { find: /^@phasekit\/(core|node-http|testing|lua|fastify|express|haproxy|nginx|plugins)$/, replacement: src('$1') },
       { find: /^phasekit$/, replacement: src('phasekit') },
     ],
   },

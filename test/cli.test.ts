@@ -116,3 +116,51 @@ describe('phasekit serve', () => {
     expect(err).toContain('locations[0].match');
   });
 });
+
+describe('phasekit plugins', () => {
+  /** Runs `phasekit plugins <file>` from sources: its exit code, stdout and stderr. */
+  function plugins(file: string): Promise<{ code: number | null; out: string; err: string }> {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'plugins', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    return exited(child).then((code) => ({ code, out, err }));
+  }
+
+  it('prints the resolved order per location, with the TypeScript plugins a .mjs config exports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
+    const file = join(dir, 'config.mjs');
+    writeFileSync(file, `import { definePlugin } from 'phasekit';
+export const plugins = [definePlugin({ name: 'audit', priority: 1300, after: ['jwt'], access() {} })];
+export default {
+  sharedDicts: { rate_limiting_counters: '1m' },
+  plugins: [{ name: 'correlation-id' }],
+  locations: [
+    { match: '/api/', plugins: [{ name: 'rate-limiting', config: { minute: 5 } }, { name: 'audit' }, { name: 'jwt' }, { name: 'key-auth' }], content: (ngx) => ngx.say('x') },
+    { match: '/', content: (ngx) => ngx.say('y') },
+  ],
+};\n`);
+    const { code, out } = await plugins(file);
+    expect(code).toBe(0);
+    expect(out).toBe(`locations[0] /api/
+  1. correlation-id   100001  built-in
+  2. jwt                1450  built-in
+  3. audit              1300  typescript
+  4. key-auth           1250  built-in
+  5. rate-limiting       910  built-in
+locations[1] /
+  1. correlation-id   100001  built-in
+`);
+  });
+
+  it('exits 1 naming the cycle of a config whose constraints cannot be met', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ locations: [{ match: '/', plugins: [{ name: 'cors', after: ['key-auth'] }, { name: 'key-auth', after: ['cors'] }] }] }));
+    const { code, err } = await plugins(file);
+    expect(code).toBe(1);
+    expect(err).toContain('locations[0]: the plugins\' before/after constraints form a cycle: "cors" runs before "key-auth" runs before "cors"');
+  });
+});

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '@phasekit/core';
 import { LUA_ERROR_CODES } from '@phasekit/lua';
+import { PLUGIN_ERROR_CODES } from '@phasekit/plugins';
 
-const ALL_CODES = [...Object.keys(ERROR_CODES), ...Object.keys(LUA_ERROR_CODES)];
+const ALL_CODES = [...Object.keys(ERROR_CODES), ...Object.keys(LUA_ERROR_CODES), ...Object.keys(PLUGIN_ERROR_CODES)];
 
 const page = readFileSync(new URL('../docs/reference/errors.md', import.meta.url), 'utf8');
 

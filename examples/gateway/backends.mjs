@@ -12,10 +12,14 @@ export async function startBackends(ports = [9001, 9002]) {
             // A few milliseconds of "work", different per backend, so the stats have something to show.
             setTimeout(() => {
               res.writeHead(200, { 'content-type': 'application/json' });
-              res.end(JSON.stringify({ backend: name, path: req.url, method: req.method }) + '\n');
+              // What the gateway's plugins added on the way: the consumer (key-auth) and the plan (demo-plan).
+              const seen = { consumer: req.headers['x-consumer-username'], plan: req.headers['x-plan'] };
+              res.end(JSON.stringify({ backend: name, path: req.url, method: req.method, ...seen }) + '\n');
             }, 2 + i * 3);
           });
           server.once('error', reject);
+          // The gateway's server keeps the process alive; `phasekit plugins` may exit with these open.
+          server.unref();
           server.listen(port, '127.0.0.1', () => resolve(server));
         }),
     ),

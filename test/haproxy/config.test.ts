@@ -76,7 +76,7 @@ describe('bad names → PHASEKIT_ERR_CONFIG naming the path', () => {
         expect.objectContaining({ path: 'luaLoad[0]' }),
         expect.objectContaining({ path: 'locations[0].actions.http-req[0]', message: 'an action is "lua.name" or "lua.name(arg1,arg2)"' }),
         expect.objectContaining({ path: 'locations[1].service', message: 'a service is "lua.name"' }),
-        expect.objectContaining({ path: 'locations[2].service', message: 'a location has one of content, proxyPass or service, not proxyPass and service' }),
+        expect.objectContaining({ path: 'locations[2].service', message: 'a location has one of content, proxyPass, service or prometheusMetrics, not proxyPass and service' }),
         expect.objectContaining({ path: 'locations[3].setHeaders.Bad Header' }),
       ]) as unknown,
     });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'lua', 'haproxy', 'nginx', 'node-http', 'testing', 'fastify', 'express', 'phasekit'];
+const PACKAGES = ['core', 'lua', 'haproxy', 'nginx', 'plugins', 'node-http', 'testing', 'fastify', 'express', 'phasekit'];
 const PNPM = ['--yes', 'pnpm@9.15.9'];
 const scratch = mkdtempSync(join(tmpdir(), 'phasekit-pack-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -51,6 +51,7 @@ describe('packed packages', () => {
         "import { luaRuntime } from '@phasekit/lua';",
         "import { HaproxyExtension } from '@phasekit/haproxy';",
         "import { mapNginxConf } from '@phasekit/nginx';",
+        "import { PluginsExtension, definePlugin } from '@phasekit/plugins';",
         "import { createHandler } from '@phasekit/node-http';",
         "import { runPhase } from '@phasekit/testing';",
         "import { phasekit as fastifyPlugin } from '@phasekit/fastify';",
@@ -58,10 +59,13 @@ describe('packed packages', () => {
         'const config: EngineConfig = { locations: [{ match: "/", content: (ngx: Ngx) => ngx.say("ts"), log: { lua: "local x = 1" } }] };',
         'const engine = await createEngine(config);',
         'const res = await inject(engine, "/");',
-        'const lua = await coreEngine({ locations: [{ match: "/", content: { lua: "ngx.say(1 + 1)" } }] }, { runtimes: [luaRuntime()], extensions: [new HaproxyExtension()] });',
+        'const lua = await coreEngine({ locations: [{ match: "/", content: { lua: "ngx.say(1 + 1)" } }] }, { runtimes: [luaRuntime()], extensions: [new HaproxyExtension(), new PluginsExtension()] });',
+        'const tagged = await createEngine({ locations: [{ match: "/", plugins: [{ name: "tag" }, { name: "cors" }], content: (ngx: Ngx) => ngx.say("p") }] }, { plugins: [definePlugin({ name: "tag", priority: 1, headerFilter: (ngx) => { ngx.header["X-Tag"] = "1"; } })] });',
+        'const taggedRes = await inject(tagged, { url: "/", headers: { origin: "http://o" } });',
         'const one = await runPhase("content", { lua: "ngx.say(ngx.var.uri, require(\\"bit\\").band(7, 3))" });',
-        'console.log(JSON.stringify([res.body, (await inject(lua, "/")).body, one.body, typeof createHandler, typeof fastifyPlugin, typeof expressMiddleware, PHASE_FACTS.rewrite.yields, mapNginxConf("events {} http { server { location / { return 204; } } }").config.locations.length]));',
+        'console.log(JSON.stringify([res.body, (await inject(lua, "/")).body, one.body, typeof createHandler, typeof fastifyPlugin, typeof expressMiddleware, PHASE_FACTS.rewrite.yields, mapNginxConf("events {} http { server { location / { return 204; } } }").config.locations.length, taggedRes.headers["x-tag"], taggedRes.headers["access-control-allow-origin"]]));',
         'await engine.close();',
+        'await tagged.close();',
         'await lua.close();',
       ].join('\n'),
     );
@@ -71,6 +75,6 @@ describe('packed packages', () => {
     );
     run(join(project, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project);
     const out = run(process.execPath, ['out/check.js'], project).trim();
-    expect(JSON.parse(out)).toEqual(['ts\n', '2\n', '/3\n', 'function', 'function', 'function', true, 1]);
+    expect(JSON.parse(out)).toEqual(['ts\n', '2\n', '/3\n', 'function', 'function', 'function', true, 1, '1', '*']);
   });
 });

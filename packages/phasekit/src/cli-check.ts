@@ -25,7 +25,7 @@ export async function runCheck(argv: readonly string[], usage: (m: string) => Cl
   try {
     const loaded = await readConfig(file, values.prefix);
     out.info(`${file}: syntax is ok`);
-    const engine = await createEngine(loaded.config, { logger: (e) => out.error(`[${e.level}] ${e.message}`) });
+    const engine = await createEngine(loaded.config, { plugins: loaded.plugins, logger: (e) => out.error(`[${e.level}] ${e.message}`) });
     await engine.close();
     describe(out, loaded.config, loaded.prefix);
     out.info(`plugins: ${usesLua(loaded.config) ? 'lua runtime, ' : ''}nginx modules, haproxy contexts (built in)`);

@@ -4,11 +4,14 @@
 import { dirname, resolve } from 'node:path';
 import { PhasekitError } from '@phasekit/core';
 import { loadNginxConf, type NginxConf } from '@phasekit/nginx';
-import { isNginxConf, loadConfig } from './config-file.js';
-import { usesLua, type EngineConfig } from './engine.js';
+import type { Plugin } from '@phasekit/plugins';
+import { isNginxConf, loadConfigFile, relativeTo } from './config-file.js';
+import type { EngineConfig } from './engine.js';
 
 export interface LoadedConfig {
   readonly config: EngineConfig;
+  /** The TypeScript plugins an ES module config exports as `plugins`. */
+  readonly plugins: readonly Plugin[];
   /** The file as given (with a `?reload=` query for a fresh module import). */
   readonly file: string;
   /** Set for an nginx.conf: its listen addresses, ignored directives, error log, workers. */
@@ -32,10 +35,9 @@ export async function readConfig(file: string, prefix?: string): Promise<LoadedC
   const path = resolve(file.split('?')[0] as string);
   if (isNginxConf(file)) {
     const nginx = loadNginxConf(path, prefix === undefined ? {} : { prefix });
-    return { config: nginx.config as EngineConfig, file, nginx, prefix: nginx.prefix };
+    return { config: nginx.config as EngineConfig, plugins: [], file, nginx, prefix: nginx.prefix };
   }
-  const config = await loadConfig(file);
   const root = resolve(prefix ?? dirname(path));
-  if (!usesLua(config)) return { config, file, nginx: undefined, prefix: root };
-  return { config: { ...config, lua: { ...config.lua, prefix: config.lua?.prefix ?? root } }, file, nginx: undefined, prefix: root };
+  const { config, plugins } = relativeTo(await loadConfigFile(file), root);
+  return { config, plugins, file, nginx: undefined, prefix: root };
 }

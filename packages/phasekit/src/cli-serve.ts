@@ -52,7 +52,7 @@ function errorLogger(loaded: LoadedConfig): Logger | undefined {
 /** One engine in this thread, a server on every listener; start-up lines when all listen. */
 export async function serveOne(out: Output, loaded: LoadedConfig, listeners: readonly Listener[], plan: WorkerPlan): Promise<Served> {
   const logger = errorLogger(loaded);
-  const engine = await createEngine(loaded.config, logger === undefined ? {} : { logger });
+  const engine = await createEngine(loaded.config, logger === undefined ? { plugins: loaded.plugins } : { logger, plugins: loaded.plugins });
   const servers: PhasekitServer[] = [];
   try {
     for (const l of listeners) servers.push(await createServer(engine, { host: l.host, port: l.port, ...(l.tls === undefined ? {} : { tls: l.tls }) }));

@@ -1,4 +1,5 @@
-// `phasekit serve <config.json|config.mjs|nginx.conf>`, `phasekit check <config>`, `phasekit run`.
+// `phasekit serve <config.json|config.mjs|nginx.conf>`, `phasekit check <config>`, `phasekit run`,
+// `phasekit plugins <config>`.
 
 import { watch } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -9,7 +10,8 @@ import { listenersOf, type Listener } from './cli-listen.js';
 import { Output } from './cli-output.js';
 import { runLua } from './cli-run.js';
 import { planWorkers, serveOne, serveWorkers, type Served } from './cli-serve.js';
-import type { EngineConfig } from './engine.js';
+import type { ChainDescription } from '@phasekit/plugins';
+import { createEngine, type EngineConfig } from './engine.js';
 
 export { CliUsageError } from './cli-config.js';
 export { loadConfig } from './config-file.js';
@@ -17,6 +19,7 @@ export { loadConfig } from './config-file.js';
 const USAGE = `usage: phasekit serve <config.json|config.mjs|nginx.conf> [--listen HOST:PORT] [--workers N|auto] [--watch] [--quiet] [-p PREFIX]
        phasekit check <config.json|config.mjs|nginx.conf> [-p PREFIX] [--quiet]
        phasekit run [-e CODE | script.lua [args...]] [--shdict 'NAME SIZE']... [-I DIR]...
+       phasekit plugins <config.json|config.mjs>
 
 serve   serves the config with node:http (https for an nginx.conf "listen ... ssl")
   --listen HOST:PORT   address to listen on (default: the config's listen addresses, else 127.0.0.1:8080)
@@ -30,12 +33,27 @@ run     runs Lua as OpenResty's resty does, in a timer context; ngx.say prints t
   -e CODE              the code to run (else a script file)
   --shdict 'NAME SIZE' a shared dict (repeatable)
   -I DIR               adds DIR/?.lua and DIR/?/init.lua to package.path (repeatable)
+plugins prints the order plugins run in, per location and dynamic route
   -h, --help           show this help
 
-A file not named .json, .mjs or .js is read as an nginx.conf. SIGHUP reloads (config re-read,
+A file not named .json, .mjs or .js is read as an nginx.conf. A .mjs config may also export
+\`plugins\`: TypeScript plugins (definePlugin) its entries name. SIGHUP reloads (config re-read,
 init and initWorker run again, shared dicts kept); SIGTERM and SIGINT close gracefully.`;
 
 const usageError = (message: string) => new CliUsageError(message, USAGE);
+
+/** `phasekit plugins`: each location's chain (and each dynamic route's), in the order they run. */
+export function formatChains(chains: readonly ChainDescription[]): string {
+  if (chains.length === 0) return 'no locations\n';
+  const lines: string[] = [];
+  for (const c of chains) {
+    lines.push(`${c.path} ${c.location}${c.route === undefined ? '' : ` route "${c.route}"`}`);
+    if (c.plugins.length === 0) lines.push('  (no plugins)');
+    const width = Math.max(0, ...c.plugins.map((p) => p.name.length));
+    c.plugins.forEach((p, i) => lines.push(`  ${i + 1}. ${p.name.padEnd(width)}  ${String(p.priority).padStart(7)}  ${p.source}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value) ?? /^()()(\d+)$/.exec(value);
@@ -56,6 +74,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const command = argv[0];
   if (command === 'run') return runLua(argv.slice(1), usageError);
   if (command === 'check') return runCheck(argv.slice(1), usageError);
+  if (command === 'plugins') return runPlugins(argv[1]);
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
@@ -100,6 +119,19 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   process.on('SIGHUP', () => reload('SIGHUP'));
   if (values.watch) watchFiles(dirname(resolve(file)), () => reload('file change'));
   return undefined;
+}
+
+/** `phasekit plugins <config>`: builds the engine as serve would and prints each location's plugin chain. */
+async function runPlugins(file: string | undefined): Promise<number> {
+  if (file === undefined) throw usageError('plugins: no config file given');
+  const loaded = await readConfig(file);
+  const engine = await createEngine(loaded.config, { plugins: loaded.plugins });
+  try {
+    process.stdout.write(formatChains(engine.describePlugins()));
+  } finally {
+    await engine.close();
+  }
+  return 0;
 }
 
 /** One reload at a time; a request arriving during one runs again after it. A failed reload keeps the old code. */

@@ -1,6 +1,7 @@
 // The engine as the `phasekit` package gives it: the Lua runtime added when the config has Lua
-// handlers; HAProxy's Lua contexts (luaLoad, actions, services, sample expressions) and nginx's
-// own modules (rules, addHeaders, static files, errorPages, accessLog) built in.
+// handlers; HAProxy's Lua contexts (luaLoad, actions, services, sample expressions), nginx's own
+// modules (rules, addHeaders, static files, errorPages, accessLog) and Kong-style plugins
+// (plugins, consumers, dynamicRoutes) built in.
 
 import {
   Engine as CoreEngine,
@@ -11,20 +12,26 @@ import {
 import { HaproxyExtension, type ActionFn, type ActionRuleset, type ConverterFn, type FetchFn, type HaproxyLocationKeys, type HaproxyRegistrations, type ServiceFn, type TaskFn } from '@phasekit/haproxy';
 import { luaRuntime } from '@phasekit/lua';
 import { NginxExtension, type NginxEngineKeys, type NginxLocationKeys, type RuleInput } from '@phasekit/nginx';
+import { BUILTIN_PLUGINS, PluginsExtension, type ChainDescription, type Plugin, type PluginEntry, type PluginsEngineKeys, type PluginsLocationKeys } from '@phasekit/plugins';
 
-/** A location, with HAProxy's keys (actions, service, setHeaders) and nginx's (rules, addHeaders, root, errorPages, accessLog, ...). */
-export type LocationConfig = CoreLocationConfig & HaproxyLocationKeys & NginxLocationKeys;
+/**
+ * A location, with HAProxy's keys (actions, service, setHeaders), nginx's (rules, addHeaders, root,
+ * errorPages, accessLog, ...) and the plugins' (plugins, dynamicRoutes, prometheusMetrics).
+ */
+export type LocationConfig = CoreLocationConfig & HaproxyLocationKeys & NginxLocationKeys & PluginsLocationKeys;
 
 type CoreServer = NonNullable<CoreEngineConfig['servers']>[number];
 
-/** The engine config, with HAProxy's keys (`luaLoad`, and per location actions, service, setHeaders). */
-export type EngineConfig = Omit<CoreEngineConfig, 'locations' | 'servers'> & NginxEngineKeys & {
-  /** HAProxy's lua-load: Lua files run once per start and reload (relative to lua.prefix), with `core` for registrations. */
-  luaLoad?: string[];
-  locations: LocationConfig[];
-  /** More virtual hosts (the top level is the first server). */
-  servers?: (Omit<CoreServer, 'locations'> & { locations: LocationConfig[] })[];
-};
+/** The engine config, with HAProxy's keys (`luaLoad`, ...), nginx's and the plugins' (`plugins`, `consumers`, `luaPlugins`, `dynamicRoutes`). */
+export type EngineConfig = Omit<CoreEngineConfig, 'locations' | 'servers'> &
+  NginxEngineKeys &
+  PluginsEngineKeys & {
+    /** HAProxy's lua-load: Lua files run once per start and reload (relative to lua.prefix), with `core` for registrations. */
+    luaLoad?: string[];
+    locations: LocationConfig[];
+    /** More virtual hosts (the top level is the first server). */
+    servers?: (Omit<CoreServer, 'locations'> & { locations: LocationConfig[] })[];
+  };
 
 export interface EngineOptions extends CoreEngineOptions {
   /**
@@ -32,12 +39,19 @@ export interface EngineOptions extends CoreEngineOptions {
    * the config compiles, so `actions`, `service` and `%[...]` expressions may name them.
    */
   haproxy?: HaproxyRegistrations;
+  /** TypeScript plugins (definePlugin), usable by name in `plugins` lists. */
+  plugins?: readonly Plugin[];
 }
 
-/** True when any handler in the config is `{ lua }` or `{ luaFile }`, or it loads Lua files (`luaLoad`). */
-export function usesLua(config: EngineConfig): boolean {
+/**
+ * True when any handler in the config is `{ lua }` or `{ luaFile }`, it loads Lua files (`luaLoad`),
+ * or it names plugins that are neither built in nor among `typescriptPlugins` (Lua plugins).
+ */
+export function usesLua(config: EngineConfig, typescriptPlugins: readonly string[] = []): boolean {
   const isLua = (spec: unknown) => typeof spec === 'object' && spec !== null && ('lua' in spec || 'luaFile' in spec);
-  if (config.lua !== undefined || (config.luaLoad ?? []).length > 0) return true;
+  if (config.lua !== undefined || (config.luaLoad ?? []).length > 0 || (config.luaPlugins ?? []).length > 0) return true;
+  const luaPlugin = (list: readonly PluginEntry[] | undefined) => (list ?? []).some((e) => !BUILTIN_PLUGINS.includes(e.name) && !typescriptPlugins.includes(e.name));
+  if (luaPlugin(config.plugins) || config.locations.some((loc) => luaPlugin(loc.plugins))) return true;
   if ([config.init, config.initWorker, config.exitWorker, config.sslCertificate].some(isLua)) return true;
   if (Object.values(config.upstreams ?? {}).some((u) => isLua(u.balancer))) return true;
   const luaRule = (rules: readonly RuleInput[] | undefined): boolean => (rules ?? []).some((r) => r.lua !== undefined || r.luaFile !== undefined || luaRule(r.then));
@@ -51,14 +65,22 @@ export function usesLua(config: EngineConfig): boolean {
  */
 export class Engine extends CoreEngine {
   readonly #haproxy: HaproxyExtension;
+  readonly #plugins: PluginsExtension;
 
   /** Use `createEngine()`, or call `start()` after registering. */
   constructor(config: EngineConfig, options: EngineOptions = {}) {
-    const { haproxy, ...rest } = options;
+    const { haproxy, plugins, ...rest } = options;
     const hx = new HaproxyExtension(haproxy);
-    const runtimes = rest.runtimes ?? (usesLua(config) ? [luaRuntime()] : undefined);
-    super(config as CoreEngineConfig, { ...rest, ...(runtimes === undefined ? {} : { runtimes }), extensions: [hx, new NginxExtension(), ...(rest.extensions ?? [])] });
+    const px = new PluginsExtension({ plugins: plugins ?? [] });
+    const runtimes = rest.runtimes ?? (usesLua(config, (plugins ?? []).map((p) => p.name)) ? [luaRuntime()] : undefined);
+    super(config as CoreEngineConfig, { ...rest, ...(runtimes === undefined ? {} : { runtimes }), extensions: [hx, new NginxExtension(), px, ...(rest.extensions ?? [])] });
     this.#haproxy = hx;
+    this.#plugins = px;
+  }
+
+  /** The resolved plugin order of every location (and dynamic route) of the running config. */
+  describePlugins(): ChainDescription[] {
+    return this.#plugins.describe();
   }
 
   /** As @phasekit/core's reload, with HAProxy's keys in the config type. */

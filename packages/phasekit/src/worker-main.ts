@@ -4,7 +4,7 @@
 import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SharedDict, type WorkerInfo } from '@phasekit/core';
-import { readConfig } from './config-file.js';
+import { readConfig, readConfigFile } from './config-file.js';
 import { createEngine, type EngineConfig } from './engine.js';
 import { createServer } from './serve.js';
 import type { ConfigSource, FromWorker, ToWorker, WorkerBoot } from './worker-protocol.js';
@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   Atomics.store(boot.pidTable, boot.id, pid);
   const worker: WorkerInfo = { id: boot.id, count: boot.count, pid, pids: () => Array.from(boot.pidTable) };
   const sharedDicts = Object.fromEntries(boot.regions.map((r) => [r.name, SharedDict.attach(r)]));
-  const engine = await createEngine(await load(boot.source, false), { sharedDicts, worker });
+  // A module's TypeScript plugins (its `plugins` export) are read here, in the thread that runs them.
+  const first = 'file' in boot.source ? await readConfigFile(boot.source.file) : { config: boot.source.config, plugins: [] };
+  const engine = await createEngine(first.config, { sharedDicts, worker, plugins: first.plugins });
   const server = await createServer(engine, { host: boot.host, port: boot.port, reusePort: true });
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'reload') {

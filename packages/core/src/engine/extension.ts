@@ -1,7 +1,9 @@
 // The extension seam: how features that are not OpenResty's core (HAProxy's Lua contexts,
 // Kong-style plugins) plug into an engine without core knowing them.
 
+import type { EventEmitter } from 'eventemitter3';
 import type { Clock } from '../clock.js';
+import type { EngineEvents } from '../events.js';
 import type { LogLevel } from '../ngx/constants.js';
 import type { Ngx } from '../ngx/types.js';
 import type { Template } from '../request/state.js';
@@ -43,6 +45,10 @@ export interface ExtensionContext {
   detached(phase: 'timer' | 'init'): { readonly ngx: Ngx; close(): void };
   /** Runs a handler in the init phase, as the config's `init` runs (a failure stops the start). */
   runInit(handler: CompiledHandler): Promise<void>;
+  /** Runs a handler in the initWorker phase, as the config's `initWorker` runs (timers may start there). */
+  runInitWorker(handler: CompiledHandler): Promise<void>;
+  /** The engine's events (`upstream:health`, `request:end`, ...), for extensions that report on them. */
+  readonly events: EventEmitter<EngineEvents>;
 }
 
 /** One location as it compiles: its config (with extension keys) and its handlers, which an extension may wrap. */
@@ -96,6 +102,8 @@ export interface ExtensionGeneration {
   compileLocation?(location: LocationCompile): void;
   /** After the config's `init` handler, still in the init phase. */
   init?(): Promise<void> | void;
+  /** After the config's `initWorker` handler (use `runInitWorker` to run code in that phase). */
+  initWorker?(): Promise<void> | void;
   /** After `initWorker`: the generation serves from now on. */
   start?(): void;
   /** The generation retires (reload or close): stop background work. */

@@ -54,6 +54,8 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
       return { ngx: s.ngx, close: () => closeRequest(s) };
     },
     runInit: (handler) => runLifecycle(engine, live(), 'init', handler),
+    runInitWorker: (handler) => runLifecycle(engine, live(), 'initWorker', handler),
+    events: engine.events,
   };
   const extGens: ExtensionGeneration[] = [];
   let timers: Timers | undefined;
@@ -105,6 +107,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
     for (const ext of extGens) await ext.init?.();
     // An error in initWorker is logged and the engine serves, as nginx's workers do.
     if (config.initWorker) await runDetached(engine, gen, 'initWorker', compileHandler(config.initWorker, runtimes, site('initWorker', 'initWorker')));
+    for (const ext of extGens) await ext.initWorker?.();
   } catch (err) {
     await timers?.expire();
     for (const ext of extGens) await ext.stop?.();

@@ -18,9 +18,16 @@ const NAME_ESCAPE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g;
 const NAME_UNSAFE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const hex = (c: string) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
 
+/** headerKey's answers for the names handlers use over and over (bounded: names may come from requests). */
+const KEYS = new Map<string, string>();
+
 /** `content_type` → `content-type` (OpenResty turns underscores into dashes). */
 export function headerKey(name: string): string {
-  return name.indexOf('_') === -1 ? name.toLowerCase() : name.replace(/_/g, '-').toLowerCase();
+  let key = KEYS.get(name);
+  if (key !== undefined) return key;
+  key = name.indexOf('_') === -1 ? name.toLowerCase() : name.replace(/_/g, '-').toLowerCase();
+  if (KEYS.size < 2048) KEYS.set(name, key);
+  return key;
 }
 
 /** A header name as it goes on the wire: `_` → `-`, other non-token bytes %XX-escaped. */
@@ -42,6 +49,19 @@ function valueString(v: unknown): string {
 
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
+/** Anything but tab and printable ASCII (such a value may need escaping or make the headers wide). */
+const NOT_PLAIN = /[^\t\x20-\x7e]/;
+
+const WIRE_NAMES = new Map<string, string>();
+
+/** wireHeaderName, remembered for the names seen (bounded). */
+export function wireName(name: string): string {
+  let wire = WIRE_NAMES.get(name);
+  if (wire !== undefined) return wire;
+  wire = wireHeaderName(name);
+  if (WIRE_NAMES.size < 2048) WIRE_NAMES.set(name, wire);
+  return wire;
+}
 
 /** A header value as HTTP/1 carries it: its UTF-8 bytes, one per character (Node refuses wider ones). */
 function utf8Bytes(value: string): string {
@@ -76,12 +96,16 @@ export class ResponseHeaders {
       return;
     }
     if (typeof value === 'object' && !Array.isArray(value)) return;
-    const wire = wireHeaderName(name);
-    const stored: HeaderValue = Array.isArray(value) ? value.map(valueString) : valueString(value);
-    if (!this.wide && (typeof stored === 'string' ? NON_ASCII.test(stored) : stored.some((v) => NON_ASCII.test(v)))) this.wide = true;
+    let stored: HeaderValue;
+    // The common case, a printable ASCII string, in one test: nothing to escape, not wide.
+    if (typeof value === 'string' && !NOT_PLAIN.test(value)) stored = value;
+    else {
+      stored = Array.isArray(value) ? value.map(valueString) : valueString(value);
+      if (!this.wide && (typeof stored === 'string' ? NON_ASCII.test(stored) : stored.some((v) => NON_ASCII.test(v)))) this.wide = true;
+    }
     const existing = this.#entries.get(key);
     if (existing !== undefined) existing.value = stored;
-    else this.#entries.set(key, { name: wire, value: stored });
+    else this.#entries.set(key, { name: wireName(name), value: stored });
   }
 
   /** Sets a header the engine itself produces (known-good name and value, no checks). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiDisabledError, BadArgumentError, BodyNotReadError } from '../errors.js';
 import { BodyTooLargeError } from '../http/exchange.js';
-import { wireHeaderName, wireHeaderValue } from '../http/headers.js';
+import { headerKey, wireHeaderValue, wireName } from '../http/headers.js';
 import { checkApi } from '../phases/api-rules.js';
 import { PHASE_CONTEXT_NAME } from '../phases/facts.js';
 import type { RequestState } from '../request/state.js';
@@ -72,12 +72,12 @@ export class Req implements NgxReq {
   setHeader(name: string, value: string | number | readonly (string | number)[] | null | undefined): void {
     const s = this.#s;
     checkApi('ngx.req.set_header', s.phase);
-    const wire = wireHeaderName(name);
+    const wire = wireName(name);
     let stored: string | string[] | undefined;
     if (value === null || value === undefined) stored = undefined;
     else if (Array.isArray(value)) stored = value.map((v) => wireHeaderValue(String(v)));
     else stored = wireHeaderValue(String(value));
-    (s.reqHeaders ??= new Map()).set(wire.toLowerCase(), { name: wire, value: stored });
+    (s.reqHeaders ??= new Map()).set(headerKey(wire), { name: wire, value: stored });
   }
 
   clearHeader(name: string): void {

@@ -16,7 +16,7 @@ function requestHeader(s: RequestState, name: string): string | undefined {
   const raw = s.exchange.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const n = raw[i] as string;
-    if (n.length === name.length && n.toLowerCase() === name) return raw[i + 1];
+    if (n.length === name.length && (n === name || n.toLowerCase() === name)) return raw[i + 1];
   }
   return undefined;
 }
@@ -95,16 +95,38 @@ const WRITABLE: Record<string, (s: RequestState, v: string) => void> = {
   },
 };
 
+/** Variable names lower-cased, remembered for the names seen (a new string each time costs a hash each lookup). */
+const LOWER_NAMES = new Map<string, string>();
+
+function lowerName(rawName: string): string {
+  let name = LOWER_NAMES.get(rawName);
+  if (name !== undefined) return name;
+  name = rawName.toLowerCase();
+  if (LOWER_NAMES.size < 2048) LOWER_NAMES.set(rawName, name);
+  return name;
+}
+
+/** `$http_x_api_key` → `x-api-key`, remembered for the names seen (bounded: names may come from requests). */
+const HTTP_VAR_KEYS = new Map<string, string>();
+
+function httpVarKey(name: string): string {
+  let key = HTTP_VAR_KEYS.get(name);
+  if (key !== undefined) return key;
+  key = headerKey(name.slice(5));
+  if (HTTP_VAR_KEYS.size < 2048) HTTP_VAR_KEYS.set(name, key);
+  return key;
+}
+
 /** Reads `$name` (names are case-insensitive, as in nginx). */
 export function readVar(s: RequestState, rawName: string): string | undefined {
-  const name = rawName.toLowerCase();
+  const name = lowerName(rawName);
   const declared = s.vars;
   if (declared !== undefined && declared.has(name)) return declared.get(name);
   const builtin = BUILTIN[name];
   if (builtin !== undefined) return builtin(s);
   if (name.startsWith('arg_')) return rawArg(s.args, name.slice(4));
   if (name.startsWith('http_')) {
-    const key = headerKey(name.slice(5));
+    const key = httpVarKey(name);
     const sep = JOINED[key];
     return sep === undefined ? requestHeader(s, key) : joinedHeader(s, key, sep);
   }

@@ -272,12 +272,19 @@ function upstreamPath(s: RequestState, href: string, withPath: boolean, dynamic:
     const target = new URL(href);
     return `${target.pathname}${target.search}`;
   }
-  if (!withPath) return s.uri === s.initialUri ? s.requestUri : `${encodeURI(s.uri)}${args}`;
+  // The raw request target goes as it came while neither $uri nor $args changed (nginx sends the
+  // changed ones after ngx.req.set_uri / set_uri_args).
+  if (!withPath) return s.uri === s.initialUri && s.args === rawArgs(s.requestUri) ? s.requestUri : `${encodeURI(s.uri)}${args}`;
   const target = new URL(href);
   const match = s.location.match;
   const prefix = match.kind === 'prefix' || match.kind === 'prefixStop' || match.kind === 'exact' ? match.value : '';
   const rest = prefix !== '' && s.uri.startsWith(prefix) ? s.uri.slice(prefix.length) : s.uri.slice(1);
   return `${target.pathname}${encodeURI(rest)}${args}`;
+}
+
+function rawArgs(requestUri: string): string {
+  const q = requestUri.indexOf('?');
+  return q === -1 ? '' : requestUri.slice(q + 1);
 }
 
 function requestHeaders(s: RequestState, proxyHost: string, set: ProxyTarget['setHeaders'], xff: boolean): Record<string, string | string[]> {
