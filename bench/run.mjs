@@ -26,6 +26,8 @@ const LABELS = {
   'phasekit-lua-content': 'phasekit, Lua content handler',
   'phasekit-lua': 'phasekit, Lua in 6 phases',
   fastify: 'Fastify, one route',
+  'node-exchange': 'bare node:http through NodeExchange.respond (adapter alone)',
+  'node-engine': 'bare node:http + TS content engine on a fabricated exchange (engine alone)',
   'nginx-lua': 'nginx + lua-nginx-module, Lua in 6 phases (1 worker)',
 };
 

@@ -28,6 +28,26 @@ async function handlerFor(name) {
         res.end(BODY);
       };
     }
+    case 'node-exchange': {
+      // The node-http adapter alone: bare node:http answering through NodeExchange.respond.
+      const { NodeExchange } = await import('phasekit');
+      return (req, res) => {
+        new NodeExchange(req, res).respond(200, { 'X-Phase': '1', 'Content-Type': 'text/plain', 'Content-Length': '6' }, BODY);
+      };
+    }
+    case 'node-engine': {
+      // The engine alone inside a server: bare node:http answering, plus the TS content engine run on
+      // a fabricated exchange per request (the work of bench/in-process.mjs, but between real requests).
+      const { createEngine } = await import('phasekit');
+      const { fakeExchange } = await import('./configs.mjs');
+      const engine = await createEngine(contentTs);
+      const fake = fakeExchange();
+      return (req, res) => {
+        engine.handle(fake);
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '6', 'X-Phase': '1' });
+        res.end(BODY);
+      };
+    }
     case 'phasekit-ts':
     case 'phasekit-ts-content':
     case 'phasekit-lua':
