@@ -116,7 +116,7 @@ export class ResponseHeaders {
 
   /** Lower-cased names (or the names as set, with `raw`), up to `max` headers (0 = all). */
   toRecord(max = 100, raw = false): Record<string, HeaderValue> {
-    const out: Record<string, HeaderValue> = {};
+    const out = Object.create(null) as Record<string, HeaderValue>;
     let n = 0;
     for (const [key, e] of this.#entries) {
       if (max > 0 && n++ >= max) break;
@@ -127,7 +127,7 @@ export class ResponseHeaders {
 
   /** The object Node's `writeHead` takes; non-ASCII values go as their UTF-8 bytes, as nginx sends a Lua string's bytes. */
   toOutgoing(): Record<string, HeaderValue> {
-    const out: Record<string, HeaderValue> = {};
+    const out = Object.create(null) as Record<string, HeaderValue>;
     for (const e of this.#entries.values()) {
       const v = e.value;
       out[e.name] = !this.wide ? v : typeof v === 'string' ? utf8Bytes(v) : v.map(utf8Bytes);

@@ -22,7 +22,8 @@ function requestHeader(s: RequestState, name: string): string | undefined {
 
 const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) - s.start) / 1000;
 
-const BUILTIN: Record<string, Getter> = {
+// Null-prototype tables: a variable named `constructor` or `__proto__` is just not found.
+const BUILTIN: Record<string, Getter> = Object.assign(Object.create(null) as Record<string, Getter>, {
   uri: (s) => s.uri,
   document_uri: (s) => s.uri,
   args: (s) => (s.args === '' ? undefined : s.args),
@@ -59,14 +60,14 @@ const BUILTIN: Record<string, Getter> = {
   upstream_connect_time: (s) => s.upstreamLog?.connectTime.join(', '),
   upstream_header_time: (s) => s.upstreamLog?.headerTime.join(', '),
   ...serverVars(requestHeader),
-};
+});
 
 /** Built-ins that ngx.var may assign, besides declared variables. */
-const WRITABLE: Record<string, (s: RequestState, v: string) => void> = {
-  args: (s, v) => {
+const WRITABLE: Record<string, (s: RequestState, v: string) => void> = Object.assign(Object.create(null) as Record<string, (s: RequestState, v: string) => void>, {
+  args: (s: RequestState, v: string) => {
     s.args = v;
   },
-};
+});
 
 /** Reads `$name` (names are case-insensitive, as in nginx). */
 export function readVar(s: RequestState, rawName: string): string | undefined {

@@ -21,7 +21,8 @@ export function createSharedDicts(
   clock: Clock,
   log: (level: 'error' | 'warn', message: string) => void,
 ): CreatedDicts {
-  const dicts: Record<string, AnySharedDict> = { ...given };
+  // No prototype: a dict named `constructor` or `toString` is found, an undeclared one is not.
+  const dicts = Object.assign(Object.create(null) as Record<string, AnySharedDict>, given);
   const connections = new Map<string, RedisConnection>();
   for (const [name, spec] of Object.entries(specs)) {
     if (dicts[name] !== undefined) continue;
