@@ -30,11 +30,13 @@ export interface EngineOptions extends CoreEngineOptions {
 
 /** True when any handler in the config is `{ lua }` or `{ luaFile }`, or it loads Lua files (`luaLoad`). */
 export function usesLua(config: EngineConfig): boolean {
+  // Anything but a config object is refused by the engine's validation, with the path.
+  if (typeof config !== 'object' || config === null || !Array.isArray(config.locations)) return false;
   const isLua = (spec: unknown) => typeof spec === 'object' && spec !== null && ('lua' in spec || 'luaFile' in spec);
   if (config.lua !== undefined || (config.luaLoad ?? []).length > 0) return true;
   if ([config.init, config.initWorker, config.exitWorker, config.sslCertificate].some(isLua)) return true;
-  if (Object.values(config.upstreams ?? {}).some((u) => isLua(u.balancer))) return true;
-  return config.locations.some((loc) => Object.values(loc).some(isLua) || (loc.set ?? []).some(isLua));
+  if (Object.values(config.upstreams ?? {}).some((u) => isLua((u as { balancer?: unknown } | null)?.balancer))) return true;
+  return config.locations.some((loc) => typeof loc === 'object' && loc !== null && (Object.values(loc).some(isLua) || (Array.isArray(loc.set) && loc.set.some(isLua))));
 }
 
 /**

@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { crossIssues, reservedKeyIssues } from './config-checks.js';
 import { parseMatch } from '../http/location.js';
 import type { Ngx } from '../ngx/types.js';
 
@@ -282,8 +283,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Validates a config (with `schema`, default the core one); throws ConfigError listing every problem with its path. */
 export function parseConfig(input: unknown, schema: z.ZodType<z.output<typeof engineConfigSchema>> = engineConfigSchema): z.output<typeof engineConfigSchema> {
+  const reserved = reservedKeyIssues(input);
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues: ConfigIssue[] = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  if (result.success) {
+    const issues = [...reserved, ...crossIssues(result.data)];
+    if (issues.length === 0) return result.data;
+    throw new ConfigError(issues);
+  }
+  const issues: ConfigIssue[] = [...reserved, ...result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }))];
   throw new ConfigError(issues, { cause: result.error });
 }

@@ -22,8 +22,12 @@ function requestHeader(s: RequestState, name: string): string | undefined {
 
 const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) - s.start) / 1000;
 
-// Null-prototype tables: a variable named `constructor` or `__proto__` is just not found.
-const BUILTIN: Record<string, Getter> = Object.assign(Object.create(null) as Record<string, Getter>, {
+/** A table without a prototype: a variable named `constructor` or `__proto__` is just not found. */
+function table<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
+const BUILTIN = table<Getter>({
   uri: (s) => s.uri,
   document_uri: (s) => s.uri,
   args: (s) => (s.args === '' ? undefined : s.args),
@@ -63,8 +67,8 @@ const BUILTIN: Record<string, Getter> = Object.assign(Object.create(null) as Rec
 });
 
 /** Built-ins that ngx.var may assign, besides declared variables. */
-const WRITABLE: Record<string, (s: RequestState, v: string) => void> = Object.assign(Object.create(null) as Record<string, (s: RequestState, v: string) => void>, {
-  args: (s: RequestState, v: string) => {
+const WRITABLE = table<(s: RequestState, v: string) => void>({
+  args: (s, v) => {
     s.args = v;
   },
 });
