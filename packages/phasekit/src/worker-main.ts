@@ -3,7 +3,7 @@
 
 import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedDict, type WorkerInfo } from '@phasekit/core';
+import { logUnhandledRejections, SharedDict, type WorkerInfo } from '@phasekit/core';
 import { readConfig } from './config-file.js';
 import { createEngine, type EngineConfig } from './engine.js';
 import { createServer } from './serve.js';
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const worker: WorkerInfo = { id: boot.id, count: boot.count, pid, pids: () => Array.from(boot.pidTable) };
   const sharedDicts = Object.fromEntries(boot.regions.map((r) => [r.name, SharedDict.attach(r)]));
   const engine = await createEngine(await load(boot.source, false), { sharedDicts, worker });
+  logUnhandledRejections(engine);
   const server = await createServer(engine, { host: boot.host, port: boot.port, reusePort: true });
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'reload') {

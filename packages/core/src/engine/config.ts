@@ -238,6 +238,11 @@ const engineShape = {
       .optional(),
     /** lua_check_client_abort: a client that goes away ends the request (or runs ngx.on_abort's handler). */
     checkClientAbort: z.boolean().optional(),
+    /**
+     * nginx's worker_shutdown_timeout, in seconds (default 10): on close (and for the old
+     * generation on reload), requests still running after this long have their connections closed.
+     */
+    shutdownTimeout: z.number().min(0).max(86_400).optional(),
 };
 
 /** What an extension adds to the config schema. */
