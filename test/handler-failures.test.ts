@@ -75,6 +75,29 @@ describe('async TypeScript handlers that throw where a phase cannot wait', () =>
   });
 });
 
+describe('a failure after output that was never flushed', () => {
+  const page = /^HTTP\/1.1 500 Internal Server Error\r\n[^]*Content-Type: text\/html\r\n[^]*\r\n\r\n<html>\r\n<head><title>500 Internal Server Error<\/title>/;
+  it.each([
+    ['Lua error() after ngx.say', { lua: 'ngx.header["X-Kept"] = "1"\nngx.say("partial")\nerror("boom")' }],
+    ['Lua ngx.exec after ngx.say', { lua: 'ngx.say("partial")\nngx.exec("/elsewhere")' }],
+    ['TypeScript throw after ngx.say', (ngx: Ngx) => { ngx.say('partial'); throw new Error('boom'); }],
+    ['TypeScript async rejection after ngx.say', async (ngx: Ngx) => { ngx.say('partial'); await Promise.resolve(); throw new Error('boom'); }],
+  ])('%s: nothing was sent, so the client gets a 500 page, not a closed connection', async (_name, content) => {
+    const { port } = await serve({ locations: [{ match: '/', content: content as never }] });
+    const res = await exchange(port, get('/'));
+    expect(res).toMatch(page);
+    expect(res).not.toContain('partial');
+  });
+
+  it('after a flush the status line is out: the connection closes as nginx closes it', async () => {
+    const { port } = await serve({ locations: [{ match: '/', content: { lua: 'ngx.say("partial")\nngx.flush(true)\nerror("boom")' } }] });
+    const res = await exchange(port, get('/'));
+    expect(res).toMatch(/^HTTP\/1.1 200 OK\r\n/);
+    expect(res).toContain('partial');
+    expect(res).not.toMatch(/\r\n0\r\n\r\n$/);
+  });
+});
+
 describe('shutdownTimeout', () => {
   it('engine.close() closes the connection of a request still running after shutdownTimeout (config, in seconds)', async () => {
     const { port, engine, logs } = await serve({ shutdownTimeout: 0.05, errorLogLevel: 'warn', locations: [{ match: '/', content: () => new Promise(() => undefined) }] });
