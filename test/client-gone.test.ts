@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, createHandler, type EngineConfig, type Ngx } from 'phasekit';
+import { createEngine, createHandler, type EngineConfig, type Ngx, type SharedDict } from 'phasekit';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -66,7 +66,7 @@ async function tsHandler(ngx: Ngx): Promise<void> {
   note('print', ngx.print('more'));
   note('flush()', await ngx.flush());
   note('flush(true)', await ngx.flush(true));
-  (ngx.shared.d as import('phasekit').SharedDict).set('results', results.join(' '));
+  (ngx.shared.d as SharedDict).set('results', results.join(' '));
 }
 
 /** Serves `content`, reads the first chunk and leaves; resolves with what the handler noted afterwards. */
@@ -75,7 +75,7 @@ async function resultsAfterLeaving(content: unknown): Promise<string> {
   const results = new Promise<string>((r) => (done = r));
   const port = await serve({
     sharedDicts: { d: '64k' },
-    locations: [{ match: '/', content: content as never, log: (ngx) => done(String((ngx.shared.d as import('phasekit').SharedDict).get('results'))) }],
+    locations: [{ match: '/', content: content as never, log: (ngx) => done(String((ngx.shared.d as SharedDict).get('results'))) }],
   });
   expect(await readFirstChunkAndLeave(port)).toContain('first\n');
   return results;

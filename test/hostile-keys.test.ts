@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine, createHandler, type EngineConfig, type Ngx } from 'phasekit';
+import { createEngine, createHandler, type EngineConfig, type Ngx, type SharedDict } from 'phasekit';
 
 const KEYS = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'] as const;
 
@@ -126,7 +126,7 @@ describe('hostile keys are plain data', () => {
         NAMES.forEach((k, i) => {
           const before = vars[k] as string;
           vars[k] = `v${i + 1}`;
-          const dict = ngx.shared[k] as import('phasekit').SharedDict;
+          const dict = ngx.shared[k] as SharedDict;
           dict.set(k, i + 1);
           ngx.say(`${k} ctx=${ngx.ctx[k] as string} var=${before}>${vars[k] as string} dict=${String(dict.get(k))} header=${header[k] as string}`);
         });
