@@ -29,7 +29,18 @@ export interface ScriptSpec {
 
 /** What the engine hands a runtime when it starts. */
 export interface RuntimeContext {
-  readonly config: Readonly<{ lua?: { packagePath?: string; codeCache?: boolean; maxRunMs?: number; prefix?: string; env?: readonly string[] }; errorLogLevel?: string }>;
+  readonly config: Readonly<{
+    lua?: {
+      packagePath?: string;
+      codeCache?: boolean;
+      maxRunMs?: number;
+      prefix?: string;
+      env?: readonly string[];
+      regexMatchLimit?: number;
+      regexCacheMaxEntries?: number;
+    };
+    errorLogLevel?: string;
+  }>;
   readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   readonly logger: Logger;
   readonly clock: Clock;

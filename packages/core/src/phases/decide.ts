@@ -31,7 +31,12 @@ export function goesOn(code: number): boolean {
  */
 export function decide(s: RequestState): Decision | undefined {
   const code = s.exitCode;
-  if (s.headersSent && s.failed && !s.streaming && !s.eofSent) {
+  if (code === ERROR && s.kind === 'subrequest' && s.out.length > 0) {
+    // A subrequest's output is the parent's as soon as it is made: ngx.exit(ngx.ERROR) keeps it.
+    if (s.status === 0) s.status = 200;
+    return OUTPUT;
+  }
+  if (s.headersSent && s.failed && !s.streaming && !s.eofSent && s.kind === 'main') {
     // A handler failed after output that never reached the client (no flush): nothing was sent,
     // so the client gets a proper 500 page rather than a closed connection. (nginx has already
     // "sent" its headers into its buffers at the first say, and closes the connection.)
@@ -69,6 +74,8 @@ export function decide(s: RequestState): Decision | undefined {
     return NONE;
   }
   s.status = code;
+  // ngx.exit(status) in a subrequest: the status comes back with an empty body, no page
+  if (s.kind === 'subrequest') return NONE;
   const page = defaultPage(code);
   return page === undefined ? NONE : { body: page, page: true, output: false };
 }
