@@ -73,7 +73,8 @@ const config: EngineConfig = {
     },
     { match: '= /throw-lua', access: { lua: 'ngx.sleep(0.001) error("lua boom")' } },
     { match: '= /exit-500', content: { lua: 'ngx.exit(500)' } },
-    { match: '= /throw-after-output', content: { lua: 'ngx.say("partial") error("late boom")' } },
+    { match: '= /throw-after-output', content: { lua: 'ngx.say("partial") ngx.flush(true) error("late boom")' } },
+    { match: '= /throw-after-unflushed-output', content: { lua: 'ngx.say("partial") error("late boom")' } },
     { match: '= /', content: (ngx) => ngx.say('root ', ngx.var.request_uri as string) },
   ],
 };
@@ -165,7 +166,18 @@ describe('@phasekit/express', () => {
       expect(res.body).toContain('500 Internal Server Error');
     });
 
-    it('an error after output closes the connection, as nginx does: nothing reaches Express', async () => {
+    it('an error after output that was never flushed reaches Express (nothing was sent yet)', async () => {
+      const engine = await engineOf(config);
+      const app = express();
+      app.use(phasekit(engine));
+      app.use(((_err, _req, res, _next) => {
+        res.status(418).end();
+      }) as ErrorRequestHandler);
+      const base = await listen(app);
+      expect((await get(`${base}/throw-after-unflushed-output`)).status).toBe(418);
+    });
+
+    it('an error after flushed output closes the connection, as nginx does: nothing reaches Express', async () => {
       const engine = await engineOf(config);
       let reached = false;
       const app = express();

@@ -76,7 +76,8 @@ export function parseResponse(buf, method, timedOut = false) {
   const statusLine = lines.shift() ?? '';
   const m = /^HTTP\/\d\.\d (\d{3})/.exec(statusLine);
   const status = m ? Number(m[1]) : null;
-  const headers = {};
+  // No prototype: a header named `constructor` is a header like any other.
+  const headers = Object.create(null);
   const raw = [];
   for (const line of lines) {
     const colon = line.indexOf(':');

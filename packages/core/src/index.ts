@@ -1,6 +1,7 @@
 // Public API of @phasekit/core.
 
-export { createEngine, Engine, type EngineOptions, type CloseOptions } from './engine/engine.js';
+export { createEngine, Engine, DEFAULT_SHUTDOWN_TIMEOUT_S, type EngineOptions, type CloseOptions } from './engine/engine.js';
+export { logUnhandledRejections } from './engine/unhandled.js';
 export type { EngineExtension, ErrorPageTarget, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
 export { requestControl, setTerminator } from './request/control.js';
 export { BINARY_VARS, NGINX_VERSION } from './request/server-vars.js';

@@ -109,6 +109,11 @@ export class NodeExchange implements HttpExchange {
     return () => res.off('close', onClose);
   }
 
+  clientGone(): boolean {
+    const res = this.#res;
+    return !res.writableFinished && (res.destroyed || res.socket?.destroyed === true);
+  }
+
   respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void {
     const res = this.#res;
     if (res.headersSent || res.destroyed) return;

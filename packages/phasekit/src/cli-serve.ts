@@ -2,7 +2,7 @@
 // threads on one address (--workers, or an nginx.conf's worker_processes); and its start-up lines.
 
 import { resolve } from 'node:path';
-import type { Logger } from '@phasekit/core';
+import { DEFAULT_SHUTDOWN_TIMEOUT_S, logUnhandledRejections, type Logger } from '@phasekit/core';
 import type { LoadedConfig } from './cli-config.js';
 import type { Listener } from './cli-listen.js';
 import { fileLogger } from './cli-logger.js';
@@ -13,9 +13,12 @@ import { createWorkers, reusePortSupported } from './workers.js';
 
 /** What the CLI runs, for signals and reloads. */
 export interface Served {
-  close(): Promise<void>;
+  /** `timeout` (ms): requests still running after it have their connections closed. */
+  close(options?: { timeout?: number }): Promise<void>;
   /** A new config (an nginx.conf read again), or none: every worker reads its file again. */
   reload(config: EngineConfig): Promise<void>;
+  /** Seconds the config gives requests in flight on close (`shutdownTimeout`). */
+  shutdownTimeout(): number;
 }
 
 /** How many threads serve, and why not more when worker_processes asked for more. */
@@ -53,6 +56,9 @@ function errorLogger(loaded: LoadedConfig): Logger | undefined {
 export async function serveOne(out: Output, loaded: LoadedConfig, listeners: readonly Listener[], plan: WorkerPlan): Promise<Served> {
   const logger = errorLogger(loaded);
   const engine = await createEngine(loaded.config, logger === undefined ? { plugins: loaded.plugins } : { logger, plugins: loaded.plugins });
+  // A rejection no handler awaited is logged, not the end of the process.
+  logUnhandledRejections(engine);
+  let config = loaded.config;
   const servers: PhasekitServer[] = [];
   try {
     for (const l of listeners) servers.push(await createServer(engine, { host: l.host, port: l.port, ...(l.tls === undefined ? {} : { tls: l.tls }) }));
@@ -64,7 +70,14 @@ export async function serveOne(out: Output, loaded: LoadedConfig, listeners: rea
   heading(out, loaded);
   servers.forEach((s, i) => out.info(`listening on ${out.style(s.url, 'green')}${serverNames(out, listeners[i])}`));
   details(out, loaded, `workers: 1${plan.note === undefined ? '' : out.style(`  (${plan.note})`, 'yellow')}`);
-  return { close: async () => void (await Promise.all(servers.map((s) => s.close()))), reload: (config) => engine.reload(config) };
+  return {
+    close: async (options) => void (await Promise.all(servers.map((s) => s.close(options)))),
+    reload: async (next) => {
+      await engine.reload(next);
+      config = next;
+    },
+    shutdownTimeout: () => config.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_S,
+  };
 }
 
 /** Worker threads on the one listener. A JSON or module config is read by each worker from its file; an nginx.conf is sent mapped. */
@@ -74,7 +87,11 @@ export async function serveWorkers(out: Output, loaded: LoadedConfig, listener: 
   heading(out, loaded);
   out.info(`listening on ${out.style(pool.url, 'green')} (${pool.count} worker threads)${serverNames(out, listener)}`);
   details(out, loaded, `workers: ${pool.count} threads${loaded.nginx?.errorLog !== undefined ? out.style('  (their error log goes to stderr)', 'dim') : ''}`);
-  return { close: () => pool.close(), reload: (config) => (loaded.nginx === undefined ? pool.reload() : pool.reload(config)) };
+  return {
+    close: (options) => pool.close(options),
+    reload: (config) => (loaded.nginx === undefined ? pool.reload() : pool.reload(config)),
+    shutdownTimeout: () => loaded.config.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_S,
+  };
 }
 
 function heading(out: Output, loaded: LoadedConfig): void {

@@ -17,6 +17,7 @@ export { CliUsageError } from './cli-config.js';
 export { loadConfig } from './config-file.js';
 
 const USAGE = `usage: phasekit serve <config.json|config.mjs|nginx.conf> [--listen HOST:PORT] [--workers N|auto] [--watch] [--quiet] [-p PREFIX]
+                      [--shutdown-timeout SECONDS]
        phasekit check <config.json|config.mjs|nginx.conf> [-p PREFIX] [--quiet]
        phasekit run [-e CODE | script.lua [args...]] [--shdict 'NAME SIZE']... [-I DIR]...
        phasekit plugins <config.json|config.mjs>
@@ -28,6 +29,9 @@ serve   serves the config with node:http (https for an nginx.conf "listen ... ss
   --watch              reload when the config or a file beside it changes
   -q, --quiet          print nothing but errors
   -p, --prefix DIR     nginx's -p: where relative paths resolve (default: the config's folder)
+  --shutdown-timeout S on SIGTERM/SIGINT, requests still running after S seconds have their
+                       connections closed and the process exits (default: the config's
+                       shutdownTimeout, 10; nginx's worker_shutdown_timeout)
 check   validates and compiles everything (nginx -t), prints what would be served; exit code 0 or 1
 run     runs Lua as OpenResty's resty does, in a timer context; ngx.say prints to stdout
   -e CODE              the code to run (else a script file)
@@ -38,7 +42,8 @@ plugins prints the order plugins run in, per location and dynamic route
 
 A file not named .json, .mjs or .js is read as an nginx.conf. A .mjs config may also export
 \`plugins\`: TypeScript plugins (definePlugin) its entries name. SIGHUP reloads (config re-read,
-init and initWorker run again, shared dicts kept); SIGTERM and SIGINT close gracefully.`;
+init and initWorker run again, shared dicts kept); SIGTERM and SIGINT close gracefully. A promise
+rejection no handler awaited is logged.`;
 
 const usageError = (message: string) => new CliUsageError(message, USAGE);
 
@@ -60,6 +65,13 @@ export function parseListen(value: string): { host: string; port: number } {
   const port = Number(m?.[3]);
   if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`bad --listen "${value}": expected HOST:PORT`);
   return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+/** `--shutdown-timeout`: seconds, 0 or more. */
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw usageError(`bad --shutdown-timeout "${value}": expected seconds (e.g. 10 or 0.5)`);
+  return n;
 }
 
 export function parseWorkers(value: string): number | 'auto' {
@@ -84,6 +96,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
       watch: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       prefix: { type: 'string', short: 'p' },
+      'shutdown-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -94,6 +107,7 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const file = positionals[1];
   if (command !== 'serve' || file === undefined) throw usageError(command === undefined ? 'no command given' : command === 'serve' ? 'no config file given' : `unknown command "${command}"`);
   const cliWorkers = values.workers === undefined ? undefined : parseWorkers(values.workers);
+  const shutdownTimeout = values['shutdown-timeout'] === undefined ? undefined : parseSeconds(values['shutdown-timeout']);
   const out = new Output({ quiet: values.quiet === true });
   const loaded = await readConfig(file, values.prefix);
   const listeners: Listener[] =
@@ -104,8 +118,14 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const [first] = listeners as [Listener];
   const served: Served = plan.count === 1 ? await serveOne(out, loaded, listeners, plan) : await serveWorkers(out, loaded, first, plan.count);
   const stop = (signal: string) => {
-    out.info(`${signal}: closing (in-flight requests finish)`);
-    served.close().then(
+    const seconds = shutdownTimeout ?? served.shutdownTimeout();
+    out.info(`${signal}: closing (in-flight requests finish, at most ${seconds} s)`);
+    // A backstop: whatever still holds the process (a handler that never yields) does not keep it alive.
+    setTimeout(() => {
+      console.error(`${signal}: still closing ${seconds + 5} s later: exiting`);
+      process.exit(1);
+    }, (seconds + 5) * 1000).unref();
+    served.close(shutdownTimeout === undefined ? {} : { timeout: shutdownTimeout * 1000 }).then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);

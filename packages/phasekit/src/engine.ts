@@ -48,15 +48,19 @@ export interface EngineOptions extends CoreEngineOptions {
  * or it names plugins that are neither built in nor among `typescriptPlugins` (Lua plugins).
  */
 export function usesLua(config: EngineConfig, typescriptPlugins: readonly string[] = []): boolean {
+  // Anything but a config object is refused by the engine's validation, with the path.
+  if (typeof config !== 'object' || config === null || !Array.isArray(config.locations)) return false;
   const isLua = (spec: unknown) => typeof spec === 'object' && spec !== null && ('lua' in spec || 'luaFile' in spec);
   if (config.lua !== undefined || (config.luaLoad ?? []).length > 0 || (config.luaPlugins ?? []).length > 0) return true;
-  const luaPlugin = (list: readonly PluginEntry[] | undefined) => (list ?? []).some((e) => !BUILTIN_PLUGINS.includes(e.name) && !typescriptPlugins.includes(e.name));
-  if (luaPlugin(config.plugins) || config.locations.some((loc) => luaPlugin(loc.plugins))) return true;
+  // (entries of any shape: a bad one is the config validation's to name)
+  const luaPlugin = (list: readonly PluginEntry[] | undefined) =>
+    Array.isArray(list) && list.some((e: PluginEntry | null) => typeof e === 'object' && e !== null && !BUILTIN_PLUGINS.includes(e.name) && !typescriptPlugins.includes(e.name));
+  if (luaPlugin(config.plugins) || config.locations.some((loc) => typeof loc === 'object' && loc !== null && luaPlugin(loc.plugins))) return true;
   if ([config.init, config.initWorker, config.exitWorker, config.sslCertificate].some(isLua)) return true;
-  if (Object.values(config.upstreams ?? {}).some((u) => isLua(u.balancer))) return true;
+  if (Object.values(config.upstreams ?? {}).some((u) => isLua((u as { balancer?: unknown } | null)?.balancer))) return true;
   const luaRule = (rules: readonly RuleInput[] | undefined): boolean => (rules ?? []).some((r) => r.lua !== undefined || r.luaFile !== undefined || luaRule(r.then));
-  const locations = [...config.locations, ...(config.servers ?? []).flatMap((s) => s.locations)];
-  return locations.some((loc) => Object.values(loc).some(isLua) || (loc.set ?? []).some(isLua) || luaRule(loc.rules) || luaRule(loc.serverRules));
+  const locations = [...config.locations, ...(Array.isArray(config.servers) ? config.servers.flatMap((s) => s.locations ?? []) : [])];
+  return locations.some((loc) => typeof loc === 'object' && loc !== null && (Object.values(loc).some(isLua) || (Array.isArray(loc.set) && loc.set.some(isLua)) || luaRule(loc.rules) || luaRule(loc.serverRules)));
 }
 
 /**

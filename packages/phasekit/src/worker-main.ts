@@ -3,7 +3,7 @@
 
 import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SharedDict, type WorkerInfo } from '@phasekit/core';
+import { logUnhandledRejections, SharedDict, type WorkerInfo } from '@phasekit/core';
 import { readConfig, readConfigFile } from './config-file.js';
 import { createEngine, type EngineConfig } from './engine.js';
 import { createServer } from './serve.js';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   // A module's TypeScript plugins (its `plugins` export) are read here, in the thread that runs them.
   const first = 'file' in boot.source ? await readConfigFile(boot.source.file) : { config: boot.source.config, plugins: [] };
   const engine = await createEngine(first.config, { sharedDicts, worker, plugins: first.plugins });
+  logUnhandledRejections(engine);
   const server = await createServer(engine, { host: boot.host, port: boot.port, reusePort: true });
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'reload') {

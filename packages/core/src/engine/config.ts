@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { crossIssues, reservedKeyIssues } from './config-checks.js';
 import { parseMatch } from '../http/location.js';
 import { checkServerName, parseListenEntry } from '../http/virtual-hosts.js';
 import type { Ngx } from '../ngx/types.js';
@@ -264,6 +265,11 @@ const engineShape = {
       .optional(),
     /** lua_check_client_abort: a client that goes away ends the request (or runs ngx.on_abort's handler). */
     checkClientAbort: z.boolean().optional(),
+    /**
+     * nginx's worker_shutdown_timeout, in seconds (default 10): on close (and for the old
+     * generation on reload), requests still running after this long have their connections closed.
+     */
+    shutdownTimeout: z.number().min(0).max(86_400).optional(),
 };
 
 /** What an extension adds to the config schema. */
@@ -310,8 +316,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Validates a config (with `schema`, default the core one); throws ConfigError listing every problem with its path. */
 export function parseConfig(input: unknown, schema: z.ZodType<z.output<typeof engineConfigSchema>> = engineConfigSchema): z.output<typeof engineConfigSchema> {
+  const reserved = reservedKeyIssues(input);
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues: ConfigIssue[] = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  if (result.success) {
+    const issues = [...reserved, ...crossIssues(result.data)];
+    if (issues.length === 0) return result.data;
+    throw new ConfigError(issues);
+  }
+  const issues: ConfigIssue[] = [...reserved, ...result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }))];
   throw new ConfigError(issues, { cause: result.error });
 }

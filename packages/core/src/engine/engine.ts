@@ -50,7 +50,7 @@ export interface EngineOptions {
 }
 
 export interface CloseOptions {
-  /** Milliseconds to wait for requests in flight before their connections are closed (default: wait). */
+  /** Milliseconds to wait for requests in flight before their connections are closed (default: the config's `shutdownTimeout`, 10 s). */
   timeout?: number;
 }
 
@@ -191,17 +191,20 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       await retireGeneration(this, next, { timeout: undefined, exitWorker: undefined, keep: [] });
       throw new EngineClosedError();
     }
+    // The old generation's requests get the shutdown timeout it was configured with, as nginx's old workers do.
+    const drainMs = shutdownMs(this.#config);
     this.#config = parsed;
     this.cosockets.defaults = cosocketDefaults(parsed);
     this.#logRank = levelRank(parsed.errorLogLevel ?? 'error');
     this.#runtimeTemplates = runtimes;
     this.#gen = next;
-    await retireGeneration(this, old, { timeout: undefined, exitWorker: undefined, keep: runtimes });
+    await retireGeneration(this, old, { timeout: drainMs, exitWorker: undefined, keep: runtimes });
   }
 
   /**
    * Stops taking requests, lets those in flight finish (or closes their connections after
-   * `timeout` ms), fires pending timers with premature = true, runs `exitWorker`, closes the runtimes.
+   * `timeout` ms, default the config's `shutdownTimeout`: 10 s), fires pending timers with
+   * premature = true, runs `exitWorker`, closes the runtimes.
    */
   close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
@@ -209,7 +212,7 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       // A reload under way finishes (or gives up) first; then the generation serving now retires.
       await this.#lifecycleQueue;
       const gen = this.#gen;
-      if (gen !== undefined) await retireGeneration(this, gen, { timeout: options.timeout, exitWorker: this.#config.exitWorker, keep: [] });
+      if (gen !== undefined) await retireGeneration(this, gen, { timeout: options.timeout ?? shutdownMs(this.#config), exitWorker: this.#config.exitWorker, keep: [] });
       this.cosockets.closeAll();
       await this.#closeDicts();
     })();
@@ -349,4 +352,11 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
     if (this.#gen === undefined) throw new PhasekitError('PHASEKIT_ERR_BAD_ARGUMENT', 'the engine has not started: use createEngine()');
     return this.#gen;
   }
+}
+
+/** nginx's worker_shutdown_timeout: how long requests in flight may finish when a generation retires. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_S = 10;
+
+function shutdownMs(config: ParsedConfig): number {
+  return Math.round((config.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_S) * 1000);
 }

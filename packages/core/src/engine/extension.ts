@@ -119,6 +119,8 @@ export interface RequestControl {
   readonly ended: boolean;
   /** Output has begun (the response's status and headers are settled). */
   readonly headersSent: boolean;
+  /** Why output can no longer reach the client (`nginx output filter error` once it has gone), or undefined. */
+  readonly outputError: string | undefined;
   /** Marks the request failed: before output a 500, after it the connection closes. */
   fail(): void;
   /** The current value of variable `name` (lower case), or undefined. */

@@ -135,15 +135,18 @@ export async function retireGeneration(host: EngineCore, gen: Generation, option
   await gen.timers.expire();
   for (const ext of gen.extensions) await ext.stop?.();
   if (gen.requests.size > 0) {
+    let cancel: (() => void) | undefined;
     await new Promise<void>((resolve) => {
       gen.drained = resolve;
       if (options.timeout !== undefined) {
-        host.clock.schedule(() => {
+        cancel = host.clock.schedule(() => {
+          host.log('warn', `${gen.requests.size} request(s) still running after the shutdown timeout (${options.timeout as number} ms): connections closed`);
           for (const s of gen.requests) s.exchange.abort();
           resolve();
         }, options.timeout);
       }
     });
+    cancel?.();
   }
   if (options.exitWorker !== undefined) {
     await runDetached(host, gen, 'exitWorker', compileHandler(options.exitWorker, gen.runtimes, site('exitWorker', 'exitWorker')));

@@ -45,6 +45,11 @@ export interface HttpExchange {
    * (checkClientAbort). Returns a function that stops watching.
    */
   onClientAbort?(fn: () => void): () => void;
+  /**
+   * True once the client's connection is gone before the response finished: output calls then
+   * fail (`nil, "nginx output filter error"`), as nginx's do once its writes fail.
+   */
+  clientGone?(): boolean;
   /** Sends the whole response at once; `body` null sends none (HEAD, 204, 304). */
   respond(status: number, headers: Record<string, HeaderValue>, body: Chunk | null): void;
   /** Streaming: sets the status line and headers; they go out with the first chunk. */

@@ -14,7 +14,8 @@ interface Entry {
 const VALUE_ESCAPE = /[\x00-\x08\x0a-\x1f\x7f]/g;
 // eslint-disable-next-line no-control-regex
 const VALUE_UNSAFE = /[\x00-\x08\x0a-\x1f\x7f]/;
-const NAME_ESCAPE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/g;
+// Per code point ("u"): a character beyond the BMP is escaped as its UTF-8 bytes, not as two halves.
+const NAME_ESCAPE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/gu;
 const NAME_UNSAFE = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const hex = (c: string) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
 
@@ -34,7 +35,14 @@ export function headerKey(name: string): string {
 export function wireHeaderName(name: string): string {
   const dashed = name.indexOf('_') === -1 ? name : name.replace(/_/g, '-');
   if (!NAME_UNSAFE.test(dashed)) return dashed;
-  return dashed.replace(NAME_ESCAPE, (c) => (c.charCodeAt(0) > 0xff ? encodeURIComponent(c) : hex(c)));
+  return dashed.replace(NAME_ESCAPE, (c) => (c.charCodeAt(0) > 0xff ? utf8Escape(c) : hex(c)));
+}
+
+/** `%XX` for each UTF-8 byte of `c` (a lone surrogate is U+FFFD's bytes; encodeURIComponent would throw). */
+function utf8Escape(c: string): string {
+  let out = '';
+  for (const b of Buffer.from(c, 'utf8')) out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  return out;
 }
 
 /** A header value as it goes on the wire: CR, LF and other control bytes %XX-escaped. */
@@ -140,7 +148,7 @@ export class ResponseHeaders {
 
   /** Lower-cased names (or the names as set, with `raw`), up to `max` headers (0 = all). */
   toRecord(max = 100, raw = false): Record<string, HeaderValue> {
-    const out: Record<string, HeaderValue> = {};
+    const out = Object.create(null) as Record<string, HeaderValue>;
     let n = 0;
     for (const [key, e] of this.#entries) {
       if (max > 0 && n++ >= max) break;
@@ -151,7 +159,7 @@ export class ResponseHeaders {
 
   /** The object Node's `writeHead` takes; non-ASCII values go as their UTF-8 bytes, as nginx sends a Lua string's bytes. */
   toOutgoing(): Record<string, HeaderValue> {
-    const out: Record<string, HeaderValue> = {};
+    const out = Object.create(null) as Record<string, HeaderValue>;
     for (const e of this.#entries.values()) {
       const v = e.value;
       out[e.name] = !this.wide ? v : typeof v === 'string' ? utf8Bytes(v) : v.map(utf8Bytes);

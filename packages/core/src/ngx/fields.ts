@@ -22,7 +22,7 @@ export function setStatus(s: RequestState, value: number): void {
 }
 
 export function getCtx(s: RequestState): Record<string, unknown> {
-  return (allow(s, 'ngx.ctx').ctx ??= {});
+  return (allow(s, 'ngx.ctx').ctx ??= Object.create(null) as Record<string, unknown>);
 }
 
 export function setCtx(s: RequestState, value: Record<string, unknown>): void {

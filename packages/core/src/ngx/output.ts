@@ -12,9 +12,27 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // eslint-disable-next-line no-control-regex
 export const UNSAFE_URI_BYTE = /[\x00-\x1f\x7f]/;
 
-export function flush(s: RequestState, wait: boolean): Promise<void> {
+/** nginx's answer to an output call once writing to the client failed. */
+export const OUTPUT_FILTER_ERROR = 'nginx output filter error';
+
+/** Why output can no longer reach the client (it closed the connection), or undefined. */
+export function outputError(s: RequestState): string | undefined {
+  return s.exchange.clientGone?.() === true ? OUTPUT_FILTER_ERROR : undefined;
+}
+
+const FLUSHED: [1] = [1];
+
+/** `[1]`, or `[undefined, "nginx output filter error"]` when the client has gone (before or while waiting). */
+export function flush(s: RequestState, wait: boolean): Promise<[1] | [undefined, string]> {
   allow(s, 'ngx.flush');
-  return flushOutput(s, wait) ?? Promise.resolve();
+  const gone = outputError(s);
+  if (gone !== undefined) return Promise.resolve([undefined, gone]);
+  const pending = flushOutput(s, wait);
+  if (pending === undefined) return Promise.resolve(FLUSHED);
+  return pending.then(() => {
+    const err = outputError(s);
+    return err === undefined ? FLUSHED : [undefined, err];
+  });
 }
 
 /** False when the body had ended already (nginx: nil, "seen eof"). */
@@ -30,10 +48,10 @@ export function sendHeadersNow(s: RequestState): void {
   if (sendHeaders(s)) s.exchange.flushHeaders?.();
 }
 
-/** One output call is one chunk (body_filter sees it alone). False when the body has ended (nginx: nil, "seen eof"). */
+/** One output call is one chunk (body_filter sees it alone). False when the body has ended (nginx: nil, "seen eof") or the client has gone (nil, "nginx output filter error"). */
 export function say(s: RequestState, values: Printable[]): boolean {
   allow(s, 'ngx.say');
-  if (s.eofSent || s.bodyEnded) return false;
+  if (s.eofSent || s.bodyEnded || outputError(s) !== undefined) return false;
   const only = values.length === 1 ? values[0] : undefined;
   if (typeof only === 'string') s.out.push(only + '\n');
   else {
@@ -48,7 +66,7 @@ export function say(s: RequestState, values: Printable[]): boolean {
 
 export function print(s: RequestState, values: Printable[]): boolean {
   allow(s, 'ngx.print');
-  if (s.eofSent || s.bodyEnded) return false;
+  if (s.eofSent || s.bodyEnded || outputError(s) !== undefined) return false;
   const only = values.length === 1 ? values[0] : undefined;
   if (typeof only === 'string' || only instanceof Uint8Array) s.out.push(only);
   else {

@@ -48,7 +48,8 @@ export class Req implements NgxReq {
   getHeaders(max = 100, raw = false): Record<string, HeaderValue> {
     const s = this.#s;
     checkApi('ngx.req.get_headers', s.phase);
-    const out: Record<string, HeaderValue> = {};
+    // No prototype: a header named `constructor` or `__proto__` is a key like any other.
+    const out = Object.create(null) as Record<string, HeaderValue>;
     const rawHeaders = s.exchange.rawHeaders;
     const changed = s.reqHeaders;
     let n = 0;

@@ -43,7 +43,7 @@ export class NgxRequest implements Ngx {
     this.#s = state;
   }
 
-  flush(wait = false): Promise<void> {
+  flush(wait = false): Promise<[1] | [undefined, string]> {
     return flush(this.#s, wait);
   }
 

@@ -19,7 +19,7 @@ export function guardWaitingDicts(s: RequestState): Readonly<Record<string, AnyS
   let guarded: Record<string, AnySharedDict> | undefined;
   for (const [name, dict] of Object.entries(all)) {
     if (!isAsyncStore(dict)) continue;
-    guarded ??= { ...all };
+    guarded ??= Object.assign(Object.create(null) as Record<string, AnySharedDict>, all);
     guarded[name] = guard(dict, s);
   }
   return guarded === undefined ? all : Object.freeze(guarded);

@@ -130,7 +130,10 @@ export interface NgxWorker {
 }
 
 export interface Ngx extends NgxConstants {
-  /** Buffers one chunk of output (body_filter sees it alone); false once the body has ended (ngx.eof). */
+  /**
+   * Buffers one chunk of output (body_filter sees it alone); false once the body has ended
+   * (ngx.eof: Lua's `nil, "seen eof"`) or the client has gone (`nil, "nginx output filter error"`).
+   */
   say(...values: Printable[]): boolean;
   print(...values: Printable[]): boolean;
   /**
@@ -140,9 +143,10 @@ export interface Ngx extends NgxConstants {
   exit(status: number): void;
   /**
    * Sends what is buffered now (the headers first, through header_filter, if not sent yet);
-   * with `wait`, resolves once the client has taken it (backpressure).
+   * with `wait`, resolves once the client has taken it (backpressure). Resolves to `[1]`, or to
+   * `[undefined, 'nginx output filter error']` when the client has gone, as Lua's returns `nil, err`.
    */
-  flush(wait?: boolean): Promise<void>;
+  flush(wait?: boolean): Promise<[1] | [undefined, string]>;
   /** Ends the response now; the handler may go on (its output is discarded). False if it had ended already. */
   eof(): boolean;
   /** Sends the status and headers now (header_filter runs). */

@@ -36,6 +36,14 @@ export function decide(s: RequestState): Decision | undefined {
     if (s.status === 0) s.status = 200;
     return OUTPUT;
   }
+  if (s.headersSent && s.failed && !s.streaming && !s.eofSent && s.kind === 'main') {
+    // A handler failed after output that never reached the client (no flush): nothing was sent,
+    // so the client gets a proper 500 page rather than a closed connection. (nginx has already
+    // "sent" its headers into its buffers at the first say, and closes the connection.)
+    s.out.length = 0;
+    s.status = 500;
+    return { body: defaultPage(500), page: true, output: false };
+  }
   if (s.headersSent) {
     // Output was produced: its status stands (OpenResty sent the headers at the first say).
     if (s.failed || code === ERROR || (code !== undefined && CLOSE_STATUSES.has(code))) {

@@ -8,7 +8,7 @@ import { applyLocationVars, interpolateArg, setResult, writeVar } from '../reque
 import { runProxy } from '../upstream/proxy.js';
 import { goesOn } from './decide.js';
 import { abortResponse, respond } from './respond.js';
-import { handlerFailed, runHandler, type Pending } from './run.js';
+import { handlerFailed, isThenable, runHandler, type Pending } from './run.js';
 
 /** Walks the request forward until it is done or waits on a promise. */
 export function advance(s: RequestState): void {
@@ -71,7 +71,10 @@ export function runStep(s: RequestState): Pending {
         s.setArgs = args;
         const pending = runHandler(s, 'set', (ngx) => {
           const value = set.fn(ngx, ...args);
+          // A set handler cannot wait: runHandler fails the request and keeps its rejection from going unhandled.
+          if (isThenable(value)) return value;
           writeVar(s, set.var, set.verbatim === true ? value : setResult(value));
+          return undefined;
         });
         s.setArgs = undefined;
         if (pending !== undefined || s.failed) return pending;

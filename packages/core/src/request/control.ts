@@ -1,6 +1,7 @@
 // The narrow handle on a request that extensions get (engine/extension.ts): no RequestState outside core.
 
 import type { RequestControl } from '../engine/extension.js';
+import { outputError } from '../ngx/output.js';
 import { NgxRequest } from '../ngx/request.js';
 import type { Ngx } from '../ngx/types.js';
 import type { RequestState } from './state.js';
@@ -35,6 +36,10 @@ class Control implements RequestControl {
 
   get headersSent(): boolean {
     return this.#s.headersSent;
+  }
+
+  get outputError(): string | undefined {
+    return outputError(this.#s);
   }
 
   fail(): void {

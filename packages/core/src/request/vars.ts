@@ -48,7 +48,12 @@ function requestBody(s: RequestState): string | undefined {
 
 const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) - s.start) / 1000;
 
-const BUILTIN: Record<string, Getter> = {
+/** A table without a prototype: a variable named `constructor` or `__proto__` is just not found. */
+function table<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
+const BUILTIN = table<Getter>({
   uri: (s) => s.uri,
   document_uri: (s) => s.uri,
   args: (s) => (s.args === '' ? undefined : s.args),
@@ -86,14 +91,14 @@ const BUILTIN: Record<string, Getter> = {
   upstream_connect_time: (s) => s.upstreamLog?.connectTime.join(', '),
   upstream_header_time: (s) => s.upstreamLog?.headerTime.join(', '),
   ...serverVars(requestHeader),
-};
+});
 
 /** Built-ins that ngx.var may assign, besides declared variables. */
-const WRITABLE: Record<string, (s: RequestState, v: string) => void> = {
+const WRITABLE = table<(s: RequestState, v: string) => void>({
   args: (s, v) => {
     s.args = v;
   },
-};
+});
 
 /** Variable names lower-cased, remembered for the names seen (a new string each time costs a hash each lookup). */
 const LOWER_NAMES = new Map<string, string>();

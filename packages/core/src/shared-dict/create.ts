@@ -2,6 +2,7 @@
 
 import type { Clock } from '../clock.js';
 import type { SharedDictConfig } from '../engine/config.js';
+import { ConfigError } from '../errors.js';
 import { RedisConnection } from './redis/connection.js';
 import { RedisSharedDict } from './redis/redis-dict.js';
 import { SharedDict } from './shared-dict.js';
@@ -21,14 +22,13 @@ export function createSharedDicts(
   clock: Clock,
   log: (level: 'error' | 'warn', message: string) => void,
 ): CreatedDicts {
-  const dicts: Record<string, AnySharedDict> = { ...given };
+  // No prototype: a dict named `constructor` or `toString` is found, an undeclared one is not.
+  const dicts = Object.assign(Object.create(null) as Record<string, AnySharedDict>, given);
   const connections = new Map<string, RedisConnection>();
   for (const [name, spec] of Object.entries(specs)) {
     if (dicts[name] !== undefined) continue;
-    if (typeof spec !== 'object') {
-      dicts[name] = new SharedDict(name, spec, { clock });
-    } else if (spec.store === undefined) {
-      dicts[name] = new SharedDict(name, spec.size, { clock });
+    if (typeof spec !== 'object' || spec.store === undefined) {
+      dicts[name] = allocate(name, typeof spec === 'object' ? spec.size : spec, clock);
     } else {
       const timeout = Math.round((spec.timeout ?? 1) * 1000);
       const key = `${spec.store}#${timeout}`;
@@ -48,4 +48,14 @@ export function createSharedDicts(
       await Promise.all([...connections.values()].map((c) => c.close()));
     },
   };
+}
+
+/** A dict's memory is taken whole now: a size the process cannot get is a config error naming the dict. */
+function allocate(name: string, size: string | number, clock: Clock): SharedDict {
+  try {
+    return new SharedDict(name, size, { clock });
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new ConfigError([{ path: `sharedDicts.${name}`, message: `cannot allocate ${String(size)} for shared dict "${name}": ${err.message}` }], { cause: err });
+  }
 }

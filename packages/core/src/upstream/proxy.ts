@@ -288,7 +288,7 @@ function rawArgs(requestUri: string): string {
 }
 
 function requestHeaders(s: RequestState, proxyHost: string, set: ProxyTarget['setHeaders'], xff: boolean): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+  const out = Object.create(null) as Record<string, string | string[]>;
   const h = s.ngx.req.getHeaders(0, true);
   for (const [name, value] of Object.entries(h)) {
     const lower = name.toLowerCase();

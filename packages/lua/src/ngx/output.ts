@@ -1,6 +1,6 @@
 // ngx.say / print / flush / eof / send_headers / exit / exec / redirect / sleep: output and flow control.
 
-import { checkRequestApi, EXIT_UNWINDS_PHASES, phaseBitOf, type Chunk } from '@phasekit/core';
+import { checkRequestApi, EXIT_UNWINDS_PHASES, phaseBitOf, requestControl, type Chunk, type Ngx } from '@phasekit/core';
 import type { LuaCall, LuaRef } from '../vm/index.js';
 import { EXIT_SIGNAL, guard, okOrMessage, type RequestInstall } from './request.js';
 
@@ -75,7 +75,7 @@ export function installOutput(ctx: RequestInstall): LuaRef {
     const n = okOrMessage(call, () => {
       accepted = r.print(call.value(1) as Chunk);
     });
-    return n === 1 && !accepted ? seenEof(call) : n;
+    return n === 1 && !accepted ? refused(call, r) : n;
   }, 'ngx.print');
   const [renderChunk] = vm.run(OUTPUT_LUA, 'ngx.output', ngx, out);
 
@@ -116,9 +116,12 @@ export function installOutput(ctx: RequestInstall): LuaRef {
       call.pushString('nothing to flush');
       return 2;
     }
-    const drained = guard(call, () => r.flush(wait));
+    const flushed = guard(call, () => r.flush(wait));
     // flush(true) waits until the client has taken the data (backpressure); flush() does not.
-    if (wait) return call.yield(drained, (c) => (c.pushNumber(1), 1));
+    // Either way a client that has gone makes it nil, "nginx output filter error", as nginx.
+    if (wait) return call.yield(flushed, (c, result) => pushFlushed(c, result as [1] | [undefined, string]));
+    const gone = requestControl(r)?.outputError;
+    if (gone !== undefined) return pushError(call, gone);
     call.pushNumber(1);
     return 1;
   });
@@ -168,6 +171,26 @@ function execArgs(call: LuaCall, ctx: RequestInstall): string | undefined {
     default:
       return call.raiseError(`bad argument #2 to 'exec' (string, number or table expected, got ${call.type(2)})`);
   }
+}
+
+/** say / print refused: the body had ended (`seen eof`), or the client has gone. */
+function refused(call: LuaCall, r: Ngx): number {
+  const gone = requestControl(r)?.outputError;
+  return gone === undefined ? seenEof(call) : pushError(call, gone);
+}
+
+function pushFlushed(call: LuaCall, result: [1] | [undefined, string]): number {
+  if (result[0] === 1) {
+    call.pushNumber(1);
+    return 1;
+  }
+  return pushError(call, result[1]);
+}
+
+function pushError(call: LuaCall, message: string): number {
+  call.pushNil();
+  call.pushString(message);
+  return 2;
 }
 
 function seenEof(call: LuaCall): number {
