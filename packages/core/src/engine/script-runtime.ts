@@ -29,12 +29,21 @@ export interface ScriptSpec {
 
 /** What the engine hands a runtime when it starts. */
 export interface RuntimeContext {
-  readonly config: Readonly<{ lua?: { packagePath?: string; codeCache?: boolean; maxRunMs?: number; prefix?: string; env?: readonly string[] }; errorLogLevel?: string }>;
+  readonly config: Readonly<{
+    lua?: { packagePath?: string; codeCache?: boolean; maxRunMs?: number; maxMemory?: number | string; reloadAbove?: number | string; prefix?: string; env?: readonly string[] };
+    errorLogLevel?: string;
+    requestCpuBudgetMs?: number;
+  }>;
   readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Which worker the engine is (ngx.worker.*). */
   readonly worker: WorkerInfo;
+  /**
+   * Asks the engine to reload (a fresh generation: new runtimes, shared dicts kept, requests in flight
+   * finish on the old one), e.g. because this runtime's memory cannot shrink; `reason` is logged.
+   */
+  readonly requestReload?: (reason: string) => void;
 }
 
 /**
