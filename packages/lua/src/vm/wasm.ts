@@ -86,6 +86,7 @@ export interface LuaModule {
   _lua_rawget(L: LuaState, idx: number): number;
   _lua_rawset(L: LuaState, idx: number): void;
   _lua_getfield(L: LuaState, idx: number, k: Ptr): number;
+  _lua_setfield(L: LuaState, idx: number, k: Ptr): void;
   _lua_setmetatable(L: LuaState, idx: number): number;
   _lua_concat(L: LuaState, n: number): void;
 
@@ -100,6 +101,9 @@ export interface LuaModule {
   _luaL_unref(L: LuaState, t: number, ref: number): void;
   _luaL_loadbufferx(L: LuaState, buf: Ptr, size: number, name: Ptr, mode: Ptr): number;
   _luaL_where(L: LuaState, level: number): void;
+  _luaL_checklstring(L: LuaState, arg: number, len: Ptr): Ptr;
+  _luaL_checkinteger(L: LuaState, arg: number): bigint;
+  _luaL_optlstring(L: LuaState, arg: number, def: Ptr, len: Ptr): Ptr;
   _luaL_argerror(L: LuaState, arg: number, extramsg: Ptr): number;
   _luaL_traceback(L: LuaState, L1: LuaState, msg: Ptr, level: number): void;
 }
