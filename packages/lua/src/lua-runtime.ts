@@ -5,9 +5,12 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   LOG_LEVEL_NAMES,
   PHASE_FACTS,
+  parseSize,
+  requestCpuBudget,
   PHASE_NGX_NAME,
   setTerminator,
   type CompiledHandler,
+  type CpuBudget,
   type CompiledSetHandler,
   type HandlerSite,
   type LogLevel,
@@ -47,9 +50,14 @@ import { installSocket } from './ngx/socket.js';
 export interface LuaRuntimeOptions {
   /** Lua CPU time one handler may use, in ms (default: the config's lua.maxRunMs, else 1000; 0 = no limit). */
   maxRunMs?: number;
-  /** Cap on the Lua heap, in bytes (default: none). */
+  /** Cap on the Lua heap, in bytes (default: the config's lua.maxMemory, else 256 MiB; 0 = no cap). */
   memoryMaxBytes?: number;
 }
+
+/** Default lua.maxMemory. */
+export const DEFAULT_LUA_MAX_MEMORY = '256m';
+/** Default lua.reloadAbove. */
+export const DEFAULT_LUA_RELOAD_ABOVE = '128m';
 
 /** A script runtime for `{ lua }` and `{ luaFile }` handlers; pass it to createEngine's `runtimes`. */
 export function luaRuntime(options: LuaRuntimeOptions = {}): ScriptRuntime {
@@ -98,6 +106,12 @@ export class LuaRuntime implements ScriptRuntime {
   /** Drops the results user threads left uncollected (set by installThread). */
   #dropResults: ((ids: readonly number[]) => void) | undefined;
   #install: RequestInstall | undefined;
+  #reloadAbove = 0;
+  #reloadAsked = false;
+  #requestReload: RuntimeContext['requestReload'];
+  /** The request-budget message handed to the VM, and the budget it was made for. */
+  #budgetMessage = '';
+  #budgetMessageMs = -1;
   /** Extensions' per-request cleanups (see LuaBinding.onRequestDone). */
   readonly #requestDone: ((ngx: Ngx) => void)[] = [];
 
@@ -116,9 +130,13 @@ export class LuaRuntime implements ScriptRuntime {
     this.#codeCache = lua.codeCache ?? true;
     this.#logger = context.logger;
     this.#clock = context.clock;
-    const vmOptions: { maxRunMs: number; memoryMaxBytes?: number } = { maxRunMs: this.#options.maxRunMs ?? lua.maxRunMs ?? 1000 };
-    if (this.#options.memoryMaxBytes !== undefined) vmOptions.memoryMaxBytes = this.#options.memoryMaxBytes;
-    const vm = await LuaVm.create(vmOptions);
+    const maxRunMs = this.#options.maxRunMs ?? lua.maxRunMs ?? 1000;
+    const maxMemory = this.#options.memoryMaxBytes ?? sizeOf(lua.maxMemory ?? DEFAULT_LUA_MAX_MEMORY);
+    this.#reloadAbove = sizeOf(lua.reloadAbove ?? DEFAULT_LUA_RELOAD_ABOVE);
+    this.#requestReload = context.requestReload;
+    // The hook stays for request budgets even with lua.maxRunMs 0.
+    const limits = maxRunMs > 0 || (context.config.requestCpuBudgetMs ?? 1) > 0;
+    const vm = await LuaVm.create(maxMemory > 0 ? { maxRunMs, limits, memoryMaxBytes: maxMemory } : { maxRunMs, limits });
     this.#vm = vm;
     const base = createInstall(vm, context.clock);
     const ctxTables = installCtxTables(vm);
@@ -215,6 +233,22 @@ export class LuaRuntime implements ScriptRuntime {
   requestDone(ngx: Ngx): void {
     this.#ctx?.release(ngx);
     for (const fn of this.#requestDone) fn(ngx);
+    this.#checkMemory();
+  }
+
+  /**
+   * Wasm memory never shrinks: once the VM's has grown past lua.reloadAbove (a memory bomb, even one
+   * stopped by lua.maxMemory), the engine is asked to reload, which builds a fresh VM (shared dicts
+   * kept, requests in flight finish on this one) and lets this one's memory go. Asked once per VM.
+   */
+  #checkMemory(): void {
+    const vm = this.#vm;
+    if (this.#reloadAbove === 0 || this.#reloadAsked || vm === undefined || vm.closed) return;
+    const bytes = vm.wasmMemoryBytes;
+    if (bytes <= this.#reloadAbove) return;
+    this.#reloadAsked = true;
+    const mb = (n: number): string => `${Math.round(n / 2 ** 20)} MB`;
+    this.#requestReload?.(`the Lua VM's memory grew to ${mb(bytes)}, past lua.reloadAbove (${mb(this.#reloadAbove)})`);
   }
 
   /** The binding API for extensions that add Lua modules; valid once the runtime has started. */
@@ -271,16 +305,35 @@ export class LuaRuntime implements ScriptRuntime {
 
   /** Runs a handler of a phase that cannot wait: a plain protected call, no coroutine. */
   #call(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
+    const vm = this.vm;
     const outer = this.#current;
+    const budget = requestCpuBudget(ngx);
+    const prevDeadline = vm.outerDeadline;
+    const prevMessage = vm.outerMessage;
     this.#current = ngx;
+    if (budget !== undefined) this.#enterBudget(vm, budget);
     let r;
     try {
-      r = this.vm.call(chunk, { args, env: 'sandbox' });
+      r = vm.call(chunk, { args, env: 'sandbox' });
     } finally {
       this.#current = outer;
+      if (budget !== undefined) {
+        vm.setOuterDeadline(prevDeadline, prevMessage);
+        budget.leave();
+      }
     }
     if (r.status === 'error') throw new LuaHandlerError(r.message, r.traceback, r.killed);
     return r.values[0];
+  }
+
+  /** Opens a counting window on the request's budget and bounds every run in it by the budget's deadline. */
+  #enterBudget(vm: LuaVm, budget: CpuBudget): void {
+    budget.enter();
+    if (this.#budgetMessageMs !== budget.limitMs) {
+      this.#budgetMessageMs = budget.limitMs;
+      this.#budgetMessage = budget.message();
+    }
+    vm.setOuterDeadline(budget.deadline, this.#budgetMessage);
   }
 
   /** Runs a handler: synchronously when it never waits, else as a promise that drives its coroutine. */
@@ -299,12 +352,21 @@ export class LuaRuntime implements ScriptRuntime {
     step: (run, light, how) => {
       const outer = this.#current;
       const outerRun = this.#running;
+      const vm = this.vm;
+      const budget = requestCpuBudget(run.ngx);
+      const prevDeadline = vm.outerDeadline;
+      const prevMessage = vm.outerMessage;
       this.#current = run.ngx;
       this.#running = { run, light };
       light.running = true;
+      if (budget !== undefined) this.#enterBudget(vm, budget);
       try {
         return how();
       } finally {
+        if (budget !== undefined) {
+          vm.setOuterDeadline(prevDeadline, prevMessage);
+          budget.leave();
+        }
         light.running = false;
         this.#current = outer;
         this.#running = outerRun;
@@ -323,6 +385,7 @@ export class LuaRuntime implements ScriptRuntime {
     },
     finished: (run, zombies) => {
       this.#resumeScoped.delete(run);
+      if (run.ngx === undefined) this.#checkMemory();
       const ngx = run.ngx;
       if (ngx !== undefined && this.#waitingRuns.get(ngx) === run) {
         this.#waitingRuns.delete(ngx);
@@ -370,6 +433,10 @@ setmetatable(G, {
 function chunkName(site: HandlerSite): string {
   const phase = PHASE_NGX_NAME[site.phase];
   return site.location === undefined ? phase : `${phase}(location "${site.location}")`;
+}
+
+function sizeOf(size: number | string): number {
+  return typeof size === 'number' ? size : parseSize(size);
 }
 
 /** Request-independent API areas: time, strings and digests, regexes, cjson. */
