@@ -44,4 +44,4 @@ export class CpuBudget {
 }
 
 /** Default requestCpuBudgetMs. */
-export const DEFAULT_REQUEST_CPU_BUDGET_MS = 500;
+export const DEFAULT_REQUEST_CPU_BUDGET_MS = 1000;
