@@ -236,15 +236,35 @@ async function instantiateCapturingExports(): Promise<{ module: unknown; exports
       if (invoke !== undefined) invoke.exports = exports;
       return result;
     };
+    const globalsBefore = new Set(Object.getOwnPropertyNames(globalThis));
     try {
       const luaWasm = await new LuaFactory().getLuaModule();
       return { module: luaWasm.module as unknown, exports, invoke: exports !== undefined ? invoke : undefined };
     } finally {
       wasmGlobal.instantiate = original;
+      dropGlobalGetters(globalsBefore);
     }
   });
-  instantiating = turn.catch(() => undefined);
+  // (Not the module itself: a VM's wasm memory must be collectable once the VM is closed.)
+  instantiating = turn.then(
+    () => undefined,
+    () => undefined,
+  );
   return turn;
+}
+
+/**
+ * emscripten's ASSERTIONS build defines getters on globalThis (`writeI53ToI64`, ...) that warn about
+ * missing library symbols. They close over the module, so the first instance's wasm memory (up to
+ * 2 GiB) could never be collected: a VM replaced after a memory bomb kept its RSS. Removed here.
+ */
+function dropGlobalGetters(before: ReadonlySet<string>): void {
+  const g = globalThis as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(g)) {
+    if (before.has(name)) continue;
+    const d = Object.getOwnPropertyDescriptor(g, name);
+    if (d?.get !== undefined && d.configurable === true) delete g[name];
+  }
 }
 
 const SCRATCH_KEEP = 64 * 1024;
