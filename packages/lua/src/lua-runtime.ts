@@ -57,7 +57,7 @@ export interface LuaRuntimeOptions {
 /** Default lua.maxMemory. */
 export const DEFAULT_LUA_MAX_MEMORY = '256m';
 /** Default lua.reloadAbove. */
-export const DEFAULT_LUA_RELOAD_ABOVE = '128m';
+export const DEFAULT_LUA_RELOAD_ABOVE = '64m';
 
 /** A script runtime for `{ lua }` and `{ luaFile }` handlers; pass it to createEngine's `runtimes`. */
 export function luaRuntime(options: LuaRuntimeOptions = {}): ScriptRuntime {
@@ -108,6 +108,8 @@ export class LuaRuntime implements ScriptRuntime {
   #install: RequestInstall | undefined;
   #reloadAbove = 0;
   #reloadAsked = false;
+  /** Wasm memory when the first request's Lua ran (after init): a VM that needs more never thrashes. */
+  #baseline = -1;
   #requestReload: RuntimeContext['requestReload'];
   /** The request-budget message handed to the VM, and the budget it was made for. */
   #budgetMessage = '';
@@ -239,13 +241,15 @@ export class LuaRuntime implements ScriptRuntime {
   /**
    * Wasm memory never shrinks: once the VM's has grown past lua.reloadAbove (a memory bomb, even one
    * stopped by lua.maxMemory), the engine is asked to reload, which builds a fresh VM (shared dicts
-   * kept, requests in flight finish on this one) and lets this one's memory go. Asked once per VM.
+   * kept, requests in flight finish on this one) and lets this one's memory go. Asked once per VM,
+   * and only past twice what the VM held when requests began (init's data is not a bomb: no reload
+   * loop for a VM that needs more than lua.reloadAbove).
    */
   #checkMemory(): void {
     const vm = this.#vm;
     if (this.#reloadAbove === 0 || this.#reloadAsked || vm === undefined || vm.closed) return;
     const bytes = vm.wasmMemoryBytes;
-    if (bytes <= this.#reloadAbove) return;
+    if (bytes <= this.#reloadAbove || bytes <= 2 * this.#baseline) return;
     this.#reloadAsked = true;
     const mb = (n: number): string => `${Math.round(n / 2 ** 20)} MB`;
     this.#requestReload?.(`the Lua VM's memory grew to ${mb(bytes)}, past lua.reloadAbove (${mb(this.#reloadAbove)})`);
@@ -306,6 +310,7 @@ export class LuaRuntime implements ScriptRuntime {
   /** Runs a handler of a phase that cannot wait: a plain protected call, no coroutine. */
   #call(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
     const vm = this.vm;
+    if (this.#baseline < 0) this.#baseline = vm.wasmMemoryBytes;
     const outer = this.#current;
     const budget = requestCpuBudget(ngx);
     const prevDeadline = vm.outerDeadline;
@@ -338,6 +343,7 @@ export class LuaRuntime implements ScriptRuntime {
 
   /** Runs a handler: synchronously when it never waits, else as a promise that drives its coroutine. */
   #invoke(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
+    if (this.#baseline < 0) this.#baseline = this.vm.wasmMemoryBytes;
     return this.#run(this.vm.spawn(chunk, { args, env: 'sandbox' }), ngx);
   }
 

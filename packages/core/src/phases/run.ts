@@ -19,6 +19,8 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
  * nothing left: a Lua one is stopped at its first check), so the 500 page goes out and is logged.
  */
 const BUDGET_GATED = phaseMask('set', 'rewrite', 'access', 'content', 'balancer');
+/** Filters skipped for the 500 page of a request its budget stopped (they would be stopped at once: no page at all). */
+const FILTERS = phaseMask('headerFilter', 'bodyFilter');
 
 /**
  * Calls `handler` in `phase`, records a throw or rejection as the request's failure, and
@@ -38,9 +40,12 @@ export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandl
       return undefined;
     }
   } else {
-    if (cpu.spent && (s.phaseBit & BUDGET_GATED) !== 0) {
-      handlerFailed(s, phase, new CpuBudgetError(cpu.message()));
-      return undefined;
+    if (cpu.spent) {
+      if ((s.phaseBit & BUDGET_GATED) !== 0) {
+        handlerFailed(s, phase, new CpuBudgetError(cpu.message()));
+        return undefined;
+      }
+      if ((s.phaseBit & FILTERS) !== 0 && (s.error?.cause as { code?: unknown } | undefined)?.code === 'PHASEKIT_ERR_CPU_BUDGET') return undefined;
     }
     cpu.enter();
     try {
