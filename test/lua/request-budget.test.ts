@@ -159,6 +159,23 @@ describe('one CPU budget per request (requestCpuBudgetMs)', () => {
   });
 });
 
+describe('spinning requests (issue 15 row 5)', () => {
+  it('each of 5 concurrent spinners is stopped at its own budget and a normal request is answered after them', async () => {
+    // Each spinner blocks the thread for its budget (documented; workers keep others serving).
+    const { base } = await listen({
+      requestCpuBudgetMs: 100,
+      locations: [
+        { match: '= /spin', content: { lua: 'while true do end' } },
+        { match: '= /ok', content: { lua: 'ngx.say("ok")' } },
+      ],
+    });
+    const spinners = Array.from({ length: 5 }, () => get(`${base}/spin`));
+    const ok = get(`${base}/ok`);
+    expect((await Promise.all(spinners)).map((r) => r.status)).toEqual([500, 500, 500, 500, 500]);
+    expect(await ok).toEqual({ status: 200, body: 'ok\n' });
+  });
+});
+
 describe('C-heavy work and memory (issue 15 row 4)', () => {
   it('stops a loop around s:upper() on 10 MB within the budget (count hooks do not fire inside one C call)', async () => {
     // Before: 25-30 s with the whole server blocked (the hook saw the clock every 10,000 instructions).
