@@ -391,3 +391,34 @@ describe('what goes upstream and comes back', () => {
       .rejects.toMatchObject({ code: 'PHASEKIT_ERR_CONFIG' });
   });
 });
+
+describe('proxyPass with variables', () => {
+  it('a variable holding the whole URL: its path is the URI sent, as it is', async () => {
+    const b = await backend('b');
+    const { get } = await gateway({
+      locations: [{ match: '/front', vars: { upstream_url: '' }, access: (ngx: Ngx) => { ngx.var.upstream_url = `http://${b.address}/there?x=1`; }, proxyPass: '$upstream_url' }],
+    });
+    const res = await get('/front/here?y=2');
+    expect(res.body).toBe('b');
+    expect(b.seen[0]?.url).toBe('/there?x=1');
+  });
+
+  it('a variable without a path part: the request URI goes', async () => {
+    const b = await backend('b');
+    const { get } = await gateway({
+      locations: [{ match: '/front', vars: { target: '' }, rewrite: (ngx: Ngx) => { ngx.var.target = b.address; }, proxyPass: 'http://$target' }],
+    });
+    expect((await get('/front/here?y=2')).body).toBe('b');
+    expect(b.seen[0]?.url).toBe('/front/here?y=2');
+  });
+
+  it('a value that is not a URL: 500 and "invalid URL prefix" logged, as nginx', async () => {
+    const { get, logs } = await gateway({ locations: [{ match: '/', vars: { upstream_url: 'nowhere' }, proxyPass: '$upstream_url' }] });
+    expect((await get('/')).status).toBe(500);
+    expect(logs.map((e) => e.message)).toContain('invalid URL prefix in "nowhere"');
+  });
+
+  it('the config refuses a proxyPass that is neither a URL nor a variable', async () => {
+    await expect(createEngine({ locations: [{ match: '/', proxyPass: 'ftp://x' }] })).rejects.toMatchObject({ code: 'PHASEKIT_ERR_CONFIG' });
+  });
+});

@@ -38,6 +38,35 @@ describe('phase order', () => {
   });
 });
 
+describe('set handlers', () => {
+  it('store a string as is, a number formatted and anything else as "", as set_by_lua does', async () => {
+    const results: Record<string, unknown> = { s: 'text', n: 4.5, u: undefined, b: true, z: null };
+    const { engine } = await engineWithLogs({
+      locations: [{
+        match: '/',
+        vars: { s: '', n: '', u: 'x', b: 'x', z: 'x' },
+        set: Object.keys(results).map((name) => ({ var: name, handler: () => results[name] as string })),
+        content: (ngx) => ngx.say(['s', 'n', 'u', 'b', 'z'].map((v) => `${v}=[${String(ngx.var[v])}]`).join(' ')),
+      }],
+    });
+    expect((await inject(engine, '/')).body).toBe('s=[text] n=[4.5] u=[] b=[] z=[]\n');
+  });
+
+  it('a lone variable that is not found passes undefined; in text it reads ""', async () => {
+    const seen: unknown[] = [];
+    const { engine } = await engineWithLogs({
+      locations: [{
+        match: '/',
+        vars: { v: '' },
+        set: [{ var: 'v', args: ['$arg_none', '<$arg_none>', '$arg_a'], handler: (_ngx, ...args) => (seen.push(...args), 'ok') }],
+        content: (ngx) => ngx.say(ngx.var.v),
+      }],
+    });
+    await inject(engine, '/?a=1');
+    expect(seen).toEqual([undefined, '<>', '1']);
+  });
+});
+
 describe('ngx.exit', () => {
   it('exit(OK) in rewrite and access goes on to content', async () => {
     const { engine } = await engineWithLogs({

@@ -131,3 +131,71 @@ describe('request bodies', () => {
     await engine.close();
   });
 });
+
+describe('variables across locations, exec and subrequests (nginx model)', () => {
+  it('a variable declared in one location exists in every location and keeps its value across exec', async () => {
+    const { engine, logs } = await engineWith({
+      errorLogLevel: 'warn',
+      locations: [
+        { match: '/a', vars: { x: 'from a' }, content: (ngx) => ngx.exec('/b') },
+        { match: '/b', content: (ngx) => ngx.say(`[${String(ngx.var.x)}] [${String(ngx.var.only_c)}]`) },
+        { match: '/c', vars: { only_c: 'c' }, content: (ngx) => ngx.say('c') },
+      ],
+    });
+    expect((await inject(engine, '/a')).body).toBe('[from a] []\n');
+    expect(logs.map((e) => e.message)).toContain('using uninitialized "only_c" variable');
+  });
+
+  it('capture vars are set before the child location runs its own vars; undeclared names fail', async () => {
+    const { engine, logs } = await engineWith({
+      locations: [
+        { match: '= /', vars: { dog: 'parent' }, content: async (ngx) => {
+          const child = await ngx.location.capture('/sub', { vars: { dog: 'hello' }, copy_all_vars: true });
+          const bad = await ngx.location.capture('/sub', { vars: { nobody: 'x' } }).then(() => 'ok', (e: Error) => e.message);
+          ngx.print(child.body, bad);
+        } },
+        { match: '/sub', vars: { cat: '$dog world' }, content: (ngx) => ngx.say(`${String(ngx.var.cat)} | ${String(ngx.var.dog)}`) },
+      ],
+    });
+    const res = await inject(engine, '/');
+    expect(logs.filter((e) => e.level === 'error')).toEqual([]);
+    expect(res.body).toBe('hello world | hello\nfailed to adjust the subrequest: -1');
+  });
+});
+
+describe('what a capture answers (nginx model)', () => {
+  it('exit(status) comes back without a page; exit(ERROR) after output keeps it; "@named" is a 404', async () => {
+    const { engine } = await engineWith({
+      locations: [
+        { match: '= /', content: async (ngx) => {
+          const [denied, partial, named] = await ngx.location.captureMulti([['/denied'], ['/partial'], ['@named']]);
+          ngx.say(`${denied?.status} [${denied?.body}] ${partial?.status} [${partial?.body}] ${named?.status}`);
+        } },
+        { match: '/denied', content: (ngx) => ngx.exit(403) },
+        { match: '/partial', content: (ngx) => { ngx.say('partial'); ngx.exit(ngx.ERROR); } },
+        { match: '@named', content: (ngx) => ngx.say('named') },
+      ],
+    });
+    expect((await inject(engine, '/')).body).toBe('403 [] 200 [partial\n] 404\n');
+  });
+
+  it('headers as the child left them: "Content-Type" by name, no Content-Length of phasekit\'s own', async () => {
+    const { engine } = await engineWith({
+      locations: [
+        { match: '= /', content: async (ngx) => ngx.say(JSON.stringify((await ngx.location.capture('/sub')).header)) },
+        { match: '/sub', content: (ngx) => { ngx.header['content-type'] = 'text/x-child'; ngx.header['X-Child'] = 'c'; ngx.say('body'); } },
+      ],
+    });
+    expect(JSON.parse((await inject(engine, '/')).body)).toEqual({ 'Content-Type': 'text/x-child', 'X-Child': 'c' });
+  });
+
+  it('a body of its own comes with its Content-Length request header', async () => {
+    const { engine } = await engineWith({
+      locations: [
+        { match: '= /', content: async (ngx) => ngx.print((await ngx.location.capture('/sub', { method: ngx.HTTP_POST, body: 'sub body' })).body) },
+        { match: '/sub', content: async (ngx) => { await ngx.req.readBody(); ngx.say(`${ngx.req.getBodyData()} ${ngx.var.http_content_length}`); } },
+      ],
+    });
+    expect((await inject(engine, '/')).body).toBe('sub body 8\n');
+  });
+});

@@ -121,6 +121,19 @@ describe('ngx.ctx and ngx.status', () => {
     await engine.close();
   });
 
+  it('a request never sees the ctx table of one before it, whether it reads ngx.ctx or replaces it first', async () => {
+    const { engine } = await luaLocation({
+      rewrite: 'if ngx.var.arg_replace then ngx.ctx = { fresh = true } end',
+      content: 'local seen = tostring(ngx.ctx.n) .. "," .. tostring(ngx.ctx.fresh) ngx.ctx.n = ngx.var.arg_n ngx.say(seen)',
+    });
+    const bodies: string[] = [];
+    for (const url of ['/?n=1', '/?n=2', '/?n=3&replace=1', '/?n=4']) bodies.push((await inject(engine, url)).body);
+    const kept = await inject(engine, '/?n=5');
+    expect(bodies).toEqual(['nil,nil\n', 'nil,nil\n', 'nil,true\n', 'nil,nil\n']);
+    expect(kept.body).toBe('nil,nil\n');
+    await engine.close();
+  });
+
   it('status reads 0 before it is set and sets the response status', async () => {
     const { res } = await runContent('local before = ngx.status ngx.status = 201 ngx.say(before)');
     expect(res.status).toBe(201);

@@ -101,6 +101,8 @@ export function nginxConf(testCase, { port, prefix, dir, modules = [], lualib = 
   } else if (extra !== '') {
     out.push(`  lua_package_path ${quote(`${extra};`)};`);
   }
+  if (testCase.lua?.regexMatchLimit !== undefined) out.push(`  lua_regex_match_limit ${testCase.lua.regexMatchLimit};`);
+  if (testCase.lua?.regexCacheMaxEntries !== undefined) out.push(`  lua_regex_cache_max_entries ${testCase.lua.regexCacheMaxEntries};`);
   for (const [name, size] of Object.entries(testCase.sharedDicts ?? {})) out.push(`  lua_shared_dict ${name} ${size};`);
   if (testCase.init !== undefined) out.push(luaBlock('init_by_lua_block', testCase.init, '  '));
   if (testCase.initWorker !== undefined) out.push(luaBlock('init_worker_by_lua_block', testCase.initWorker, '  '));

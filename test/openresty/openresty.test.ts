@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, createHandler, type LogEntry } from 'phasekit';
+import { createEngine, createHandler, logMessage, type LogEntry } from 'phasekit';
 import { phasekitConfig } from './phasekit-config.mjs';
 import { sendRequest } from './raw-http.mjs';
 import { closedPort, fillPlaceholders, KEPT_LEVELS, listAreas, loadArea, RECORDINGS_DIR, SUITE_DIR, type TestCase } from './suite.mjs';
@@ -28,7 +28,7 @@ for (const { area } of areas) {
 }
 const known = JSON.parse(readFileSync(`${SUITE_DIR}/known-differences.json`, 'utf8')) as Record<string, string>;
 
-const formatEntry = (e: LogEntry) => `[${e.level}] ${e.message}`;
+const formatEntry = (e: LogEntry) => `[${e.level}] ${logMessage(e)}`;
 const kept = (entries: LogEntry[]) => entries.filter((e) => KEPT_LEVELS.has(e.level)).map(formatEntry);
 
 /** Runs one case on phasekit: one engine, one server, the requests in order. */

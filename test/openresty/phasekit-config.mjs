@@ -31,6 +31,8 @@ export function phasekitConfig(testCase, { dir }) {
     locations: testCase.locations.map(location),
   };
   if (testCase.lua?.packagePath !== undefined) config.lua.packagePath = testCase.lua.packagePath;
+  if (testCase.lua?.regexMatchLimit !== undefined) config.lua.regexMatchLimit = testCase.lua.regexMatchLimit;
+  if (testCase.lua?.regexCacheMaxEntries !== undefined) config.lua.regexCacheMaxEntries = testCase.lua.regexCacheMaxEntries;
   if (testCase.sharedDicts !== undefined) config.sharedDicts = { ...testCase.sharedDicts };
   if (testCase.init !== undefined) config.init = { lua: testCase.init };
   if (testCase.initWorker !== undefined) config.initWorker = { lua: testCase.initWorker };

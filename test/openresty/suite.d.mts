@@ -45,7 +45,7 @@ export interface TestCase {
   sharedDicts?: Record<string, string>;
   init?: string;
   initWorker?: string;
-  lua?: { packagePath?: string };
+  lua?: { packagePath?: string; regexMatchLimit?: number; regexCacheMaxEntries?: number };
   upstreams?: Record<string, CaseUpstream>;
   clientBodyBufferSize?: string;
   clientMaxBodySize?: string;

@@ -145,8 +145,8 @@ export class EngineClosedError extends PhasekitError {
 }
 
 export class BodyNotReadError extends PhasekitError {
-  constructor() {
-    super('PHASEKIT_ERR_BODY_NOT_READ', 'no request body found; maybe you should turn on lua_need_request_body?');
+  constructor(message = 'no request body found; maybe you should turn on lua_need_request_body?') {
+    super('PHASEKIT_ERR_BODY_NOT_READ', message);
     this.name = 'BodyNotReadError';
   }
 }

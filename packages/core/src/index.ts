@@ -72,7 +72,7 @@ export { COSOCKET_DEFAULTS, type TcpCosocket, type UdpCosocket, type RequestSock
 export { checkRequestApi, phaseBitOf } from './ngx/request.js';
 export { answerPage, BodyTooLargeError, type HttpExchange, type IncomingHeaders } from './http/exchange.js';
 export type { ScriptRuntime, ScriptSpec, HandlerSite, RuntimeContext, CompiledHandler, CompiledSetHandler } from './engine/script-runtime.js';
-export { formatLogLine, stderrLogger, type Logger, type LogEntry } from './log.js';
+export { formatLogLine, logMessage, stderrLogger, type Logger, type LogEntry } from './log.js';
 export type { EngineEvents, RequestInfo, RequestEndInfo, PhaseInfo, HandlerErrorInfo, UpstreamHealthInfo } from './events.js';
 export { systemClock, type Clock } from './clock.js';
 export { argsRecord, decodeArgs, encodeArgPairs, encodeArgs, parseArgs, type Args, type ArgsCount, type ArgsInput, type ArgValue, type ParsedArgs } from './text/args.js';

@@ -26,13 +26,18 @@ export function levelRank(level: LogLevel): number {
 
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
+/** The entry's message with nginx's context: a log-phase line ends " while logging request". */
+export function logMessage(e: LogEntry): string {
+  return e.phase === 'log' && e.requestId !== undefined ? `${e.message} while logging request` : e.message;
+}
+
 /** `2026/11/21 21:33:31 [error] 4242#0: *7 message, client: 127.0.0.1, server: , request: "GET / HTTP/1.1"` */
 export function formatLogLine(e: LogEntry): string {
   const d = new Date(e.time);
   const stamp = `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   let line = `${stamp} [${e.level === 'stderr' ? 'notice' : e.level}] ${process.pid}#0: `;
   if (e.requestId !== undefined) line += `*${e.requestId} `;
-  line += e.message;
+  line += logMessage(e);
   if (e.client !== undefined) line += `, client: ${e.client}, server: `;
   if (e.request !== undefined) line += `, request: "${e.request}"`;
   return line;

@@ -203,7 +203,8 @@ function compileLocation(hx: HaproxyGeneration, loc: LocationCompile): void {
     const sampled = entries.slice(firstSample).map(([name, text]) => {
       loc.vars.delete(name.toLowerCase());
       const t = template(text, `${loc.path}.vars.${name}`);
-      return { var: name, args: [], fn: (ngx: Ngx) => t(hx.txn(ngx)) };
+      // a sample that yields nothing leaves the variable without a value, as HAProxy's set-var
+      return { var: name, args: [], fn: (ngx: Ngx) => t(hx.txn(ngx)), verbatim: true };
     });
     loc.set.unshift(...sampled);
   }

@@ -36,7 +36,7 @@ import { installTimer } from './ngx/timer.js';
 import { installVar } from './ngx/var.js';
 import { installTime } from './ngx/time.js';
 import { installString } from './ngx/string.js';
-import { installRe } from './ngx/re.js';
+import { installRe } from './ngx/re/install.js';
 import { installCjson } from './modules/cjson.js';
 import { installRequire } from './require.js';
 import { installLualib } from './lualib.js';
@@ -148,8 +148,9 @@ export class LuaRuntime implements ScriptRuntime {
       prefix: this.#prefix,
       request: (call) => this.#current ?? call.raiseError('no request found'),
       maybeRequest: () => this.#current,
+      ctxStore: ctxTables.store,
       ctxTable: (call, ngx) => ctxTables.push(call, ngx),
-      setCtxTable: (call, ngx, index) => ctxTables.replace(call, ngx, index),
+      setCtxTable: (call, ngx) => ctxTables.replace(call, ngx),
       // Timer callbacks may loop and sleep for the engine's life: the CPU budget is per resume.
       runFunction: (fn, ngx, args) => this.#run(this.vm.spawn(fn, { args, limitScope: 'resume' }), ngx, 'resume'),
       onRequestDone: (fn) => {
@@ -167,6 +168,7 @@ export class LuaRuntime implements ScriptRuntime {
     installSemaphore(install);
     installSocket(install);
     for (const extra of EXTRA_MODULES) extra(install);
+    installRe(install, { matchLimit: lua.regexMatchLimit, cacheMaxEntries: lua.regexCacheMaxEntries });
     installLocation(install, (ref) => ctxTables.adopt(ref));
     installSsl(install);
     installBalancer(install);
@@ -181,6 +183,8 @@ export class LuaRuntime implements ScriptRuntime {
     const [encode, decode] = vm.run('local c = (...)["cjson.safe"]("cjson.safe") return c.encode, c.decode', 'ngx.ctx.json', base.preload);
     this.#json = { encode: encode as LuaRef, decode: decode as LuaRef };
     vm.setField(vm.sandbox, 'ngx', base.ngx);
+    // require "ngx" and package.loaded.ngx give the ngx table, as in lua-nginx-module
+    vm.run('local G, ngx = ... G.package.loaded.ngx = ngx', 'package.loaded', vm.sandbox, base.ngx);
     // Last: everything above may set globals; from here on a new global warns, as OpenResty's guard does.
     vm.run(GLOBAL_GUARD_LUA, '_G write guard', vm.sandbox, base.ngx);
   }
@@ -221,15 +225,17 @@ export class LuaRuntime implements ScriptRuntime {
   }
 
   ctxOf(ngx: Ngx): Record<string, unknown> | undefined {
-    const table = this.#ctx?.get(ngx);
-    if (table === undefined) return undefined;
-    const [json] = this.vm.run('local f, t = ... return f(t)', 'ngx.ctx.export', this.#json?.encode ?? null, table);
+    const tables = this.#ctx;
+    const key = tables?.key(ngx);
+    if (tables === undefined || key === undefined) return undefined;
+    const [json] = this.vm.run('local f, store, key = ... local t = store[key] if t == nil then return nil end return f(t)', 'ngx.ctx.export', this.#json?.encode ?? null, tables.store, key);
     return typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : undefined;
   }
 
   presetCtx(ngx: Ngx, ctx: Record<string, unknown>): void {
-    const [table] = this.vm.run('local f, s = ... return f(s)', 'ngx.ctx.import', this.#json?.decode ?? null, JSON.stringify(ctx));
-    if (table instanceof Object && 'release' in table) this.#ctx?.set(ngx, table as LuaRef);
+    const tables = this.#ctx;
+    if (tables === undefined) return;
+    this.vm.run('local f, s, store, key = ... local t = f(s) if type(t) == "table" then store[key] = t end', 'ngx.ctx.import', this.#json?.decode ?? null, JSON.stringify(ctx), tables.store, tables.claim(ngx));
   }
 
   requestDone(ngx: Ngx): void {
@@ -308,7 +314,7 @@ export class LuaRuntime implements ScriptRuntime {
   }
 
   /** Runs a handler of a phase that cannot wait: a plain protected call, no coroutine. */
-  #call(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
+  #call(chunk: LuaChunk, ngx: Ngx, args: readonly (string | undefined)[]): unknown {
     const vm = this.vm;
     if (this.#baseline < 0) this.#baseline = vm.wasmMemoryBytes;
     const outer = this.#current;
@@ -446,4 +452,4 @@ function sizeOf(size: number | string): number {
 }
 
 /** Request-independent API areas: time, strings and digests, regexes, cjson. */
-const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [installTime, installString, installRe, installCjson];
+const EXTRA_MODULES: readonly ((ctx: RequestInstall) => void)[] = [installTime, installString, installCjson];

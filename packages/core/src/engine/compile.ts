@@ -30,6 +30,16 @@ type LocationConfig = ParsedConfig['locations'][number];
 const HANDLER_KEYS = ['rewrite', 'access', 'content', 'headerFilter', 'bodyFilter', 'log'] as const;
 
 /** Compiles every location; extensions see each one and may wrap its handlers. Throws ConfigError with every issue. */
+/** The variables the config's locations declare (`vars` and `set` targets), lower-cased. */
+export function declaredVariables(config: ParsedConfig): Set<string> {
+  const names = new Set<string>();
+  for (const loc of config.locations) {
+    for (const name of Object.keys(loc.vars ?? {})) names.add(name.toLowerCase());
+    for (const set of loc.set ?? []) names.add(set.var.toLowerCase());
+  }
+  return names;
+}
+
 export function compileLocations(config: ParsedConfig, runtimes: readonly ScriptRuntime[], extensions: readonly ExtensionGeneration[]): LocationTable<CompiledLocation> {
   const table = new LocationTable<CompiledLocation>();
   const engineType = config.defaultType ?? 'text/plain';

@@ -8,7 +8,12 @@ import type { Ngx } from '../ngx/types.js';
 /** A TypeScript handler: receives the request's `ngx`; may be async where the phase allows waiting. */
 export type HandlerFn = (ngx: Ngx) => unknown;
 /** A set handler computes one variable's value from its arguments. */
-export type SetFn = (ngx: Ngx, ...args: string[]) => string | number | boolean | null | undefined;
+/**
+ * A set handler: its args are the location's `args` expanded (a lone variable that is not found
+ * passes `undefined`, as ndk's set_var passes nil); the result is stored as nginx stores it (a
+ * string as is, a number formatted, anything else as "").
+ */
+export type SetFn = (ngx: Ngx, ...args: (string | undefined)[]) => string | number | boolean | null | undefined;
 
 const fn = <T>(what: string) =>
   z.custom<T>((v) => typeof v === 'function', { message: `expected ${what}` });
@@ -131,7 +136,7 @@ const locationShape = {
   defaultType: z.string().optional(),
   bodyFilterBuffer: z.object({ maxBytes: z.lazy(() => size) }).strict().optional(),
   /** proxy_pass: an upstream name or a URL, variables allowed (`http://backend`, `http://$target/api`). */
-  proxyPass: z.string().regex(/^https?:\/\//, 'proxyPass is a URL: http://upstream-name or http://host:port').optional(),
+  proxyPass: z.string().regex(/^(https?:\/\/|\$)/, 'proxyPass is a URL (http://upstream-name, http://host:port, http://$host$uri) or a variable holding one ($upstream_url)').optional(),
   proxy: proxySchema.optional(),
   /** lua_check_client_abort for this location (default: the engine's). */
   checkClientAbort: z.boolean().optional(),
@@ -208,6 +213,10 @@ const engineShape = {
         prefix: z.string().optional(),
         /** nginx's `env` directive: names os.getenv may read ("HOME"), or "NAME=value" to set one. */
         env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/s, 'an env entry is NAME or NAME=value')).optional(),
+        /** lua_regex_match_limit: ngx.re steps per start position (0: PCRE's default, 10,000,000). */
+        regexMatchLimit: z.number().int().min(0).max(4294967295).optional(),
+        /** lua_regex_cache_max_entries: patterns ngx.re keeps compiled for the "o" option (0: none). */
+        regexCacheMaxEntries: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),

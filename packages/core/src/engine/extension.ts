@@ -53,7 +53,11 @@ export interface LocationCompile {
   /** Declared variables (nginx `set $a 12;`): name → template; an extension may take some over as set handlers. */
   readonly vars: Map<string, Template>;
   /** set handlers, run in order at the start of rewrite. */
-  readonly set: { var: string; args: readonly Template[]; fn: CompiledSetHandler }[];
+  /**
+   * Set handlers, in order. `verbatim`: the result is stored as it is (undefined leaves the
+   * variable without a value), for variables with other rules than set_by_lua's (HAProxy's samples).
+   */
+  readonly set: { var: string; args: readonly Template[]; fn: CompiledSetHandler; verbatim?: boolean }[];
   rewrite: CompiledHandler | undefined;
   access: CompiledHandler | undefined;
   content: CompiledHandler | undefined;

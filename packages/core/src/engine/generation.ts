@@ -10,7 +10,7 @@ import { openDetached, runDetached } from '../phases/lifecycle.js';
 import { closeRequest } from '../request/lifecycle.js';
 import type { Generation, RequestState } from '../request/state.js';
 import { closeUpstreams, startHealthChecks } from '../upstream/upstreams.js';
-import { compileHandler, compileLocations, compileUpstreams } from './compile.js';
+import { compileHandler, compileLocations, compileUpstreams, declaredVariables } from './compile.js';
 import type { HandlerSpec, ParsedConfig } from './config.js';
 import type { EngineCore } from './engine-core.js';
 import type { EngineExtension, ExtensionContext, ExtensionGeneration } from './extension.js';
@@ -103,6 +103,7 @@ export async function buildGeneration(host: GenerationHost, config: ParsedConfig
       exiting: false,
       drained: undefined,
       serverName: config.serverName ?? '',
+      declaredVars: declaredVariables(config),
     };
     slot.gen = gen;
     if (config.init) await runLifecycle(engine, gen, 'init', compileHandler(config.init, runtimes, site('init', 'init')));

@@ -30,7 +30,17 @@ export interface ScriptSpec {
 /** What the engine hands a runtime when it starts. */
 export interface RuntimeContext {
   readonly config: Readonly<{
-    lua?: { packagePath?: string; codeCache?: boolean; maxRunMs?: number; maxMemory?: number | string; reloadAbove?: number | string; prefix?: string; env?: readonly string[] };
+    lua?: {
+      packagePath?: string;
+      codeCache?: boolean;
+      maxRunMs?: number;
+      maxMemory?: number | string;
+      reloadAbove?: number | string;
+      prefix?: string;
+      env?: readonly string[];
+      regexMatchLimit?: number;
+      regexCacheMaxEntries?: number;
+    };
     errorLogLevel?: string;
     requestCpuBudgetMs?: number;
   }>;

@@ -167,9 +167,8 @@ export class Req implements NgxReq {
   setBodyData(data: string | Uint8Array): void {
     const s = this.#s;
     checkApi('ngx.req.set_body_data', s.phase);
-    if (!s.bodyRead) throw new BodyNotReadError();
-    s.body = typeof data === 'string' ? Buffer.from(data) : data;
-    dropBodyFile(s);
+    if (!s.bodyRead) throw new BodyNotReadError('request body not read yet');
+    replaceBody(s, typeof data === 'string' ? Buffer.from(data) : data);
   }
 
   initBody(): void {
@@ -182,16 +181,15 @@ export class Req implements NgxReq {
   appendBody(data: string | Uint8Array): void {
     const s = this.#s;
     checkApi('ngx.req.set_body_data', s.phase);
-    if (s.newBody === undefined) throw new BadArgumentError('request body not initialized by ngx.req.init_body()');
+    if (s.newBody === undefined) throw new BadArgumentError('request_body not initialized');
     s.newBody.push(typeof data === 'string' ? Buffer.from(data) : data);
   }
 
   finishBody(): void {
     const s = this.#s;
     checkApi('ngx.req.set_body_data', s.phase);
-    if (s.newBody === undefined) throw new BadArgumentError('request body not initialized by ngx.req.init_body()');
-    s.body = Buffer.concat(s.newBody);
-    dropBodyFile(s);
+    if (s.newBody === undefined) throw new BadArgumentError('request_body not initialized');
+    replaceBody(s, Buffer.concat(s.newBody));
     s.newBody = undefined;
   }
 
@@ -213,6 +211,16 @@ function addValue(out: Record<string, HeaderValue>, key: string, value: string):
   if (prev === undefined) out[key] = value;
   else if (Array.isArray(prev)) prev.push(value);
   else out[key] = [prev, value];
+}
+
+/**
+ * A new request body, as nginx's set_body_data/finish_body leave it: the Content-Length request
+ * header follows it, an empty body reads as none, and the old temp file goes now.
+ */
+function replaceBody(s: RequestState, body: Uint8Array): void {
+  s.body = body.byteLength === 0 ? undefined : body;
+  (s.reqHeaders ??= new Map()).set('content-length', { name: 'Content-Length', value: String(body.byteLength) });
+  dropBodyFile(s);
 }
 
 /** The body was replaced: its temp file goes now, not at the end of the request. */

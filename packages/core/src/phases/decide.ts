@@ -31,6 +31,11 @@ export function goesOn(code: number): boolean {
  */
 export function decide(s: RequestState): Decision | undefined {
   const code = s.exitCode;
+  if (code === ERROR && s.kind === 'subrequest' && s.out.length > 0) {
+    // A subrequest's output is the parent's as soon as it is made: ngx.exit(ngx.ERROR) keeps it.
+    if (s.status === 0) s.status = 200;
+    return OUTPUT;
+  }
   if (s.headersSent) {
     // Output was produced: its status stands (OpenResty sent the headers at the first say).
     if (s.failed || code === ERROR || (code !== undefined && CLOSE_STATUSES.has(code))) {
@@ -61,6 +66,8 @@ export function decide(s: RequestState): Decision | undefined {
     return NONE;
   }
   s.status = code;
+  // ngx.exit(status) in a subrequest: the status comes back with an empty body, no page
+  if (s.kind === 'subrequest') return NONE;
   const page = defaultPage(code);
   return page === undefined ? NONE : { body: page, page: true, output: false };
 }

@@ -4,7 +4,7 @@ import { NoLocationError, RedirectCycleError } from '../errors.js';
 import { normalizeUri } from '../http/location.js';
 import { closeRequest } from '../request/lifecycle.js';
 import { STEP_ACCESS, STEP_CONTENT, STEP_DONE, STEP_LOG, STEP_RESPOND, STEP_REWRITE, STEP_SET, type RequestState } from '../request/state.js';
-import { initVars, interpolate, writeVar } from '../request/vars.js';
+import { applyLocationVars, interpolateArg, setResult, writeVar } from '../request/vars.js';
 import { runProxy } from '../upstream/proxy.js';
 import { goesOn } from './decide.js';
 import { abortResponse, respond } from './respond.js';
@@ -65,12 +65,13 @@ export function runStep(s: RequestState): Pending {
   const loc = s.location;
   switch (s.step) {
     case STEP_SET:
+      applyLocationVars(s);
       for (const set of loc.set) {
-        s.setArgs = set.args.map((t) => interpolate(s, t));
-        const args = s.setArgs;
+        const args = set.args.map((t) => interpolateArg(s, t));
+        s.setArgs = args;
         const pending = runHandler(s, 'set', (ngx) => {
           const value = set.fn(ngx, ...args);
-          writeVar(s, set.var, value);
+          writeVar(s, set.var, set.verbatim === true ? value : setResult(value));
         });
         s.setArgs = undefined;
         if (pending !== undefined || s.failed) return pending;
@@ -168,7 +169,6 @@ function internalRedirect(s: RequestState): void {
   if (target.resetCtx) s.ctx = undefined;
   s.exitCode = undefined;
   s.out.length = 0;
-  initVars(s);
   s.step = STEP_SET;
 }
 

@@ -74,8 +74,13 @@ function sendWhole(s: RequestState, decided: Decision): Pending {
   const length = body === undefined ? 0 : chunkLength(body);
   // phasekit owns the framing: the length of what goes out, or chunked when a handler cleared it
   // (a HEAD response keeps the length a handler announced for its GET).
-  if (noBody) headers.drop('Content-Length');
-  else if (!(s.method === 'HEAD' && headers.has('content-length')) && !headers.wasCleared('content-length')) {
+  if (noBody) {
+    headers.drop('Content-Length');
+    // ngx.exit(304) answers "Content-Length: 0", as nginx's special response does
+    if (status === 304 && !decided.output) headers.setOwn('content-length', 'Content-Length', '0');
+  }
+  else if (s.kind !== 'subrequest' && !(s.method === 'HEAD' && headers.has('content-length')) && !headers.wasCleared('content-length')) {
+    // (a subrequest's answer is read in memory: no framing, its headers as the handlers left them)
     headers.setOwn('content-length', 'Content-Length', String(length));
   }
   let send = s.method === 'HEAD' || noBody || length === 0 ? null : (body as Chunk);

@@ -59,6 +59,10 @@ export function capture(parent: RequestState, uri: string, options: CaptureOptio
     const extra = typeof options.args === 'string' ? options.args : encodeArgs(options.args);
     query = query === '' ? extra : `${query}&${extra}`;
   }
+  if (!path.startsWith('/')) {
+    // "@named" or "x": no location matches such a URI, so the subrequest answers 404 (as nginx)
+    return Promise.resolve(new CapturedResponse().toResult(404, {}));
+  }
   const normalized = normalizeUri(path);
   if (normalized === undefined) return Promise.reject(new BadArgumentError(`bad uri for ngx.location.capture: "${uri}"`));
   const method = typeof options.method === 'number' ? METHOD_BY_CODE.get(options.method) : (options.method ?? 'GET');
@@ -67,23 +71,22 @@ export function capture(parent: RequestState, uri: string, options: CaptureOptio
 
   const found = parent.gen.locations.find(normalized);
   const result = new CapturedResponse();
-  const exchange = subExchange(parent, method, query === '' ? normalized : `${normalized}?${query}`, body, result);
+  const exchange = subExchange(parent, method, query === '' ? normalized : `${normalized}?${query}`, options.body, body, result);
   if (found === undefined) return Promise.resolve(result.toResult(404, {}));
 
   const loc = found.location;
   for (const k of Object.keys(options.vars ?? {})) {
-    const key = k.toLowerCase();
-    if (!loc.vars.has(key) && !loc.set.some((x) => x.var.toLowerCase() === key)) {
-      return Promise.reject(new BadArgumentError(`variable "${k}" cannot be assigned a value (maybe you forgot to define it first?)`));
-    }
+    // nginx sets only variables the config declares; any other fails the subrequest
+    if (!parent.gen.declaredVars.has(k.toLowerCase())) return Promise.reject(new BadArgumentError('failed to adjust the subrequest: -1'));
   }
 
   return new Promise<CaptureResult>((resolve) => {
     const s = openRequest(parent.engine, parent.gen, { kind: 'subrequest', exchange, location: loc, uri: normalized, args: query, captures: found.captures, parent });
     if (options.ctx !== undefined) s.ctx = options.ctx;
-    if (options.share_all_vars && parent.vars !== undefined) s.vars = parent.vars;
-    else if (options.copy_all_vars && parent.vars !== undefined) for (const [k, v] of parent.vars) if (s.vars?.has(k) ?? true) (s.vars ??= new Map()).set(k, v);
-    for (const [k, v] of Object.entries(options.vars ?? {})) s.vars?.set(k.toLowerCase(), v);
+    // The child's own `vars` run at the start of its walk, after these (nginx's order).
+    if (options.share_all_vars) s.vars = parent.vars ??= new Map();
+    else if (options.copy_all_vars && parent.vars !== undefined) s.vars = new Map(parent.vars);
+    for (const [k, v] of Object.entries(options.vars ?? {})) (s.vars ??= new Map()).set(k.toLowerCase(), v);
     if (s.body === undefined && body !== undefined) {
       s.body = typeof body === 'string' ? Buffer.from(body) : body;
       s.bodyRead = true;
@@ -98,7 +101,10 @@ class CapturedResponse {
   chunks: Chunk[] = [];
   aborted = false;
 
-  toResult(status: number, header: Record<string, HeaderValue>): CaptureResult {
+  toResult(status: number, headers: Record<string, HeaderValue>): CaptureResult {
+    // Content-Type is nginx's own field: res.header names it "Content-Type" however it was set.
+    const header = Object.create(null) as Record<string, HeaderValue>;
+    for (const [k, v] of Object.entries(headers)) header[k.toLowerCase() === 'content-type' ? 'Content-Type' : k] = v;
     const joined = joinChunks(this.chunks.length > 0 ? this.chunks : ['']);
     const bytes = typeof joined === 'string' ? Buffer.from(joined) : joined;
     return {
@@ -111,15 +117,17 @@ class CapturedResponse {
   }
 }
 
-function subExchange(parent: RequestState, method: string, url: string, body: Uint8Array | string | undefined, result: CapturedResponse): HttpExchange {
+function subExchange(parent: RequestState, method: string, url: string, own: CaptureOptions['body'], body: Uint8Array | string | undefined, result: CapturedResponse): HttpExchange {
   const p = parent.exchange;
   const bytes = typeof body === 'string' ? Buffer.from(body) : (body ?? new Uint8Array(0));
+  // A body of the capture's own comes with its Content-Length request header, as nginx sets it.
+  const [headers, rawHeaders] = own === undefined ? [p.headers, p.rawHeaders] : withContentLength(p, bytes.byteLength);
   return {
     method,
     url,
     httpVersion: p.httpVersion,
-    headers: p.headers,
-    rawHeaders: p.rawHeaders,
+    headers,
+    rawHeaders,
     remoteAddress: p.remoteAddress,
     remotePort: p.remotePort,
     localAddress: p.localAddress,
@@ -140,4 +148,13 @@ function subExchange(parent: RequestState, method: string, url: string, body: Ui
       result.aborted = true;
     },
   };
+}
+
+function withContentLength(p: HttpExchange, length: number): [HttpExchange['headers'], HttpExchange['rawHeaders']] {
+  const raw: string[] = [];
+  for (let i = 0; i + 1 < p.rawHeaders.length; i += 2) {
+    if ((p.rawHeaders[i] as string).toLowerCase() !== 'content-length') raw.push(p.rawHeaders[i] as string, p.rawHeaders[i + 1] as string);
+  }
+  raw.push('Content-Length', String(length));
+  return [{ ...p.headers, 'content-length': String(length) }, raw];
 }

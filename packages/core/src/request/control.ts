@@ -5,6 +5,7 @@ import { NgxRequest } from '../ngx/request.js';
 import type { Ngx } from '../ngx/types.js';
 import type { CpuBudget } from './cpu-budget.js';
 import type { RequestState } from './state.js';
+import { isDeclared } from './vars.js';
 
 /** The control handle of the request behind `ngx`, or undefined when `ngx` is not a phasekit request's. */
 export function requestControl(ngx: Ngx): RequestControl | undefined {
@@ -64,8 +65,7 @@ class Control implements RequestControl {
   unsetVar(name: string): void {
     const s = this.#s;
     if (s.vars?.has(name) !== true) return;
-    const declared = s.location.vars.has(name) || s.location.set.some((x) => x.var.toLowerCase() === name);
-    if (declared) s.vars.set(name, undefined);
+    if (isDeclared(s, name)) s.vars.set(name, undefined);
     else s.vars.delete(name);
   }
 }

@@ -7,7 +7,6 @@ import { channels, type EngineEvents } from '../events.js';
 import type { HttpExchange } from '../http/exchange.js';
 import type { Phase } from '../phases/facts.js';
 import { REQUEST_KINDS, RequestState, STEP_DONE, type CompiledLocation, type Generation, type RequestKind } from './state.js';
-import { initVars } from './vars.js';
 import { CpuBudget } from './cpu-budget.js';
 import { unwatchClientAbort } from '../phases/client-abort.js';
 import { closeScope } from '../socket/index.js';
@@ -44,7 +43,6 @@ export function openRequest(engine: EngineCore, gen: Generation, spec: OpenSpec)
   if (spec.phase !== undefined) s.phase = spec.phase;
   s.step = facts.first;
   if (kind !== 'detached') {
-    initVars(s);
     s.tracePhases = engine.events.listenerCount('phase:start') + engine.events.listenerCount('phase:end') > 0 || channels['phase:start'].hasSubscribers || channels['phase:end'].hasSubscribers;
   }
   if (facts.tracked) gen.requests.add(s);

@@ -10,7 +10,7 @@ import type { RequestState } from './state.js';
 type Getter = (s: RequestState) => string | undefined;
 
 /** Variables whose value is bytes: read from TypeScript as a "binary" (latin1) string. */
-export const BINARY_VARS: ReadonlySet<string> = new Set(['binary_remote_addr']);
+export const BINARY_VARS: ReadonlySet<string> = new Set(['binary_remote_addr', 'request_body']);
 
 /** The nginx version phasekit answers as (nginx 1.22.1). */
 export const NGINX_VERSION = '1.22.1';

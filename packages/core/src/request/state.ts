@@ -27,7 +27,8 @@ export interface CompiledLocation {
   readonly internal: boolean;
   /** Declared variables with their initial value templates (nginx `set $a 12;`). */
   readonly vars: ReadonlyMap<string, Template>;
-  readonly set: readonly { readonly var: string; readonly args: readonly Template[]; readonly fn: CompiledSetHandler }[];
+  /** Set handlers in order; `verbatim`: the result is stored as it is (undefined: no value), not as set_by_lua stores it. */
+  readonly set: readonly { readonly var: string; readonly args: readonly Template[]; readonly fn: CompiledSetHandler; readonly verbatim?: boolean }[];
   readonly rewrite: CompiledHandler | undefined;
   readonly access: CompiledHandler | undefined;
   readonly content: CompiledHandler | undefined;
@@ -68,6 +69,11 @@ export interface Generation {
   exiting: boolean;
   /** The config's serverName ($server_name; "" when not set, as nginx without server_name). */
   readonly serverName: string;
+  /**
+   * Every variable a location declares (`vars`, `set`), lower-cased: as in nginx, each exists in
+   * every location of the config (it reads "" where nothing set it, and may be written).
+   */
+  readonly declaredVars: ReadonlySet<string>;
   /** Called when `requests` becomes empty while exiting. */
   drained: (() => void) | undefined;
 }
@@ -201,7 +207,7 @@ export class RequestState {
   /** readBody found the body over clientMaxBodySize: the request answers 413. */
   bodyTooLarge: Error | undefined;
   arg: BodyFilterArg | undefined;
-  setArgs: readonly string[] | undefined;
+  setArgs: readonly (string | undefined)[] | undefined;
   /** Return value of the last handler (body_filter may return ngx.ERROR). */
   result: unknown;
 

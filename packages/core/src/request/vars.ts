@@ -1,6 +1,7 @@
 // nginx variables for ngx.var: built-ins computed on read, declared ones stored per request.
 
 import { rawArg } from '../text/args.js';
+import { formatNumber } from '../text/number.js';
 import { UnknownVariableError } from '../errors.js';
 import { headerKey } from '../http/headers.js';
 import type { RequestState, Template } from './state.js';
@@ -18,6 +19,31 @@ function requestHeader(s: RequestState, name: string): string | undefined {
     if (n.length === name.length && n.toLowerCase() === name) return raw[i + 1];
   }
   return undefined;
+}
+
+/**
+ * Every value of a request header joined, as nginx 1.22 gives `$http_cookie` (`; `) and
+ * `$http_x_forwarded_for` (`, `).
+ */
+function joinedHeader(s: RequestState, name: string, sep: string): string | undefined {
+  const changed = s.reqHeaders?.get(name);
+  if (changed !== undefined) return Array.isArray(changed.value) ? changed.value.join(sep) : changed.value;
+  const raw = s.exchange.rawHeaders;
+  let out: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (n.length === name.length && n.toLowerCase() === name) out = out === undefined ? raw[i + 1] : `${out}${sep}${raw[i + 1]}`;
+  }
+  return out;
+}
+
+/** Headers whose variable joins repeated values, and the separator. */
+const JOINED: Readonly<Record<string, string>> = { cookie: '; ', 'x-forwarded-for': ', ' };
+
+/** `$request_body`: the body when it was read into memory (a temp file gives nil), as bytes. */
+function requestBody(s: RequestState): string | undefined {
+  const b = s.body;
+  return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 const secondsSince = (s: RequestState) => ((s.endTime || s.engine.clock.now()) - s.start) / 1000;
@@ -47,6 +73,7 @@ const BUILTIN: Record<string, Getter> = {
   },
   content_type: (s) => requestHeader(s, 'content-type'),
   content_length: (s) => requestHeader(s, 'content-length'),
+  request_body: requestBody,
   status: (s) => String(s.status).padStart(3, '0'),
   request_time: (s) => secondsSince(s).toFixed(3),
   msec: (s) => (s.engine.clock.now() / 1000).toFixed(3),
@@ -76,8 +103,12 @@ export function readVar(s: RequestState, rawName: string): string | undefined {
   const builtin = BUILTIN[name];
   if (builtin !== undefined) return builtin(s);
   if (name.startsWith('arg_')) return rawArg(s.args, name.slice(4));
-  if (name.startsWith('http_')) return requestHeader(s, headerKey(name.slice(5)));
-  if (name.startsWith('cookie_')) return cookie(requestHeader(s, 'cookie'), name.slice(7));
+  if (name.startsWith('http_')) {
+    const key = headerKey(name.slice(5));
+    const sep = JOINED[key];
+    return sep === undefined ? requestHeader(s, key) : joinedHeader(s, key, sep);
+  }
+  if (name.startsWith('cookie_')) return cookie(joinedHeader(s, 'cookie', '; '), name.slice(7));
   if (name.startsWith('sent_http_')) {
     const v = s.headers?.get(name.slice(10));
     return Array.isArray(v) ? v.join(', ') : v;
@@ -89,15 +120,26 @@ export function readVar(s: RequestState, rawName: string): string | undefined {
     const named = caps.groups?.[rawName];
     if (named !== undefined) return named;
   }
+  if (isDeclared(s, name)) {
+    // declared somewhere, never set for this request: "" with nginx's warning
+    s.engine.log('warn', `using uninitialized "${rawName}" variable`, s);
+    return '';
+  }
   return undefined;
+}
+
+/** Whether `$name` (lower-cased) is a variable some location declares (`vars`, `set`). */
+export function isDeclared(s: RequestState, name: string): boolean {
+  const loc = s.location;
+  return s.gen.declaredVars.has(name) || loc.vars.has(name) || loc.set.some((x) => x.var.toLowerCase() === name);
 }
 
 /** Assigns `$name`; only declared variables and a few built-ins may be written. */
 export function writeVar(s: RequestState, rawName: string, value: unknown): void {
   const name = rawName.toLowerCase();
   const str = value === null || value === undefined ? undefined : String(value);
-  if (s.vars?.has(name)) {
-    s.vars.set(name, str);
+  if (s.vars?.has(name) || isDeclared(s, name)) {
+    (s.vars ??= new Map()).set(name, str);
     return;
   }
   const w = WRITABLE[name];
@@ -105,17 +147,15 @@ export function writeVar(s: RequestState, rawName: string, value: unknown): void
   w(s, str ?? '');
 }
 
-/** Resets the declared variables of the current location to their configured values. */
-export function initVars(s: RequestState): void {
+/**
+ * Runs the location's `vars` (nginx's `set $name value` directives) at the start of its walk:
+ * values set earlier in the request (before an exec, by a capture's `vars`) stay unless the
+ * location sets them again.
+ */
+export function applyLocationVars(s: RequestState): void {
   const declared = s.location.vars;
-  const setVars = s.location.set;
-  if (declared.size === 0 && setVars.length === 0) {
-    s.vars = undefined;
-    return;
-  }
-  const vars = new Map<string, string | undefined>();
-  s.vars = vars;
-  for (const set of setVars) vars.set(set.var.toLowerCase(), '');
+  if (declared.size === 0) return;
+  const vars = (s.vars ??= new Map());
   for (const [name, template] of declared) vars.set(name, interpolate(s, template));
 }
 
@@ -125,6 +165,17 @@ export function interpolate(s: RequestState, template: Template): string {
   let out = '';
   for (const part of template) out += typeof part === 'string' ? part : (readVar(s, part.ref) ?? '');
   return out;
+}
+
+/** A set handler's arg: as interpolate, but a lone variable that is not found is undefined (nil in Lua). */
+export function interpolateArg(s: RequestState, template: Template): string | undefined {
+  const only = template.length === 1 ? template[0] : undefined;
+  return only !== undefined && typeof only !== 'string' ? readVar(s, only.ref) : interpolate(s, template);
+}
+
+/** What a set handler's result stores: a string as is, a number formatted, anything else "". */
+export function setResult(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? formatNumber(value) : '';
 }
 
 /** `"a $arg_x ${http_host}b"` → parts. `$$` is not special in nginx either. */

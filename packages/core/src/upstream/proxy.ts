@@ -41,6 +41,12 @@ export async function runProxy(s: RequestState): Promise<void> {
   if (proxy === undefined) return;
   s.phase = 'content';
   const href = interpolate(s, proxy.template);
+  if (!/^https?:\/\//.test(href)) {
+    // a variable that holds no URL, as nginx: "invalid URL prefix" and a 500
+    s.engine.log('error', `invalid URL prefix in "${href}"`, s);
+    s.exitCode = 500;
+    return;
+  }
   // The host as written: upstream names are matched as given (URL would lower-case them).
   const host = /^https?:\/\/([^/?#]+)/.exec(href)?.[1] ?? '';
   const upstream = resolveUpstream(s, host);
@@ -52,7 +58,7 @@ export async function runProxy(s: RequestState): Promise<void> {
   const options = proxy.options;
   const body = await requestBody(s);
   if (s.exitCode !== undefined) return;
-  const path = upstreamPath(s, href, proxy.withPath);
+  const path = upstreamPath(s, href, proxy.withPath, proxy.dynamic);
   const headers = requestHeaders(s, host, proxy.setHeaders, options.xForwardedFor === true);
   const { next, readMs, connectMs } = proxy;
   const retryOff = next.has('off');
@@ -92,7 +98,7 @@ export async function runProxy(s: RequestState): Promise<void> {
       log.status.push(outcome.timeout ? '504' : '502');
       peer.fail(s.engine.clock.now());
       s.engine.log('error', `${outcome.timeout ? 'upstream timed out' : 'connect() failed'} (${outcome.message}) while ${outcome.timeout ? 'reading response header from' : 'connecting to'} upstream, upstream: "http://${peer.address}${path}"`, s);
-      lastFailure = ['failed', undefined];
+      lastFailure = ['failed', outcome.timeout ? 504 : 502];
       lastTimeout = outcome.timeout;
       if (retryOff || !next.has(outcome.timeout ? 'timeout' : 'error')) break;
       continue;
@@ -257,10 +263,15 @@ async function requestBody(s: RequestState): Promise<Uint8Array | undefined> {
 
 /**
  * nginx's rule: a proxyPass with a path part replaces the matched location prefix with it;
- * without one, the request URI goes as the client sent it (or as rewritten).
+ * without one, the request URI goes as the client sent it (or as rewritten). With variables in
+ * proxyPass, a path part in the value is the whole URI sent, as it is.
  */
-function upstreamPath(s: RequestState, href: string, withPath: boolean): string {
+function upstreamPath(s: RequestState, href: string, withPath: boolean, dynamic: boolean): string {
   const args = s.args === '' ? '' : `?${s.args}`;
+  if (dynamic && /^https?:\/\/[^/?#]+[/?]/.test(href)) {
+    const target = new URL(href);
+    return `${target.pathname}${target.search}`;
+  }
   if (!withPath) return s.uri === s.initialUri ? s.requestUri : `${encodeURI(s.uri)}${args}`;
   const target = new URL(href);
   const match = s.location.match;

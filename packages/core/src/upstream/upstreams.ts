@@ -24,6 +24,8 @@ export interface ProxyTarget {
   readonly template: Template;
   /** The URL has a path part (`http://up/v2/`): it replaces the location's prefix. */
   readonly withPath: boolean;
+  /** The URL has variables: its path part, when the value has one, is the whole URI sent (nginx). */
+  readonly dynamic: boolean;
   readonly setHeaders: readonly (readonly [name: string, value: Template])[];
   /** proxy_next_upstream conditions (`error`, `timeout`, `http_502`, ...). */
   readonly next: ReadonlySet<string>;
@@ -33,9 +35,11 @@ export interface ProxyTarget {
 }
 
 export function compileProxy(proxyPass: string, options: ProxyOptions = {}): ProxyTarget {
+  const template = parseTemplate(proxyPass);
   return {
-    template: parseTemplate(proxyPass),
+    template,
     withPath: /^https?:\/\/[^/]+\//.test(proxyPass),
+    dynamic: template.some((part) => typeof part !== 'string'),
     setHeaders: Object.entries(options.setHeaders ?? {}).map(([k, v]) => [k, parseTemplate(v)] as const),
     next: new Set(options.nextUpstream ?? ['error', 'timeout']),
     readMs: (options.readTimeout ?? 60) * 1000,

@@ -6,12 +6,16 @@ import { guard, okOrMessage, type RequestInstall } from './request.js';
 
 // ngx.status and ngx.ctx are fields of the ngx table itself, so they go through its metatable.
 const FIELDS_LUA = String.raw`
-local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg, headers_sent, is_subrequest, render_chunk = ...
+local ngx, get_status, set_status, get_ctx, set_ctx, get_arg, set_arg, headers_sent, is_subrequest, render_chunk, ctxs = ...
 local rawget, error = rawget, error
 setmetatable(ngx, {
   __index = function(_, k)
     if k == "status" then return get_status()
-    elseif k == "ctx" then return get_ctx()
+    elseif k == "ctx" then
+      -- the request's table lives in ctxs under its key; a new one is due on first use and after exec
+      local key, new, shared = get_ctx()
+      if new then ctxs[key] = shared or {} end
+      return ctxs[key]
     elseif k == "headers_sent" then return headers_sent()
     elseif k == "is_subrequest" then return is_subrequest()
     end
@@ -23,7 +27,7 @@ setmetatable(ngx, {
       if not ok then error(err, 2) end
     elseif k == "ctx" then
       if type(v) ~= "table" then error("ctx should be a table while getting a " .. type(v) .. " value", 2) end
-      set_ctx(v)
+      ctxs[set_ctx()] = v
     else
       rawset(t, k, v)
     end
@@ -57,13 +61,10 @@ export function installFields(ctx: RequestInstall, renderChunk: LuaRef): void {
       r.status = Number.isInteger(v) ? v : Math.trunc(v);
     });
   }, 'ngx.status=');
-  const getCtx = vm.createFunction((call) => {
-    ctx.ctxTable(call, ctx.request(call));
-    return 1;
-  }, 'ngx.ctx');
+  const getCtx = vm.createFunction((call) => ctx.ctxTable(call, ctx.request(call)), 'ngx.ctx');
   const setCtx = vm.createFunction((call) => {
-    ctx.setCtxTable(call, ctx.request(call), 1);
-    return 0;
+    ctx.setCtxTable(call, ctx.request(call));
+    return 1;
   }, 'ngx.ctx=');
   const getArg = vm.createFunction((call) => {
     const r = ctx.request(call);
@@ -100,7 +101,7 @@ export function installFields(ctx: RequestInstall, renderChunk: LuaRef): void {
     call.pushBoolean(ctx.request(call).isSubrequest);
     return 1;
   }, 'ngx.is_subrequest');
-  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg, headersSent, isSubrequest, renderChunk);
+  vm.run(FIELDS_LUA, 'ngx.fields', ngx, getStatus, setStatus, getCtx, setCtx, getArg, setArg, headersSent, isSubrequest, renderChunk, ctx.ctxStore);
   renderChunk.release();
 
   ctx.fn(ngx, 'get_phase', (call) => {

@@ -2,7 +2,7 @@
 
 import type { HeaderValue } from '@phasekit/core';
 import type { LuaCall } from '../vm/index.js';
-import { guard, okOrMessage, pushPairs, type RequestInstall } from './request.js';
+import { guard, okOrMessage, pushPairs, pushTruncated, type RequestInstall } from './request.js';
 
 // Multi-value headers cross as several values; tables are built and flattened on the Lua side.
 const HEADER_LUA = String.raw`
@@ -35,8 +35,14 @@ ngx.header = setmetatable({}, {
   end,
 })
 ngx.resp = ngx.resp or {}
+-- resp_headers answers whether max cut the headers short, then the pairs.
+local function headers_table(truncated, ...)
+  local t = to_table(...)
+  if truncated then return t, "truncated" end
+  return t
+end
 function ngx.resp.get_headers(max, raw)
-  return to_table(resp_headers(max or 100, raw and true or false))
+  return headers_table(resp_headers(max or 100, raw and true or false))
 end
 `;
 
@@ -79,7 +85,9 @@ export function installHeader(ctx: RequestInstall): void {
     const r = ctx.request(call);
     const max = call.number(1) ?? 100;
     const raw = call.boolean(2);
-    return pushPairs(call, guard(call, () => r.resp.getHeaders(max, raw)));
+    const headers = guard(call, () => r.resp.getHeaders(max, raw));
+    pushTruncated(call, headers, max, () => r.resp.getHeaders(0, raw), (h) => Object.keys(h).length);
+    return 1 + pushPairs(call, headers);
   }, 'ngx.resp.get_headers');
   vm.run(HEADER_LUA, 'ngx.header', ngx, get, set, respHeaders, ctx.pairsToTable);
 }

@@ -7,7 +7,19 @@ import { guard, type RequestInstall } from './request.js';
 // Options cross to JS as 8 values per subrequest; results come back flat and are rebuilt here.
 const LOCATION_LUA = String.raw`
 local ngx, js_capture, encode_args = ...
-local type, error, select, unpack = type, error, select, table.unpack
+local type, error, select, unpack, pcall = type, error, select, table.unpack, pcall
+local lower, gsub, pairs, setmetatable = string.lower, string.gsub, pairs, setmetatable
+-- res.header answers any spelling of a name ("X-Backend" finds "x-backend"), as get_headers does
+local header_mt = {
+  __index = function(t, k)
+    if type(k) ~= "string" then return nil end
+    local want = gsub(lower(k), "_", "-")
+    for name, v in pairs(t) do
+      if lower(name) == want then return v end
+    end
+    return nil
+  end,
+}
 local function flatten(requests)
   local out, n = {}, 0
   for i = 1, #requests do
@@ -37,19 +49,26 @@ local function results(count, ...)
       local prev = header[k]
       if prev == nil then header[k] = v elseif type(prev) == "table" then prev[#prev + 1] = v else header[k] = { prev, v } end
     end
-    res[i] = { status = status, body = body, truncated = truncated, header = header }
+    res[i] = { status = status, body = body, truncated = truncated, header = setmetatable(header, header_mt) }
     pos = pos + 4 + nh * 2
   end
   return res
 end
+-- Errors of the subrequests themselves are raised without a position, as lua-nginx-module's C raises them.
+local function checked(ok, ...)
+  if not ok then error((...), 0) end
+  return ...
+end
 ngx.location = {}
 function ngx.location.capture_multi(requests)
+  if type(requests) ~= "table" then error("bad argument #1 to 'capture_multi' (table expected, got " .. type(requests) .. ")", 2) end
+  if #requests == 0 then error("at least one subrequest should be specified", 0) end
   local n, flat = flatten(requests)
-  return unpack(results(#requests, js_capture(n, unpack(flat, 1, n))))
+  return unpack(results(#requests, checked(pcall(js_capture, n, unpack(flat, 1, n)))))
 end
 function ngx.location.capture(uri, opts)
   local n, flat = flatten({ { uri, opts } })
-  return results(1, js_capture(n, unpack(flat, 1, n)))[1]
+  return results(1, checked(pcall(js_capture, n, unpack(flat, 1, n))))[1]
 end
 `;
 

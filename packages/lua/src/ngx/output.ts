@@ -35,9 +35,13 @@ local function add(buf, n, v, fname, argn)
 end
 local function render(fname, nl, ...)
   local count = select("#", ...)
-  if count == 1 and not nl then
+  if count == 1 then
+    -- the common case, one string: no buffer table
     local v = ...
-    if type(v) == "string" then return v end
+    if type(v) == "string" then
+      if nl then return v .. "\n" end
+      return v
+    end
   end
   local buf, n = {}, 0
   for i = 1, count do n = add(buf, n, (select(i, ...)), fname, i) end

@@ -2,7 +2,7 @@
 
 import { asText, checkRequestApi, encodeArgPairs, formatNumber, parseArgs } from '@phasekit/core';
 import type { LuaCall } from '../vm/index.js';
-import { guard, okOrMessage, pushArgs, pushPairs, type RequestInstall } from './request.js';
+import { guard, okOrMessage, pushArgs, pushPairs, pushTruncated, type RequestInstall } from './request.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -22,10 +22,16 @@ local header_mt = {
     return nil
   end,
 }
-function req.get_headers(max, raw)
-  local t = to_table(fns.get_headers(max or 100, raw and true or false))
+-- fns.get_headers answers whether max cut the headers short, then the pairs.
+local function headers_table(raw, truncated, ...)
+  local t = to_table(...)
   if not raw then setmetatable(t, header_mt) end
+  if truncated then return t, "truncated" end
   return t
+end
+function req.get_headers(max, raw)
+  raw = raw and true or false
+  return headers_table(raw, fns.get_headers(max or 100, raw))
 end
 function req.raw_header(no_request_line) return fns.raw_header(no_request_line and true or false) end
 function req.get_uri_args(max) return fns.get_uri_args(max or 100) end
@@ -87,7 +93,11 @@ export function installReq(ctx: RequestInstall): void {
   });
   ctx.fn(fns, 'get_headers', (call) => {
     const r = ctx.request(call);
-    return pushPairs(call, guard(call, () => r.req.getHeaders(call.number(1) ?? 100, call.boolean(2))));
+    const max = call.number(1) ?? 100;
+    const raw = call.boolean(2);
+    const headers = guard(call, () => r.req.getHeaders(max, raw));
+    pushTruncated(call, headers, max, () => r.req.getHeaders(0, raw), headerLines);
+    return 1 + pushPairs(call, headers);
   });
   ctx.fn(fns, 'get_uri_args', (call) => {
     const r = ctx.request(call);
@@ -209,4 +219,14 @@ export function installReq(ctx: RequestInstall): void {
   });
 
   vm.run(REQ_LUA, 'ngx.req', ngx, ctx.pairsToTable, fns);
+}
+
+/** Request headers count by lines: a repeated name counts once per value. */
+function headerLines(h: Readonly<Record<string, string | readonly string[]>>): number {
+  let n = 0;
+  for (const k in h) {
+    const v = h[k];
+    n += Array.isArray(v) ? v.length : 1;
+  }
+  return n;
 }

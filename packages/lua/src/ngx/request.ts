@@ -13,10 +13,12 @@ export interface RequestInstall extends NgxInstall {
   request(call: LuaCall): Ngx;
   /** The request, or undefined outside one (init, timers). */
   maybeRequest(): Ngx | undefined;
-  /** The Lua `ngx.ctx` table of the running request (created on first use, reset by exec). */
-  ctxTable(call: LuaCall, ngx: Ngx): void;
-  /** Replaces the running request's `ngx.ctx` table with argument `index` of the call. */
-  setCtxTable(call: LuaCall, ngx: Ngx, index: number): void;
+  /** The Lua table holding the requests' `ngx.ctx` tables by key (see ctx-tables.ts). */
+  readonly ctxStore: LuaRef;
+  /** For `ngx.ctx` reads: pushes the request's key, and `true` (and a shared table) when a new table is due; returns the count. */
+  ctxTable(call: LuaCall, ngx: Ngx): number;
+  /** For `ngx.ctx = t`: pushes the key under which the request's new table goes. */
+  setCtxTable(call: LuaCall, ngx: Ngx): void;
   /** Where relative Lua paths are resolved (ngx.config.prefix()). */
   readonly prefix: string;
   /** Runs a Lua function as a handler for `ngx` (a timer callback): synchronously, or a promise if it waits. */
@@ -47,6 +49,15 @@ export function pushArgs(call: LuaCall, parsed: ParsedArgs): number {
   if (!parsed.truncated) return 1;
   call.pushString('truncated');
   return 2;
+}
+
+/**
+ * Pushes whether a get_headers call was cut short by `max`, as OpenResty's second value
+ * "truncated". `count` counts what the API limits (header lines for the request, names for the
+ * response); the full set is fetched only when the result is exactly at the limit.
+ */
+export function pushTruncated<R extends object>(call: LuaCall, got: R, max: number, all: () => R, count: (r: R) => number): void {
+  call.pushBoolean(max > 0 && count(got) >= max && count(all()) > max);
 }
 
 /** Pushes a record as alternating keys and values (arrays as repeated keys) for pairsToTable. */

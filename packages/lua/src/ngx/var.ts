@@ -32,8 +32,9 @@ export function installVar(ctx: RequestInstall): void {
       return 1;
     }
     const v = guard(call, () => r.var[name]) as string | undefined;
-    // byte-valued variables ($binary_remote_addr) are latin1 strings on the JS side
-    if (v !== undefined && name.length === 18 && BINARY_VARS.has(name.toLowerCase())) call.pushBytes(Buffer.from(v, 'latin1'));
+    // byte-valued variables ($binary_remote_addr, $request_body) are latin1 strings on the JS side;
+    // the length test spares other reads a lower-casing
+    if (v !== undefined && (name.length === 18 || name.length === 12) && BINARY_VARS.has(name.toLowerCase())) call.pushBytes(Buffer.from(v, 'latin1'));
     else call.pushValue(v);
     return 1;
   }, 'ngx.var');

@@ -123,6 +123,16 @@ export class LuaCall {
     return this.#rt.heap.bytesAt(this.#L, this.#base + i);
   }
 
+  /**
+   * Argument i's bytes without a copy: a view of the VM's memory, to read at once (before pushing
+   * results or calling into Lua, either of which may move or reuse it).
+   */
+  bytesView(i: number): Uint8Array | undefined {
+    const t = this.#ltype(i);
+    if (t !== T_STRING && t !== T_NUMBER) return undefined;
+    return this.#rt.heap.bytesViewAt(this.#L, this.#base + i);
+  }
+
   /** Argument i as a number (numbers and numeric strings, like tonumber); 64-bit integers beyond 2^53 lose precision. */
   number(i: number): number | undefined {
     const idx = this.#idx(i);

@@ -363,6 +363,13 @@ export class Heap {
     return new Uint8Array(this.view().subarray(p, p + len)); // a copy
   }
 
+  /** Like bytesAt, without the copy: a view of Lua's memory, valid until Lua runs or allocates again. */
+  bytesViewAt(L: LuaState, idx: number): Uint8Array | undefined {
+    const p = this.#m._lua_tolstring(L, idx, this.out);
+    if (p === 0) return undefined;
+    return this.view().subarray(p, p + this.#outLen());
+  }
+
   /** The string at `idx` decoded as UTF-8 (invalid sequences become U+FFFD; use bytesAt to keep bytes). */
   stringAt(L: LuaState, idx: number): string | undefined {
     const p = this.#m._lua_tolstring(L, idx, this.out);

@@ -1,9 +1,9 @@
 // ngx.re and require "ngx.re" against results observed on nginx 1.22 + lua-nginx-module 0.10.23 (PCRE 8).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LuaVm } from '../vm/index.js';
-import type { NgxInstall } from './install.js';
-import { createNgxVm, LUA_DUMP } from './ngx-vm.test-support.js';
-import { installRe } from './re.js';
+import type { LuaVm } from '../../vm/index.js';
+import type { NgxInstall } from '../install.js';
+import { createNgxVm, LUA_DUMP } from '../ngx-vm.test-support.js';
+import { installRe } from './install.js';
 
 const PRELUDE = String.raw`
 local ngx, preload = ...
@@ -168,9 +168,12 @@ describe('ngx.re', () => {
       expect(e).toBe(`pcre_compile() failed: unmatched parentheses in "${'a'.repeat(200)})`.slice(0, 127));
     });
 
-    it('reports what JS RegExp cannot do as a compile error', () => {
-      expect(run('return ngx.re.match("(a(b))", "\\\\((?:[^()]|(?R))*\\\\)")')[1]).toMatch(/^pcre_compile\(\) failed: recursion .* not supported/);
-      expect(run('return ngx.re.match("aBC", "a(?i)bc")')[1]).toMatch(/^pcre_compile\(\) failed: \(\?i\) is only supported at the start/);
+    it('runs what PCRE runs: recursion, inline options, \\K, DFA longest match', () => {
+      expect(show('ngx.re.match("(a(b))", "\\\\((?:[^()]|(?R))*\\\\)")')).toBe('{0="(a(b))"}');
+      expect(show('ngx.re.match("aBC", "a(?i)bc"), ngx.re.match("ABC", "a(?i)bc")')).toBe('{0="aBC"}, nil');
+      expect(show('ngx.re.match("xabc", "x\\\\Ka(?=b)"), ngx.re.match("ab", "(?=a\\\\K)")')).toBe('{0="a"}, {0=""}');
+      expect(show('ngx.re.match("hello", "he|hel|hello", "d"), ngx.re.match("hello", "(h)(e)", "d")')).toBe('{0="hello"}, {0="he"}');
+      expect(show('ngx.re.match("abab", "(ab)\\\\1", "d")')).toBe('nil, "pcre_exec() failed: -16"');
     });
   });
 
@@ -267,7 +270,49 @@ describe('ngx.re', () => {
     });
   });
 
+  describe('the match limit', () => {
+    const REDOS = '"^(\\\\w+\\\\s?)*$"';
+    it('stops the issue\'s ReDoS with pcre_exec() failed: -8 from every API', () => {
+      expect(show(`ngx.re.match(string.rep("a", 34) .. "!", ${REDOS}, "jo")`)).toBe('nil, "pcre_exec() failed: -8"');
+      expect(show(`ngx.re.find(string.rep("a", 34) .. "!", ${REDOS})`)).toBe('nil, nil, "pcre_exec() failed: -8"');
+      expect(show(`ngx.re.gsub(string.rep("a", 34) .. "!", ${REDOS}, "")`)).toBe('nil, nil, "pcre_exec() failed: -8"');
+      expect(show(`ngx.re.gmatch(string.rep("a", 34) .. "!", ${REDOS})()`)).toBe('nil, "pcre_exec() failed: -8"');
+      expect(show(`re.split(string.rep("a", 34) .. "!", ${REDOS})`)).toBe('nil, "pcre_exec() failed: -8"');
+    });
+
+    it('opt("match_limit", n) sets it for the VM; 0 is PCRE\'s default; bad values raise', () => {
+      const subject = 'string.rep("a", 16) .. "!"';
+      expect(show(`(function() re.opt("match_limit", 100) return ngx.re.match(${subject}, ${REDOS}) end)()`)).toBe('nil, "pcre_exec() failed: -8"');
+      expect(show(`(function() ngx.re.opt("match_limit", 0) return ngx.re.match(${subject}, ${REDOS}) end)()`)).toBe('nil');
+      expect(show('pcall(re.opt, "match_limit", -1)')).toMatch(/^false, ".*bad argument #2 to 'opt' \(non-negative integer expected, got -1\)"$/);
+      expect(show('pcall(re.opt, "match_limit", 1.5)')).toMatch(/non-negative integer expected, got 1.5/);
+      run('re.opt("match_limit", 1000000)');
+    });
+
+    it('opt("jit_stack_size") is refused once an "o" pattern is cached, as lua-resty-core does', () => {
+      run('ngx.re.find("a", "a", "o")');
+      expect(show('pcall(re.opt, "jit_stack_size", 65536)')).toBe('false, "changing jit stack size is not allowed when some regexs have already been compiled and cached"');
+    });
+  });
+
   it('keeps compiled "o" expressions in a cache owned by the installation', () => {
     expect(run('local n = 0 for i = 1, 3000 do if ngx.re.find("k" .. i, "k" .. i, "o") then n = n + 1 end end return n')).toEqual([3000]);
+  });
+});
+
+describe('ngx.re.gsub handing back to Lua between batches', () => {
+  let vm: LuaVm;
+  let ctx: NgxInstall;
+  beforeAll(async () => {
+    ({ vm, ctx } = await createNgxVm([]));
+    installRe(ctx, { gsubSliceMs: 0 });
+  });
+  afterAll(() => vm.close());
+
+  it('gives the same result as one call', () => {
+    const [out, n] = vm.run('local ngx = ... return ngx.re.gsub(string.rep("ab ", 2000), "(a)(b)", "$2$1")', 'test', ctx.ngx);
+    expect([out, n]).toEqual(['ba '.repeat(2000), 2000]);
+    expect(vm.run('local ngx = ... return ngx.re.gsub(string.rep("x", 600), "", "-")', 'test', ctx.ngx)).toEqual([`-${'x-'.repeat(600)}`, 601]);
+    expect(vm.run('local ngx = ... return ngx.re.sub("aaa", "a", "b")', 'test', ctx.ngx)).toEqual(['baa', 1]);
   });
 });
