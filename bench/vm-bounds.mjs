@@ -2,6 +2,7 @@
 // `node --expose-gc bench/vm-bounds.mjs` (defaults: requestCpuBudgetMs 1000, lua.maxMemory 256m,
 // lua.reloadAbove 128m); `BOUNDS=off` runs the same with the budget, cap and reload turned off.
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { createEngine, createHandler } from 'phasekit';
 

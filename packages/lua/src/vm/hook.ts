@@ -92,7 +92,7 @@ export class CpuLimiter {
   }
 
   readonly #hook = (L: LuaState): void => {
-    if (this.#forced.length > 0) this.#unforce();
+    if (this.#forced.length > 0) this.unforce();
     if (performance.now() <= this.deadline) return;
     const m = this.#m;
     this.killed = true;
@@ -113,7 +113,9 @@ export class CpuLimiter {
     m._lua_error(L);
   };
 
-  #unforce(): void {
+  /** Puts forced threads back to `hookEvery` (at their hook, and when a run ends: a thread may be freed after). */
+  unforce(): void {
+    if (this.#forced.length === 0) return;
     for (const T of this.#forced) this.#m._lua_sethook(T, this.hookPtr, LUA_MASKCOUNT, this.#every);
     this.#forced.length = 0;
   }

@@ -699,6 +699,7 @@ export class Runtime implements RefOwner {
     try {
       status = m._lua_pcallk(C, nargs, LUA_MULTRET, msgh, 0, 0);
     } finally {
+      lim.unforce();
       killed = lim.killed;
       limitMs = lim.limitMs;
       this.#callDepth = depth;
@@ -903,6 +904,7 @@ export class Runtime implements RefOwner {
     try {
       status = m._lua_resume(T, from, nargs, this.heap.out);
     } finally {
+      lim.unforce();
       slot.cpuMs += performance.now() - start;
       killed = lim.killed;
       this.#current = prev;
