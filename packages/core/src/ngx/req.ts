@@ -98,7 +98,8 @@ export class Req implements NgxReq {
   setUri(uri: string, jump = false): void {
     const s = this.#s;
     checkApi('ngx.req.set_uri', s.phase);
-    if (typeof uri !== 'string' || uri === '') throw new BadArgumentError("bad argument #1 to 'set_uri' (uri expected)");
+    if (typeof uri !== 'string') throw new BadArgumentError("bad argument #1 to 'set_uri' (uri expected)");
+    if (uri === '') throw new BadArgumentError('attempt to use zero-length uri');
     if (UNSAFE_URI_BYTE.test(uri)) throw new BadArgumentError(`unsafe byte in uri "${uri}"`);
     if (jump) {
       if (s.phase !== 'rewrite') throw new ApiDisabledError('ngx.req.set_uri', `API disabled in the context of ${PHASE_CONTEXT_NAME[s.phase]}`);

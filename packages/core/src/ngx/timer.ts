@@ -34,7 +34,7 @@ function createTimer(s: RequestState, delay: number, every: boolean, callback: T
   allow(s, 'ngx.timer');
   const fn = every ? 'every' : 'at';
   if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) throw new BadArgumentError(`bad argument #1 to '${fn}' (number expected)`);
-  if (every && delay === 0) throw new BadArgumentError('bad "delay" argument: 0');
+  if (every && delay === 0) throw new BadArgumentError('delay cannot be zero');
   if (typeof callback !== 'function') throw new BadArgumentError(`bad argument #2 to '${fn}' (function expected, got ${typeof callback})`);
   return s.gen.timers.create(delay, every, callback, args);
 }

@@ -31,6 +31,8 @@ export function createInstall(vm: LuaVm, clock: Clock): NgxInstall {
   const preload = vm.newTable();
   const nullValue = vm.nullUserdata();
   vm.setField(ngx, 'null', nullValue);
+  // tostring(ngx.null) reads "userdata: NULL", as LuaJIT prints a NULL light userdata
+  vm.run('local null = ... debug.setmetatable(null, { __tostring = function(u) if u == null then return "userdata: NULL" end return string.format("userdata: %p", u) end })', 'ngx.null', nullValue);
   const [pairsToTable] = vm.run(PAIRS_TO_TABLE_LUA, 'ngx.pairs');
   return {
     vm,

@@ -23,7 +23,9 @@ local function render(fname, ...)
     elseif t == "boolean" then buf[i] = v and "true" or "false"
     elseif v == NULL then buf[i] = "null"
     elseif t == "table" and getmetatable(v) and getmetatable(v).__tostring then buf[i] = tostring(v)
-    else error("bad argument #" .. (i + (fname == "log" and 1 or 0)) .. " to '" .. fname .. "' (expected table to have __tostring metamethod)", 3) end
+    -- numbered from the first message argument and named as the caller sees the function ('?'
+    -- through pcall), as lua-nginx-module's luaL_argerror does after it drops the level
+    else error("bad argument #" .. i .. " to '" .. (getinfo(2, "n").name or "?") .. "' (expected table to have __tostring metamethod)", 3) end
   end
   return concat(buf, "", 1, n)
 end
@@ -39,7 +41,7 @@ local function where()
 end
 function ngx.log(level, ...)
   if type(level) ~= "number" then error("bad argument #1 to 'log' (number expected, got " .. type(level) .. ")", 2) end
-  if level < 0 or level > 8 then error("bad log level", 2) end
+  if level < 0 or level > 8 then error("bad argument #1 to '" .. (getinfo(1, "n").name or "?") .. "' (bad log level: " .. fmt(mtype(level) == "float" and "%.14g" or "%d", level) .. ")", 2) end
   js_log(level, where() .. render("log", ...))
 end
 sandbox.print = function(...)

@@ -138,7 +138,8 @@ export function installOutput(ctx: RequestInstall): LuaRef {
     const r = ctx.request(call);
     guard(call, () => checkRequestApi(r, 'ngx.sleep'));
     const seconds = call.checkNumber(1);
-    if (seconds < 0) return call.raiseError('invalid sleep duration "' + String(seconds) + '"');
+    // nginx names the duration in milliseconds
+    if (seconds < 0) return call.raiseError(`invalid sleep duration "${Math.trunc(seconds * 1000)}"`);
     return call.yield(sleep(ctx, seconds));
   });
   return renderChunk as LuaRef;
