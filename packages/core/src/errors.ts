@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   PHASEKIT_ERR_TASK_STOPPED: 'a background task (core.register_task / registerTask) was stopped while it waited',
   PHASEKIT_ERR_WORKERS_UNSUPPORTED: 'worker threads sharing one port need Node.js >= 22.12 on Linux (listen with reusePort)',
   PHASEKIT_ERR_WORKER_START: 'a worker thread failed to start (its config, its init, or listening)',
+  PHASEKIT_ERR_CPU_BUDGET: 'a request used more CPU time than requestCpuBudgetMs (over all its phases) and was stopped',
   PHASEKIT_ERR_SHARED_DICT_WAIT: 'a shared dict whose calls wait (a Redis store) was used where a handler cannot wait',
 } as const;
 
@@ -147,6 +148,14 @@ export class BodyNotReadError extends PhasekitError {
   constructor(message = 'no request body found; maybe you should turn on lua_need_request_body?') {
     super('PHASEKIT_ERR_BODY_NOT_READ', message);
     this.name = 'BodyNotReadError';
+  }
+}
+
+/** A request ran past its CPU budget (requestCpuBudgetMs); script runtimes stop it with this code too. */
+export class CpuBudgetError extends PhasekitError {
+  constructor(message: string) {
+    super('PHASEKIT_ERR_CPU_BUDGET', message);
+    this.name = 'CpuBudgetError';
   }
 }
 

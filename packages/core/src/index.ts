@@ -3,7 +3,9 @@
 export { createEngine, Engine, DEFAULT_SHUTDOWN_TIMEOUT_S, type EngineOptions, type CloseOptions } from './engine/engine.js';
 export { logUnhandledRejections } from './engine/unhandled.js';
 export type { EngineExtension, ErrorPageTarget, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
-export { requestControl, setTerminator } from './request/control.js';
+export { requestControl, requestCpuBudget, setTerminator } from './request/control.js';
+export { CpuBudget, DEFAULT_REQUEST_CPU_BUDGET_MS } from './request/cpu-budget.js';
+export { parseSize } from './shared-dict/size.js';
 export { BINARY_VARS, NGINX_VERSION } from './request/server-vars.js';
 export type { TimerCallback, TimerHandle, TimerInfo } from './engine/timers.js';
 export { SINGLE_WORKER, type WorkerInfo } from './engine/worker.js';
@@ -60,6 +62,7 @@ export {
   EngineClosedError,
   BodyNotReadError,
   TaskStoppedError,
+  CpuBudgetError,
   describeError,
   type ErrorCode,
   type ConfigIssue,

@@ -5,9 +5,12 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   LOG_LEVEL_NAMES,
   PHASE_FACTS,
+  parseSize,
+  requestCpuBudget,
   PHASE_NGX_NAME,
   setTerminator,
   type CompiledHandler,
+  type CpuBudget,
   type CompiledSetHandler,
   type HandlerSite,
   type LogLevel,
@@ -47,9 +50,14 @@ import { installSocket } from './ngx/socket.js';
 export interface LuaRuntimeOptions {
   /** Lua CPU time one handler may use, in ms (default: the config's lua.maxRunMs, else 1000; 0 = no limit). */
   maxRunMs?: number;
-  /** Cap on the Lua heap, in bytes (default: none). */
+  /** Cap on the Lua heap, in bytes (default: the config's lua.maxMemory, else 256 MiB; 0 = no cap). */
   memoryMaxBytes?: number;
 }
+
+/** Default lua.maxMemory. */
+export const DEFAULT_LUA_MAX_MEMORY = '256m';
+/** Default lua.reloadAbove. */
+export const DEFAULT_LUA_RELOAD_ABOVE = '64m';
 
 /** A script runtime for `{ lua }` and `{ luaFile }` handlers; pass it to createEngine's `runtimes`. */
 export function luaRuntime(options: LuaRuntimeOptions = {}): ScriptRuntime {
@@ -98,6 +106,14 @@ export class LuaRuntime implements ScriptRuntime {
   /** Drops the results user threads left uncollected (set by installThread). */
   #dropResults: ((ids: readonly number[]) => void) | undefined;
   #install: RequestInstall | undefined;
+  #reloadAbove = 0;
+  #reloadAsked = false;
+  /** Wasm memory when the first request's Lua ran (after init): a VM that needs more never thrashes. */
+  #baseline = -1;
+  #requestReload: RuntimeContext['requestReload'];
+  /** The request-budget message handed to the VM, and the budget it was made for. */
+  #budgetMessage = '';
+  #budgetMessageMs = -1;
   /** Extensions' per-request cleanups (see LuaBinding.onRequestDone). */
   readonly #requestDone: ((ngx: Ngx) => void)[] = [];
 
@@ -116,9 +132,13 @@ export class LuaRuntime implements ScriptRuntime {
     this.#codeCache = lua.codeCache ?? true;
     this.#logger = context.logger;
     this.#clock = context.clock;
-    const vmOptions: { maxRunMs: number; memoryMaxBytes?: number } = { maxRunMs: this.#options.maxRunMs ?? lua.maxRunMs ?? 1000 };
-    if (this.#options.memoryMaxBytes !== undefined) vmOptions.memoryMaxBytes = this.#options.memoryMaxBytes;
-    const vm = await LuaVm.create(vmOptions);
+    const maxRunMs = this.#options.maxRunMs ?? lua.maxRunMs ?? 1000;
+    const maxMemory = this.#options.memoryMaxBytes ?? sizeOf(lua.maxMemory ?? DEFAULT_LUA_MAX_MEMORY);
+    this.#reloadAbove = sizeOf(lua.reloadAbove ?? DEFAULT_LUA_RELOAD_ABOVE);
+    this.#requestReload = context.requestReload;
+    // The hook stays for request budgets even with lua.maxRunMs 0.
+    const limits = maxRunMs > 0 || (context.config.requestCpuBudgetMs ?? 1) > 0;
+    const vm = await LuaVm.create(maxMemory > 0 ? { maxRunMs, limits, memoryMaxBytes: maxMemory } : { maxRunMs, limits });
     this.#vm = vm;
     const base = createInstall(vm, context.clock);
     const ctxTables = installCtxTables(vm);
@@ -221,6 +241,24 @@ export class LuaRuntime implements ScriptRuntime {
   requestDone(ngx: Ngx): void {
     this.#ctx?.release(ngx);
     for (const fn of this.#requestDone) fn(ngx);
+    this.#checkMemory();
+  }
+
+  /**
+   * Wasm memory never shrinks: once the VM's has grown past lua.reloadAbove (a memory bomb, even one
+   * stopped by lua.maxMemory), the engine is asked to reload, which builds a fresh VM (shared dicts
+   * kept, requests in flight finish on this one) and lets this one's memory go. Asked once per VM,
+   * and only past twice what the VM held when requests began (init's data is not a bomb: no reload
+   * loop for a VM that needs more than lua.reloadAbove).
+   */
+  #checkMemory(): void {
+    const vm = this.#vm;
+    if (this.#reloadAbove === 0 || this.#reloadAsked || vm === undefined || vm.closed) return;
+    const bytes = vm.wasmMemoryBytes;
+    if (bytes <= this.#reloadAbove || bytes <= 2 * this.#baseline) return;
+    this.#reloadAsked = true;
+    const mb = (n: number): string => `${Math.round(n / 2 ** 20)} MB`;
+    this.#requestReload?.(`the Lua VM's memory grew to ${mb(bytes)}, past lua.reloadAbove (${mb(this.#reloadAbove)})`);
   }
 
   /** The binding API for extensions that add Lua modules; valid once the runtime has started. */
@@ -277,20 +315,41 @@ export class LuaRuntime implements ScriptRuntime {
 
   /** Runs a handler of a phase that cannot wait: a plain protected call, no coroutine. */
   #call(chunk: LuaChunk, ngx: Ngx, args: readonly (string | undefined)[]): unknown {
+    const vm = this.vm;
+    if (this.#baseline < 0) this.#baseline = vm.wasmMemoryBytes;
     const outer = this.#current;
+    const budget = requestCpuBudget(ngx);
+    const prevDeadline = vm.outerDeadline;
+    const prevMessage = vm.outerMessage;
     this.#current = ngx;
+    if (budget !== undefined) this.#enterBudget(vm, budget);
     let r;
     try {
-      r = this.vm.call(chunk, { args, env: 'sandbox' });
+      r = vm.call(chunk, { args, env: 'sandbox' });
     } finally {
       this.#current = outer;
+      if (budget !== undefined) {
+        vm.setOuterDeadline(prevDeadline, prevMessage);
+        budget.leave();
+      }
     }
     if (r.status === 'error') throw new LuaHandlerError(r.message, r.traceback, r.killed);
     return r.values[0];
   }
 
+  /** Opens a counting window on the request's budget and bounds every run in it by the budget's deadline. */
+  #enterBudget(vm: LuaVm, budget: CpuBudget): void {
+    budget.enter();
+    if (this.#budgetMessageMs !== budget.limitMs) {
+      this.#budgetMessageMs = budget.limitMs;
+      this.#budgetMessage = budget.message();
+    }
+    vm.setOuterDeadline(budget.deadline, this.#budgetMessage);
+  }
+
   /** Runs a handler: synchronously when it never waits, else as a promise that drives its coroutine. */
   #invoke(chunk: LuaChunk, ngx: Ngx, args: readonly string[]): unknown {
+    if (this.#baseline < 0) this.#baseline = this.vm.wasmMemoryBytes;
     return this.#run(this.vm.spawn(chunk, { args, env: 'sandbox' }), ngx);
   }
 
@@ -305,12 +364,21 @@ export class LuaRuntime implements ScriptRuntime {
     step: (run, light, how) => {
       const outer = this.#current;
       const outerRun = this.#running;
+      const vm = this.vm;
+      const budget = requestCpuBudget(run.ngx);
+      const prevDeadline = vm.outerDeadline;
+      const prevMessage = vm.outerMessage;
       this.#current = run.ngx;
       this.#running = { run, light };
       light.running = true;
+      if (budget !== undefined) this.#enterBudget(vm, budget);
       try {
         return how();
       } finally {
+        if (budget !== undefined) {
+          vm.setOuterDeadline(prevDeadline, prevMessage);
+          budget.leave();
+        }
         light.running = false;
         this.#current = outer;
         this.#running = outerRun;
@@ -329,6 +397,7 @@ export class LuaRuntime implements ScriptRuntime {
     },
     finished: (run, zombies) => {
       this.#resumeScoped.delete(run);
+      if (run.ngx === undefined) this.#checkMemory();
       const ngx = run.ngx;
       if (ngx !== undefined && this.#waitingRuns.get(ngx) === run) {
         this.#waitingRuns.delete(ngx);
@@ -376,6 +445,10 @@ setmetatable(G, {
 function chunkName(site: HandlerSite): string {
   const phase = PHASE_NGX_NAME[site.phase];
   return site.location === undefined ? phase : `${phase}(location "${site.location}")`;
+}
+
+function sizeOf(size: number | string): number {
+  return typeof size === 'number' ? size : parseSize(size);
 }
 
 /** Request-independent API areas: time, strings and digests, regexes, cjson. */

@@ -224,7 +224,12 @@ const engineShape = {
       .object({
         packagePath: z.string().optional(),
         codeCache: z.boolean().optional(),
+        /** CPU ms one Lua thread may use (timers: each resume); 0 = no own limit. */
         maxRunMs: z.number().min(0).optional(),
+        /** Cap on the Lua heap of the VM ("256m"); 0 = no cap. */
+        maxMemory: z.union([z.literal(0), size]).optional(),
+        /** Wasm memory size past which the Lua VM is replaced by a fresh one, as a reload does ("128m"); 0 = never. */
+        reloadAbove: z.union([z.literal(0), size]).optional(),
         prefix: z.string().optional(),
         /** nginx's `env` directive: names os.getenv may read ("HOME"), or "NAME=value" to set one. */
         env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/s, 'an env entry is NAME or NAME=value')).optional(),
@@ -246,6 +251,8 @@ const engineShape = {
     clientMaxBodySize: size.optional(),
     clientBodyBufferSize: size.optional(),
     maxInternalRedirects: z.number().int().min(0).max(100).optional(),
+    /** CPU ms one request may use over all its phases, filters and subrequests; 0 = no budget. */
+    requestCpuBudgetMs: z.number().min(0).optional(),
     maxPendingTimers: z.number().int().positive().optional(),
     maxRunningTimers: z.number().int().positive().optional(),
     /** Cosocket defaults (lua_socket_* and lua_ssl_trusted_certificate); times in seconds. */

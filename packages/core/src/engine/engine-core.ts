@@ -16,6 +16,8 @@ export interface EngineCore {
   readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   readonly events: EventEmitter<EngineEvents>;
   readonly maxRedirects: number;
+  /** CPU ms a request may use over all its phases (requestCpuBudgetMs); 0 = no budget. */
+  readonly requestCpuBudgetMs: number;
   readonly clientMaxBodySize: number;
   /** Bodies larger than this go to a temp file (nginx's client_body_buffer_size). */
   readonly clientBodyBufferSize: number;

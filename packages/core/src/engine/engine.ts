@@ -21,6 +21,7 @@ import { openRequest } from '../request/lifecycle.js';
 import { STEP_RESPOND, type CompiledLocation, type Generation, type RequestState } from '../request/state.js';
 import { createSharedDicts } from '../shared-dict/create.js';
 import { parseSize, type AnySharedDict } from '../shared-dict/index.js';
+import { DEFAULT_REQUEST_CPU_BUDGET_MS } from '../request/cpu-budget.js';
 import { Cosockets } from '../socket/index.js';
 import { cosocketDefaults } from './cosocket-config.js';
 import { compileHandler, compileSetHandler } from './compile.js';
@@ -111,6 +112,11 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
       logger: this.#logger,
       nextGenerationId: () => ++this.#genSeq,
       requestOf: (ngx) => NgxRequest.stateOf(ngx),
+      requestReload: (gen, reason) => {
+        if (this.#closed || gen !== this.#gen) return;
+        this.log('warn', `${reason}: reloading`);
+        this.reload().catch((err: unknown) => this.log('error', `reload failed: ${err instanceof Error ? err.message : String(err)}`, undefined, err));
+      },
       upstreamHealth: (upstream, peer, healthy) => {
         this.log(healthy ? 'warn' : 'error', `upstream "${upstream}" peer ${peer} is ${healthy ? 'up' : 'down'} (health check)`);
         this.emit('upstream:health', { upstream, peer, healthy });
@@ -120,6 +126,10 @@ export class Engine extends EventEmitter<EngineEvents> implements EngineCore {
 
   get maxRedirects(): number {
     return this.#config.maxInternalRedirects ?? 10;
+  }
+
+  get requestCpuBudgetMs(): number {
+    return this.#config.requestCpuBudgetMs ?? DEFAULT_REQUEST_CPU_BUDGET_MS;
   }
 
   get clientMaxBodySize(): number {

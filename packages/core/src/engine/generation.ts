@@ -26,6 +26,8 @@ export interface GenerationHost {
   requestOf(ngx: Ngx): RequestState | undefined;
   /** Reports an upstream peer's health change (log + event). */
   upstreamHealth(upstream: string, peer: string, healthy: boolean): void;
+  /** A runtime of `gen` asks for a reload (its memory cannot shrink); ignored unless `gen` is serving. */
+  requestReload(gen: Generation, reason: string): void;
 }
 
 const site = (phase: Phase, path: string): HandlerSite => ({ phase, location: undefined, path });
@@ -33,10 +35,13 @@ const site = (phase: Phase, path: string): HandlerSite => ({ phase, location: un
 /** Starts `runtimes`, lets extensions in, compiles `config`, runs init and initWorker, starts the extensions. */
 export async function buildGeneration(host: GenerationHost, config: ParsedConfig, runtimes: readonly ScriptRuntime[], extensions: readonly EngineExtension[]): Promise<Generation> {
   const engine = host.engine;
-  const context = { config, sharedDicts: engine.sharedDicts, logger: host.logger, clock: engine.clock, worker: engine.worker };
-  for (const rt of runtimes) await rt.start(context);
   // Timers and extension work run on the generation, which exists once everything has compiled.
   const slot: { gen?: Generation } = {};
+  const requestReload = (reason: string): void => {
+    if (slot.gen !== undefined) host.requestReload(slot.gen, reason);
+  };
+  const context = { config, sharedDicts: engine.sharedDicts, logger: host.logger, clock: engine.clock, worker: engine.worker, requestReload };
+  for (const rt of runtimes) await rt.start(context);
   const live = (): Generation => {
     if (slot.gen === undefined) throw new PhasekitError('PHASEKIT_ERR_BAD_ARGUMENT', 'the generation is still being built');
     return slot.gen;

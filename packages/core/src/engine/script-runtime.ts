@@ -34,18 +34,26 @@ export interface RuntimeContext {
       packagePath?: string;
       codeCache?: boolean;
       maxRunMs?: number;
+      maxMemory?: number | string;
+      reloadAbove?: number | string;
       prefix?: string;
       env?: readonly string[];
       regexMatchLimit?: number;
       regexCacheMaxEntries?: number;
     };
     errorLogLevel?: string;
+    requestCpuBudgetMs?: number;
   }>;
   readonly sharedDicts: Readonly<Record<string, AnySharedDict>>;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Which worker the engine is (ngx.worker.*). */
   readonly worker: WorkerInfo;
+  /**
+   * Asks the engine to reload (a fresh generation: new runtimes, shared dicts kept, requests in flight
+   * finish on the old one), e.g. because this runtime's memory cannot shrink; `reason` is logged.
+   */
+  readonly requestReload?: (reason: string) => void;
 }
 
 /**

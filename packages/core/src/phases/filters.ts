@@ -32,10 +32,7 @@ export function runHeaderFilter(s: RequestState, headers: ResponseHeaders): Chun
   const filter = s.location.headerFilter;
   if (filter === undefined) return undefined;
   s.exitCode = undefined;
-  // A request that failed earlier still sends its 500 page through the filter; only the filter's own failure aborts.
-  const failedBefore = s.failed;
-  nested(s, 'headerFilter', filter);
-  if (s.failed && !failedBefore) return null;
+  if (nested(s, 'headerFilter', filter)) return null;
   const code = s.exitCode as number | undefined;
   // ngx.exit(ngx.ERROR) (or 444, 408, 499) closes the connection, as nginx does.
   if (code === NGX_CONSTANTS.ERROR || (code !== undefined && CLOSE_STATUSES.has(code))) return null;
@@ -58,10 +55,9 @@ export function runBodyFilter(s: RequestState, chunk: Chunk, eof: boolean): Body
   const filter = s.location.bodyFilter;
   if (filter === undefined || s.status === 204 || s.status === 304) return arg;
   s.arg = arg;
-  const failedBefore = s.failed;
-  nested(s, 'bodyFilter', filter);
+  const failed = nested(s, 'bodyFilter', filter);
   s.arg = undefined;
-  if ((s.failed && !failedBefore) || s.result === NGX_CONSTANTS.ERROR) return null;
+  if (failed || s.result === NGX_CONSTANTS.ERROR) return null;
   const out = chunkOf(arg.chunk as unknown);
   if (out === undefined) {
     s.failed = true;
@@ -119,8 +115,18 @@ export function filterOutput(s: RequestState, chunks: readonly Chunk[], end: 'eo
 }
 
 /** Runs a filter from inside another phase (ngx.flush in content) and comes back to that phase. */
-function nested(s: RequestState, phase: 'headerFilter' | 'bodyFilter', filter: CompiledHandler): void {
+/**
+ * Runs a filter; true when the filter itself failed. A request that failed before (its 500 page
+ * being filtered) stays failed, and its page goes out, as nginx sends its special response through
+ * the filters.
+ */
+function nested(s: RequestState, phase: 'headerFilter' | 'bodyFilter', filter: CompiledHandler): boolean {
   const outer = s.phase;
+  const failedBefore = s.failed;
+  s.failed = false;
   runHandler(s, phase, filter);
   s.phase = outer;
+  const failed = s.failed;
+  s.failed = failed || failedBefore;
+  return failed;
 }

@@ -1,18 +1,26 @@
 // The one phase runner: every handler of every phase (and of every kind of request) runs here.
 
-import { HandlerError } from '../errors.js';
+import { CpuBudgetError, HandlerError } from '../errors.js';
 import { BodyTooLargeError } from '../http/exchange.js';
 import type { CompiledHandler } from '../engine/script-runtime.js';
 import { emit } from '../request/lifecycle.js';
 import type { RequestState } from '../request/state.js';
 import { watchClientAbort } from './client-abort.js';
-import { PHASE_FACTS, type Phase } from './facts.js';
+import { PHASE_FACTS, phaseMask, type Phase } from './facts.js';
 
 export type Pending = PromiseLike<unknown> | undefined;
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
+
+/**
+ * Phases that do not start once the request's CPU budget is spent. Filters and log still run (on
+ * nothing left: a Lua one is stopped at its first check), so the 500 page goes out and is logged.
+ */
+const BUDGET_GATED = phaseMask('set', 'rewrite', 'access', 'content', 'balancer');
+/** Filters skipped for the 500 page of a request its budget stopped (they would be stopped at once: no page at all). */
+const FILTERS = phaseMask('headerFilter', 'bodyFilter');
 
 /**
  * Calls `handler` in `phase`, records a throw or rejection as the request's failure, and
@@ -22,12 +30,34 @@ export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandl
   s.phase = phase;
   if (s.location.checkClientAbort === true) watchClientAbort(s, phase);
   if (s.tracePhases) emitPhase(s, 'phase:start');
+  const cpu = s.cpu;
   let result: unknown;
-  try {
-    result = handler(s.ngx);
-  } catch (err) {
-    handlerFailed(s, phase, err);
-    return undefined;
+  if (cpu === undefined) {
+    try {
+      result = handler(s.ngx);
+    } catch (err) {
+      handlerFailed(s, phase, err);
+      return undefined;
+    }
+  } else {
+    if (cpu.spent) {
+      if ((s.phaseBit & BUDGET_GATED) !== 0) {
+        handlerFailed(s, phase, new CpuBudgetError(cpu.message()));
+        return undefined;
+      }
+      if ((s.phaseBit & FILTERS) !== 0 && (s.error?.cause as { code?: unknown } | undefined)?.code === 'PHASEKIT_ERR_CPU_BUDGET') return undefined;
+    }
+    cpu.enter();
+    try {
+      result = handler(s.ngx);
+    } catch (err) {
+      cpu.leave();
+      handlerFailed(s, phase, err);
+      return undefined;
+    }
+    cpu.leave();
+    // Synchronous TypeScript cannot be interrupted: it is stopped once it returns.
+    if (cpu.spent && !s.failed) return overBudget(s, phase, cpu.message(), result);
   }
   if (isThenable(result)) {
     if (!PHASE_FACTS[phase].async) {
@@ -46,6 +76,12 @@ export function runHandler(s: RequestState, phase: Phase, handler: CompiledHandl
   }
   s.result = result;
   phaseEnd(s);
+  return undefined;
+}
+
+function overBudget(s: RequestState, phase: Phase, message: string, result: unknown): Pending {
+  handlerFailed(s, phase, new CpuBudgetError(message));
+  if (isThenable(result)) result.then(undefined, (err: unknown) => s.engine.log('error', `${phase} handler rejected after the request went on: ${describe(err)}`, s, err));
   return undefined;
 }
 

@@ -4,6 +4,7 @@ import type { RequestControl } from '../engine/extension.js';
 import { outputError } from '../ngx/output.js';
 import { NgxRequest } from '../ngx/request.js';
 import type { Ngx } from '../ngx/types.js';
+import type { CpuBudget } from './cpu-budget.js';
 import type { RequestState } from './state.js';
 import { isDeclared } from './vars.js';
 
@@ -20,6 +21,14 @@ export function requestControl(ngx: Ngx): RequestControl | undefined {
 export function setTerminator(ngx: Ngx, terminate: (() => void) | undefined): void {
   const s = NgxRequest.stateOf(ngx);
   if (s !== undefined) s.terminate = terminate;
+}
+
+/**
+ * Script runtimes: the CPU budget of the request behind `ngx` (shared with its subrequests), or
+ * undefined when it has none (requestCpuBudgetMs 0, timers, init).
+ */
+export function requestCpuBudget(ngx: Ngx | undefined): CpuBudget | undefined {
+  return ngx === undefined ? undefined : NgxRequest.stateOf(ngx)?.cpu;
 }
 
 class Control implements RequestControl {

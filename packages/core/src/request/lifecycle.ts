@@ -7,6 +7,7 @@ import { channels, type EngineEvents } from '../events.js';
 import type { HttpExchange } from '../http/exchange.js';
 import type { Phase } from '../phases/facts.js';
 import { REQUEST_KINDS, RequestState, STEP_DONE, type CompiledLocation, type Generation, type RequestKind } from './state.js';
+import { CpuBudget } from './cpu-budget.js';
 import { unwatchClientAbort } from '../phases/client-abort.js';
 import { closeScope } from '../socket/index.js';
 
@@ -36,6 +37,10 @@ export function openRequest(engine: EngineCore, gen: Generation, spec: OpenSpec)
   if (parent !== undefined) {
     s.parent = parent;
     s.depth = parent.depth + 1;
+    s.cpu = parent.cpu;
+  } else if (kind !== 'detached') {
+    const budget = engine.requestCpuBudgetMs;
+    if (budget > 0) s.cpu = new CpuBudget(budget);
   }
   if (spec.phase !== undefined) s.phase = spec.phase;
   s.step = facts.first;

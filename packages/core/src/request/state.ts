@@ -8,6 +8,7 @@ import { PHASE_BIT, type Phase } from '../phases/facts.js';
 import { ResponseHeaders } from '../http/headers.js';
 import type { EngineCore } from '../engine/engine-core.js';
 import type { HandlerError } from '../errors.js';
+import type { CpuBudget } from './cpu-budget.js';
 import type { ExtensionGeneration } from '../engine/extension.js';
 import type { ScriptRuntime } from '../engine/script-runtime.js';
 import type { VirtualHosts, VirtualServer } from '../http/virtual-hosts.js';
@@ -242,6 +243,9 @@ export class RequestState {
   terminate: (() => void) | undefined;
   /** Stops watching for a client abort. */
   unwatchAbort: (() => void) | undefined;
+
+  /** The request's CPU budget (a subrequest shares its parent's); undefined when there is none. */
+  cpu: CpuBudget | undefined;
 
   bytesSent = 0;
   bodyBytesSent = 0;

@@ -3,6 +3,7 @@ import { BOOT_LUA } from './boot.js';
 import { ARG_ERROR, LuaCall, LuaRaise, RAISE, YIELD, type LuaFunction, type OnResume, type Wait } from './call.js';
 import { LuaVmError } from './errors.js';
 import { CpuLimiter } from './hook.js';
+import { addRep } from './rep.js';
 import { LuaChunk, LuaOpaque, LuaRef, typeName, type LuaValue, type RefOwner } from './ref.js';
 import {
   Heap,
@@ -88,6 +89,8 @@ export type CallResult = Done | Failure;
 export type ChunkEnv = 'fresh' | 'sandbox' | LuaRef;
 
 const POOL_MAX = 128;
+/** Bytes allocated between two clock checks of the allocator (C work that allocates is timed this way). */
+const ALLOC_CHECK_BYTES = 1 << 20;
 /**
  * Lua -> JS -> Lua nesting (JS functions running vm.call or resuming threads, recursively) deeper than
  * this raises a Lua error. Lua counts C levels per thread (LUAI_MAXCCALLS = 200, handed on by
@@ -134,10 +137,11 @@ export class Runtime implements RefOwner {
 
   readonly #marker: number;
   readonly #dispatchPtr: number;
+  readonly #repPtr: number;
   readonly #continuePtr: number;
   readonly #msghPtr: number;
   readonly #allocPtr: number;
-  readonly #memory = { used: 0, max: Infinity };
+  readonly #memory = { used: 0, max: Infinity, sinceCheck: 0 };
 
   readonly #fns: (FnEntry | undefined)[] = [undefined];
   readonly #calls: LuaCall[] = [];
@@ -163,8 +167,9 @@ export class Runtime implements RefOwner {
     this.heap = new Heap(m);
     this.maxRunMs = options.maxRunMs;
     const mem = this.#memory;
-    if (options.memoryMaxBytes !== undefined) {
-      // Lua's allocator in JS so the heap can be capped; refusing an allocation makes Lua raise "not enough memory".
+    if (options.memoryMaxBytes !== undefined || options.maxRunMs > 0) {
+      // Lua's allocator in JS so the heap can be capped (refusing an allocation makes Lua raise "not enough
+      // memory") and C work that allocates is timed: every ALLOC_CHECK_BYTES it checks the CPU deadline.
       this.#allocPtr = m.addFunction((_ud: number, ptr: number, osize: number, nsize: number): number => {
         if (nsize === 0) {
           if (ptr !== 0) {
@@ -174,7 +179,10 @@ export class Runtime implements RefOwner {
           return 0;
         }
         const delta = ptr !== 0 ? nsize - osize : nsize;
-        if (delta > 0 && mem.used + delta > mem.max) return 0;
+        if (delta > 0) {
+          if (mem.used + delta > mem.max) return 0;
+          if ((mem.sinceCheck += delta) > ALLOC_CHECK_BYTES) this.#allocCheck();
+        }
         const p = m._realloc(ptr, nsize);
         if (p !== 0) mem.used += delta;
         return p;
@@ -187,6 +195,12 @@ export class Runtime implements RefOwner {
     if (this.L === 0) throw new LuaVmError('PHASEKIT_ERR_LUA_RUNTIME', 'could not create a Lua state (out of memory)');
     const L = this.L;
     m._luaL_openlibs(L);
+    this.#repPtr = addRep(m, this.heap);
+    m._lua_rawgeti(L, REG, 2n); // LUA_RIDX_GLOBALS
+    m._lua_getfield(L, -1, this.heap.cString('string'));
+    m._lua_pushcclosure(L, this.#repPtr, 0);
+    m._lua_setfield(L, -2, this.heap.cString('rep'));
+    m._lua_settop(L, 0);
 
     this.#marker = m._malloc(1);
     this.#dispatchPtr = m.addFunction(this.#dispatch, 'ii');
@@ -232,6 +246,15 @@ export class Runtime implements RefOwner {
       this.limiter.install(this.#C, options.hookEvery);
     }
     if (options.memoryMaxBytes !== undefined) mem.max = options.memoryMaxBytes;
+  }
+
+  /** The allocator's clock check: past the deadline, the running thread's hook fires at its next instruction. */
+  #allocCheck(): void {
+    this.#memory.sinceCheck = 0;
+    const lim = this.limiter;
+    if (lim.deadline === Infinity || performance.now() <= lim.deadline) return;
+    // (The thread the host runs: a user coroutine inside it is stopped once it hands control back.)
+    lim.force(this.#running);
   }
 
   get memoryUsed(): number | undefined {
@@ -664,6 +687,7 @@ export class Runtime implements RefOwner {
         lim.limitMs = maxRunMs;
       }
     }
+    if (lim.outer < lim.deadline) lim.deadline = lim.outer;
     this.#current = null;
     this.#running = C;
     this.#callDepth = depth + 1;
@@ -675,6 +699,7 @@ export class Runtime implements RefOwner {
     try {
       status = m._lua_pcallk(C, nargs, LUA_MULTRET, msgh, 0, 0);
     } finally {
+      lim.unforce();
       killed = lim.killed;
       limitMs = lim.limitMs;
       this.#callDepth = depth;
@@ -873,12 +898,13 @@ export class Runtime implements RefOwner {
     const limit = slot.maxRunMs;
     lim.limitMs = limit;
     const start = performance.now();
-    lim.deadline = limit > 0 ? start + limit - (slot.limitScope === 'thread' ? slot.cpuMs : 0) : Infinity;
+    lim.deadline = lim.bound(limit > 0 ? start + limit - (slot.limitScope === 'thread' ? slot.cpuMs : 0) : Infinity);
     let status: number;
     let killed: boolean;
     try {
       status = m._lua_resume(T, from, nargs, this.heap.out);
     } finally {
+      lim.unforce();
       slot.cpuMs += performance.now() - start;
       killed = lim.killed;
       this.#current = prev;
@@ -931,7 +957,7 @@ export class Runtime implements RefOwner {
     const prevKilled = lim.killed;
     lim.killed = false;
     const used = slot.limitScope === 'thread' ? slot.cpuMs : 0;
-    lim.deadline = slot.maxRunMs > 0 ? performance.now() + Math.max(0, slot.maxRunMs - used) : Infinity;
+    lim.deadline = lim.bound(slot.maxRunMs > 0 ? performance.now() + Math.max(0, slot.maxRunMs - used) : Infinity);
     let killed: boolean;
     try {
       m._lua_resetthread(slot.L);
@@ -975,6 +1001,7 @@ export class Runtime implements RefOwner {
     m.removeFunction(this.#dispatchPtr);
     m.removeFunction(this.#continuePtr);
     m.removeFunction(this.#msghPtr);
+    m.removeFunction(this.#repPtr);
     m.removeFunction(this.limiter.hookPtr);
     if (this.#allocPtr !== 0) m.removeFunction(this.#allocPtr);
     this.#fns.length = 1;

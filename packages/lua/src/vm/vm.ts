@@ -12,8 +12,13 @@ export interface LuaVmOptions {
   maxRunMs?: number;
   /** Cap on the Lua heap in bytes (allocations past it fail with "not enough memory"). Default: no cap. */
   memoryMaxBytes?: number;
-  /** VM instructions between two checks of the CPU limit. Default 10000. */
+  /** VM instructions between two checks of the CPU limit. Default 1000. */
   hookEvery?: number;
+  /**
+   * Install the CPU-limit machinery (count hook, timed allocator) even when maxRunMs is 0, for outer
+   * deadlines (setOuterDeadline). Default: maxRunMs > 0.
+   */
+  limits?: boolean;
 }
 
 export interface SpawnOptions {
@@ -83,7 +88,8 @@ export class LuaVm {
       throw new RangeError(`memoryMaxBytes must be > 0, got ${options.memoryMaxBytes}`);
     }
     const m = await loadLuaModule();
-    return new LuaVm(new Runtime(m, { maxRunMs, hookEvery, memoryMaxBytes: options.memoryMaxBytes }));
+    const limits = options.limits ?? maxRunMs > 0;
+    return new LuaVm(new Runtime(m, { maxRunMs: limits && maxRunMs === 0 ? Infinity : maxRunMs, hookEvery, memoryMaxBytes: options.memoryMaxBytes }));
   }
 
   #live(): Runtime {
@@ -241,6 +247,27 @@ export class LuaVm {
     }
   }
 
+  /**
+   * A deadline (a performance.now() time) over every run from now on, whatever their own maxRunMs:
+   * threads and calls take the sooner of the two, and one stopped by it fails with `message` (and
+   * `killed`). Infinity removes it. For a budget spread over many runs (a request's phases).
+   */
+  setOuterDeadline(deadline: number, message: string): void {
+    const lim = this.#rt.limiter;
+    lim.outer = deadline;
+    lim.outerMessage = message;
+  }
+
+  /** The deadline setOuterDeadline set (Infinity when none). */
+  get outerDeadline(): number {
+    return this.#rt.limiter.outer;
+  }
+
+  /** The message setOuterDeadline set. */
+  get outerMessage(): string {
+    return this.#rt.limiter.outerMessage;
+  }
+
   /** Full garbage collection of the Lua heap. */
   collectGarbage(): void {
     this.#live().gc();
@@ -262,6 +289,11 @@ export class LuaVm {
 
   get closed(): boolean {
     return this.#rt.closed;
+  }
+
+  /** Size of the wasm linear memory (it never shrinks; closing the VM lets it go). */
+  get wasmMemoryBytes(): number {
+    return this.#rt.heap.memoryBytes;
   }
 
   /** Closes the Lua state; every ref, chunk and thread of this VM becomes unusable. */

@@ -86,6 +86,7 @@ export interface LuaModule {
   _lua_rawget(L: LuaState, idx: number): number;
   _lua_rawset(L: LuaState, idx: number): void;
   _lua_getfield(L: LuaState, idx: number, k: Ptr): number;
+  _lua_setfield(L: LuaState, idx: number, k: Ptr): void;
   _lua_setmetatable(L: LuaState, idx: number): number;
   _lua_concat(L: LuaState, n: number): void;
 
@@ -100,6 +101,9 @@ export interface LuaModule {
   _luaL_unref(L: LuaState, t: number, ref: number): void;
   _luaL_loadbufferx(L: LuaState, buf: Ptr, size: number, name: Ptr, mode: Ptr): number;
   _luaL_where(L: LuaState, level: number): void;
+  _luaL_checklstring(L: LuaState, arg: number, len: Ptr): Ptr;
+  _luaL_checkinteger(L: LuaState, arg: number): bigint;
+  _luaL_optlstring(L: LuaState, arg: number, def: Ptr, len: Ptr): Ptr;
   _luaL_argerror(L: LuaState, arg: number, extramsg: Ptr): number;
   _luaL_traceback(L: LuaState, L1: LuaState, msg: Ptr, level: number): void;
 }
@@ -232,15 +236,35 @@ async function instantiateCapturingExports(): Promise<{ module: unknown; exports
       if (invoke !== undefined) invoke.exports = exports;
       return result;
     };
+    const globalsBefore = new Set(Object.getOwnPropertyNames(globalThis));
     try {
       const luaWasm = await new LuaFactory().getLuaModule();
       return { module: luaWasm.module as unknown, exports, invoke: exports !== undefined ? invoke : undefined };
     } finally {
       wasmGlobal.instantiate = original;
+      dropGlobalGetters(globalsBefore);
     }
   });
-  instantiating = turn.catch(() => undefined);
+  // (Not the module itself: a VM's wasm memory must be collectable once the VM is closed.)
+  instantiating = turn.then(
+    () => undefined,
+    () => undefined,
+  );
   return turn;
+}
+
+/**
+ * emscripten's ASSERTIONS build defines getters on globalThis (`writeI53ToI64`, ...) that warn about
+ * missing library symbols. They close over the module, so the first instance's wasm memory (up to
+ * 2 GiB) could never be collected: a VM replaced after a memory bomb kept its RSS. Removed here.
+ */
+function dropGlobalGetters(before: ReadonlySet<string>): void {
+  const g = globalThis as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(g)) {
+    if (before.has(name)) continue;
+    const d = Object.getOwnPropertyDescriptor(g, name);
+    if (d?.get !== undefined && d.configurable === true) delete g[name];
+  }
 }
 
 const SCRATCH_KEEP = 64 * 1024;
