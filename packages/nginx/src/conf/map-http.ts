@@ -72,9 +72,10 @@ function mapHttp(http: Directive, prefix: string, state: MapState, out: MappedHt
   const lua = (top.lua ??= {}) as Record<string, unknown>;
   const scope: Scope = { proxy: {}, handlers: {} };
   const own = new OwnLists();
-  const dicts: Record<string, string> = {};
-  const upstreams: Record<string, unknown> = {};
-  const logFormats: Record<string, string> = {};
+  // names come from the conf (a dict may be called "constructor"): records without a prototype
+  const dicts = Object.create(null) as Record<string, string>;
+  const upstreams = Object.create(null) as Record<string, unknown>;
+  const logFormats = Object.create(null) as Record<string, string>;
   const servers: Directive[] = [];
   let sslCertificate: HandlerSpec | undefined;
   for (const d of http.block ?? []) {
