@@ -4,6 +4,9 @@ export { createEngine, Engine, DEFAULT_SHUTDOWN_TIMEOUT_S, type EngineOptions, t
 export { logUnhandledRejections } from './engine/unhandled.js';
 export type { EngineExtension, ErrorPageTarget, ExtensionContext, ExtensionGeneration, LocationCompile, RequestControl } from './engine/extension.js';
 export { requestControl, requestCpuBudget, setTerminator } from './request/control.js';
+// For extensions whose set entries take `$var` arguments the engine expands (as `set` handlers' args).
+export { parseTemplate } from './request/vars.js';
+export type { Template } from './request/state.js';
 export { CpuBudget, DEFAULT_REQUEST_CPU_BUDGET_MS } from './request/cpu-budget.js';
 export { parseSize } from './shared-dict/size.js';
 export { BINARY_VARS, NGINX_VERSION } from './request/server-vars.js';

@@ -4,13 +4,14 @@
 
 import { resolve } from 'node:path';
 import type { CompiledSetHandler, EngineExtension, ExtensionContext, ExtensionGeneration, HandlerFn, HandlerSpec, LocationCompile, Ngx } from '@phasekit/core';
+import { parseTemplate } from '@phasekit/core';
 import { compileLogFormat, COMBINED, LogSinks, type LogLine } from './access-log.js';
 import { compileErrorPages } from './error-page.js';
 import { headerFilter } from './headers.js';
 import { compileRules, redirectUrl, runOps, type Op, type RunState } from './rules.js';
 import { nginxConfigSchema, type AccessLogInput, type NginxEngineKeys, type NginxLocationKeys, type RuleInput } from './schema.js';
 import { NGINX_TYPES, staticHandler, staticLocals, typeTable } from './static.js';
-import { engineTemplate, pcre, type Locals } from './template.js';
+import { pcre, type Locals } from './template.js';
 
 type LocationKeys = NginxLocationKeys & { match: string; proxyPass?: string; service?: string; defaultType?: string };
 
@@ -168,7 +169,7 @@ function setEntry(op: Op): LocationCompile['set'][number] {
   if (op.kind === 'set') return { var: op.name, args: [], fn: (ngx) => op.value(ngx) };
   // The engine expands the arguments (ngx.arg in the handler) as for core's own set handlers.
   const o = op as Extract<Op, { kind: 'setLua' }>;
-  return { var: o.name, args: o.rawArgs.map(engineTemplate), fn: o.fn };
+  return { var: o.name, args: o.rawArgs.map(parseTemplate), fn: o.fn };
 }
 
 function rewriteHandler(sh: Shared, serverOps: readonly Op[], ops: readonly Op[], limit: number | undefined, readBody: boolean, inner: HandlerFn | undefined): HandlerFn {

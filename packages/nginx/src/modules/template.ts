@@ -49,19 +49,6 @@ export function compileTemplate(text: string, locals: Locals = NO_LOCALS): Expan
   };
 }
 
-/** The same text as the engine's own variable templates (`set` arguments it expands itself). */
-export function engineTemplate(text: string): readonly (string | { ref: string })[] {
-  const parts: (string | { ref: string })[] = [];
-  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g;
-  let last = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push({ ref: (m[1] ?? m[2]) as string });
-    last = m.index + m[0].length;
-  }
-  if (last < text.length || parts.length === 0) parts.push(text.slice(last));
-  return parts;
-}
 
 /** True when the text holds a variable or capture reference. */
 export function hasVariables(text: string): boolean {
