@@ -2,51 +2,19 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
-import { BodyTooLargeError, reasonPhrase, type Chunk, type HeaderValue, type HttpExchange, type IncomingHeaders } from '@phasekit/core';
+import { BodyTooLargeError, reasonPhrase, type Chunk, type HeaderValue, type HttpExchange } from '@phasekit/core';
+import { IncomingRequest } from './incoming.js';
 
-export class NodeExchange implements HttpExchange {
-  readonly #req: IncomingMessage;
+export class NodeExchange extends IncomingRequest implements HttpExchange {
   readonly #res: ServerResponse;
 
   constructor(req: IncomingMessage, res: ServerResponse) {
-    this.#req = req;
+    super(req);
     this.#res = res;
   }
 
-  get method(): string {
-    return this.#req.method ?? 'GET';
-  }
-  get url(): string {
-    return this.#req.url ?? '/';
-  }
-  get httpVersion(): string {
-    return this.#req.httpVersion;
-  }
-  get headers(): IncomingHeaders {
-    return this.#req.headers;
-  }
-  get rawHeaders(): readonly string[] {
-    return this.#req.rawHeaders;
-  }
-  get remoteAddress(): string {
-    return this.#req.socket.remoteAddress ?? '';
-  }
-  get remotePort(): number {
-    return this.#req.socket.remotePort ?? 0;
-  }
-  get localAddress(): string {
-    return this.#req.socket.localAddress ?? '';
-  }
-  get localPort(): number {
-    return this.#req.socket.localPort ?? 0;
-  }
-  get secure(): boolean {
-    return (this.#req.socket as Partial<TLSSocket>).encrypted === true;
-  }
-
   readBody(limit: number): Promise<Uint8Array> {
-    const req = this.#req;
+    const req = this.req;
     const declared = Number(req.headers['content-length']);
     if (declared > limit) return Promise.reject(new BodyTooLargeError(limit));
     return new Promise((resolve, reject) => {
@@ -97,7 +65,7 @@ export class NodeExchange implements HttpExchange {
   }
 
   bodyStream(): Readable {
-    return this.#req;
+    return this.req;
   }
 
   onClientAbort(fn: () => void): () => void {

@@ -4,8 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
-import { answerPage, reasonPhrase, type Chunk, type Engine, type HeaderValue, type HttpExchange, type IncomingHeaders } from '@phasekit/core';
+import { answerPage, reasonPhrase, type Chunk, type Engine, type HeaderValue, type HttpExchange } from '@phasekit/core';
+import { IncomingRequest } from './incoming.js';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -33,8 +33,7 @@ export function createUpgradeHandler(engine: Engine, next?: UpgradeHandler): Upg
 const CRLF = '\r\n';
 
 /** Responses are written as HTTP/1.1 on the connection: the connection closes after them unless it was taken (101). */
-export class UpgradeExchange implements HttpExchange {
-  readonly #req: IncomingMessage;
+export class UpgradeExchange extends IncomingRequest implements HttpExchange {
   readonly #socket: Duplex;
   readonly #head: Buffer;
   #taken = false;
@@ -45,42 +44,12 @@ export class UpgradeExchange implements HttpExchange {
   #ended = false;
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer) {
-    this.#req = req;
+    super(req);
     this.#socket = socket;
     this.#head = head;
     socket.on('error', () => undefined);
   }
 
-  get method(): string {
-    return this.#req.method ?? 'GET';
-  }
-  get url(): string {
-    return this.#req.url ?? '/';
-  }
-  get httpVersion(): string {
-    return this.#req.httpVersion;
-  }
-  get headers(): IncomingHeaders {
-    return this.#req.headers;
-  }
-  get rawHeaders(): readonly string[] {
-    return this.#req.rawHeaders;
-  }
-  get remoteAddress(): string {
-    return this.#req.socket.remoteAddress ?? '';
-  }
-  get remotePort(): number {
-    return this.#req.socket.remotePort ?? 0;
-  }
-  get localAddress(): string {
-    return this.#req.socket.localAddress ?? '';
-  }
-  get localPort(): number {
-    return this.#req.socket.localPort ?? 0;
-  }
-  get secure(): boolean {
-    return (this.#req.socket as Partial<TLSSocket>).encrypted === true;
-  }
 
   /** An upgrade request's bytes after its head belong to the new protocol: the HTTP body is empty. */
   readBody(): Promise<Uint8Array> {

@@ -13,8 +13,8 @@ export function parseListenEntry(entry: string): { host: string | undefined; por
   if (port > 65535) return `bad listen port in "${addr}"`;
   for (const f of flags) if (!/^(ssl|default_server|default|http2)$/.test(f)) return `unknown listen option "${f}" (ssl, default_server)`;
   const host = m[1] ?? m[2];
-  const any = host === undefined || host === '*' || host === '0.0.0.0' || host === '::';
-  return { host: any ? undefined : host, port, defaultServer: flags.includes('default_server') || flags.includes('default') };
+  const wildcard = host === undefined || host === '*' || host === '0.0.0.0' || host === '::';
+  return { host: wildcard ? undefined : host, port, defaultServer: flags.includes('default_server') || flags.includes('default') };
 }
 
 /** Checks a server_name entry; returns an error message, or undefined when it is valid. */
