@@ -1,40 +1,14 @@
 // `phasekit serve` against handlers that misbehave: a rejection nobody awaited is logged and the
 // server lives; SIGTERM with a request that would sleep for an hour closes it after the shutdown
 // timeout (nginx's worker_shutdown_timeout) and the process exits.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { exited, serve, spawnCli } from './cli-process.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'packages/phasekit/bin/phasekit.mjs');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'serve', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] as string, output: () => out });
-    });
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
-}
 
 function configFile(name: string, text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'phasekit-cli-')), name);
@@ -99,8 +73,7 @@ describe('phasekit serve under faulty handlers', () => {
 
   it('a bad --shutdown-timeout is a usage error', async () => {
     const file = configFile('config.json', JSON.stringify({ locations: [] }));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'serve', file, '--shutdown-timeout=soon'], { cwd: root });
-    children.push(child);
+    const child = spawnCli(['serve', file, '--shutdown-timeout=soon']);
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await exited(child)).not.toBe(0);

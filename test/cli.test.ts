@@ -1,34 +1,10 @@
 // `phasekit serve` over a real socket: a .mjs config, --listen, graceful SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'packages/phasekit/bin/phasekit.mjs');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-/** Starts the CLI from sources (tsx, `source` export condition) and waits for its banner. */
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'serve', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] as string, output: () => out });
-    });
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-}
+import { exited, serve, spawnCli } from './cli-process.js';
 
 /** Polls `check` every 20 ms, for at most 10 s. */
 async function waitFor(check: () => boolean): Promise<void> {
@@ -36,9 +12,6 @@ async function waitFor(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (code) => r(code))));
-}
 
 describe('phasekit serve', () => {
   it('serves a .mjs config with function handlers and finishes in-flight requests on SIGTERM', async () => {
@@ -108,8 +81,7 @@ describe('phasekit serve', () => {
     const dir = mkdtempSync(join(tmpdir(), 'phasekit-cli-'));
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ locations: [{ match: 'nope' }] }));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'serve', file], { cwd: root });
-    children.push(child);
+    const child = spawnCli(['serve', file]);
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     expect(await exited(child)).toBe(1);
@@ -120,8 +92,7 @@ describe('phasekit serve', () => {
 describe('phasekit plugins', () => {
   /** Runs `phasekit plugins <file>` from sources: its exit code, stdout and stderr. */
   function plugins(file: string): Promise<{ code: number | null; out: string; err: string }> {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, 'plugins', file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
+    const child = spawnCli(['plugins', file]);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
